@@ -1,0 +1,12 @@
+#ifndef ADMIN_H
+#define ADMIN_H
+
+#include <stddef.h>
+
+struct hb_config;
+
+int	 admin_open_all(const struct hb_config *, char **);
+void	 admin_close_all(void);
+void	 admin_names(char *, size_t);
+
+#endif /* ADMIN_H */

@@ -1,0 +1,53 @@
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+
+#include <stdint.h>
+
+#include "heartbeatd.h"
+#include "proto.h"
+
+struct event;
+struct evbuffer;
+
+/* One client connection, from accept to client_close(). */
+struct client {
+	uint64_t		 id;		/* #1, #2, ... never reused */
+	int			 fd;
+	int			 flags;
+#define CLIENT_CLOSING		 0x1		/* being torn down */
+#define CLIENT_EOF		 0x2		/* peer half-closed */
+	char			 name[HB_NAME_MAX + 1];	/* "" if unnamed */
+	union {
+		struct sockaddr		 sa;
+		struct sockaddr_in	 sin;
+		struct sockaddr_in6	 sin6;
+	}			 addr;
+	uint64_t		 connected;	/* mono ns */
+	uint64_t		 last_rx;	/* mono ns of the last byte in */
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
+	struct event		*ev_read;
+	struct event		*ev_write;	/* made on first short write */
+	struct event		*ev_timer;
+	struct evbuffer		*outq;		/* unsent output, or NULL */
+	struct linebuf		 lb;
+
+	TAILQ_ENTRY(client)	 entry;		/* registry, oldest first */
+	RB_ENTRY(client)	 id_node;
+	RB_ENTRY(client)	 name_node;	/* only while named */
+};
+
+struct client	*client_new(int, const struct sockaddr *, socklen_t);
+void		 client_close(struct client *, enum hb_reason);
+int		 client_send(struct client *, const char *, size_t);
+int		 client_send_line(struct client *, const char *, size_t);
+void		 client_rearm_all(void);
+void		 client_close_all(enum hb_reason);
+
+#endif /* CLIENT_H */

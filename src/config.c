@@ -1,0 +1,760 @@
+/*
+ * The config file: one table of keys drives parsing, defaults, range
+ * checks and config_diff(). inih splits the file into section, key and
+ * value; everything else is here.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Longest line of the file in bytes, its line end not counted. */
+#define CONFIG_LINE_MAX	8192
+
+struct cfg_ctx;
+struct cfg_key;
+
+/* A word a key accepts and the value it stands for. */
+struct cfg_word {
+	const char	*name;
+	int		 value;
+};
+
+/* How one kind of value is parsed, compared and freed. */
+struct cfg_type {
+	int			 (*set)(struct cfg_ctx *,
+				    const struct cfg_key *, const char *,
+				    void *);
+	int			 (*equal)(const void *, const void *);
+	void			 (*free)(void *);
+	size_t			 size;		/* bytes compared by default */
+	const struct cfg_word	*words;		/* word types only */
+	const char		*what;		/* reason for a bad word */
+};
+
+/* One key: where it lives, what it holds, its range and its default. */
+struct cfg_key {
+	const char		*section;
+	const char		*key;
+	const struct cfg_type	*type;
+	size_t			 offset;
+	double			 min;
+	double			 max;
+	int			 flags;
+#define CFG_REQUIRED	0x1	/* an empty value is an error */
+#define CFG_LOOPBACK	0x2	/* off loopback only with a token */
+	const char		*dflt;
+};
+
+/* The state of one config_load(). */
+struct cfg_ctx {
+	struct hb_config	*cfg;
+	const char		*path;
+	FILE			*fp;
+	char			*line;		/* getline() buffer */
+	size_t			 linesize;
+	int			 lineno;
+	char			*cause;		/* the first error */
+	int			*seen;		/* line each key was set on */
+	const struct cfg_key	*open_key;	/* first admin listen off */
+	int			 open_line;	/* loopback, and where */
+	char			*open_addr;
+};
+
+static int	 cfg_fail(struct cfg_ctx *, const char *, ...)
+		    __attribute__((__format__(printf, 2, 3)));
+static void	 cfg_fail_errno(struct cfg_ctx *, int);
+static int	 num_fail(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, const char *);
+static int	 get_u64(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, uint64_t *);
+static int	 get_word(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, int *);
+static int	 addrs_contain(const struct hb_addrlist *,
+		    const struct hb_addr *);
+static int	 add_addr(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, struct hb_addrlist *);
+
+static int	 set_addrs(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_seconds(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_u64(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_size(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_dup(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_int_word(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_bool(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_mode(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_string(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_path(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+
+static int	 eq_addrs(const void *, const void *);
+static int	 eq_double(const void *, const void *);
+static int	 eq_string(const void *, const void *);
+static void	 free_addrs(void *);
+static void	 free_string(void *);
+
+static const struct cfg_key *key_find(const char *, const char *);
+static int	 section_known(const char *);
+static int	 key_equal(const struct cfg_key *, const struct hb_config *,
+		    const struct hb_config *);
+static struct hb_config *config_new(const char *);
+static char	*cfg_reader(char *, int, void *);
+static int	 handle_key(struct cfg_ctx *, const char *, const char *,
+		    const char *);
+static int	 cfg_handler(void *, const char *, const char *,
+		    const char *);
+static void	 parse_file(struct cfg_ctx *);
+static void	 check_admin(struct cfg_ctx *);
+
+static const struct cfg_word dup_words[] = {
+	{ "replace",	DUP_REPLACE },
+	{ "reject",	DUP_REJECT },
+	{ NULL,		0 }
+};
+
+static const struct cfg_word facility_words[] = {
+	{ "daemon",	LOG_DAEMON },
+	{ "user",	LOG_USER },
+	{ "local0",	LOG_LOCAL0 },
+	{ "local1",	LOG_LOCAL1 },
+	{ "local2",	LOG_LOCAL2 },
+	{ "local3",	LOG_LOCAL3 },
+	{ "local4",	LOG_LOCAL4 },
+	{ "local5",	LOG_LOCAL5 },
+	{ "local6",	LOG_LOCAL6 },
+	{ "local7",	LOG_LOCAL7 },
+	{ NULL,		0 }
+};
+
+static const struct cfg_word level_words[] = {
+	{ "err",	LOG_ERR },
+	{ "warning",	LOG_WARNING },
+	{ "notice",	LOG_NOTICE },
+	{ "info",	LOG_INFO },
+	{ "debug",	LOG_DEBUG },
+	{ NULL,		0 }
+};
+
+static const struct cfg_type type_addrs = {
+	set_addrs, eq_addrs, free_addrs, 0, NULL, NULL
+};
+static const struct cfg_type type_seconds = {
+	set_seconds, eq_double, NULL, 0, NULL, NULL
+};
+static const struct cfg_type type_u64 = {
+	set_u64, NULL, NULL, sizeof(uint64_t), NULL, NULL
+};
+static const struct cfg_type type_size = {
+	set_size, NULL, NULL, sizeof(size_t), NULL, NULL
+};
+static const struct cfg_type type_dup = {
+	set_dup, NULL, NULL, sizeof(enum hb_dup_policy), dup_words,
+	"not replace or reject"
+};
+static const struct cfg_type type_string = {
+	set_string, eq_string, free_string, 0, NULL, NULL
+};
+static const struct cfg_type type_path = {
+	set_path, eq_string, free_string, 0, NULL, NULL
+};
+static const struct cfg_type type_mode = {
+	set_mode, NULL, NULL, sizeof(mode_t), NULL, NULL
+};
+static const struct cfg_type type_bool = {
+	set_bool, NULL, NULL, sizeof(int), NULL, NULL
+};
+static const struct cfg_type type_facility = {
+	set_int_word, NULL, NULL, sizeof(int), facility_words,
+	"unknown facility"
+};
+static const struct cfg_type type_level = {
+	set_int_word, NULL, NULL, sizeof(int), level_words, "unknown level"
+};
+
+#define OFF(f)	offsetof(struct hb_config, f)
+
+/* Every key, in the order of SPEC §2: config_diff() names them so. */
+static const struct cfg_key keys[] = {
+	{ "server", "listen", &type_addrs, OFF(listen), 0, 0,
+	    CFG_REQUIRED, "0.0.0.0:7000" },
+	{ "server", "heartbeat_timeout", &type_seconds,
+	    OFF(heartbeat_timeout), 0.05, 86400, 0, "6" },
+	{ "server", "max_clients", &type_u64, OFF(max_clients),
+	    1, 10000000, 0, "10000" },
+	{ "server", "max_clients_per_ip", &type_u64,
+	    OFF(max_clients_per_ip), 0, 10000000, 0, "0" },
+	{ "server", "max_line", &type_size, OFF(max_line),
+	    16, 1048576, 0, "1024" },
+	{ "server", "send_buffer_limit", &type_size,
+	    OFF(send_buffer_limit), 1024, 1073741824, 0, "262144" },
+	{ "server", "duplicate_name", &type_dup, OFF(duplicate_name),
+	    0, 0, 0, "replace" },
+	{ "admin", "listen", &type_addrs, OFF(admin_listen), 0, 0,
+	    CFG_LOOPBACK, "127.0.0.1:7001" },
+	{ "admin", "socket", &type_path, OFF(admin_socket), 0, 0, 0, "" },
+	{ "admin", "socket_mode", &type_mode, OFF(admin_socket_mode),
+	    0, 0777, 0, "0660" },
+	{ "admin", "token", &type_string, OFF(admin_token), 0, 0, 0, "" },
+	{ "admin", "watch_backlog", &type_size, OFF(watch_backlog),
+	    0, 1000000, 0, "10000" },
+	{ "metrics", "listen", &type_addrs, OFF(metrics_listen), 0, 0,
+	    0, "" },
+	{ "log", "syslog", &type_bool, OFF(log_syslog), 0, 0, 0, "yes" },
+	{ "log", "ident", &type_string, OFF(log_ident), 0, 0,
+	    CFG_REQUIRED, "heartbeatd" },
+	{ "log", "facility", &type_facility, OFF(log_facility), 0, 0, 0,
+	    "daemon" },
+	{ "log", "level", &type_level, OFF(log_level), 0, 0, 0, "info" },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+#define FIELD(cfg, k)	((void *)((char *)(cfg) + (k)->offset))
+#define CFIELD(cfg, k)	((const void *)((const char *)(cfg) + (k)->offset))
+
+/* Records "FILE:LINE: message" as the cause unless one is set; returns -1. */
+static int
+cfg_fail(struct cfg_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	int	 len;
+
+	if (ctx->cause != NULL)
+		return (-1);
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		fatalx("%s: vsnprintf", __func__);
+	msg = xmalloc(len + 1);
+	va_start(ap, fmt);
+	vsnprintf(msg, len + 1, fmt, ap);
+	va_end(ap);
+	xasprintf(&ctx->cause, "%s:%d: %s", ctx->path, ctx->lineno, msg);
+	free(msg);
+	return (-1);
+}
+
+/* Records "FILE: strerror" as the cause: the file cannot be read. */
+static void
+cfg_fail_errno(struct cfg_ctx *ctx, int error)
+{
+	if (ctx->cause == NULL)
+		xasprintf(&ctx->cause, "%s: %s", ctx->path, strerror(error));
+}
+
+/* Fails with why from parse_u64() or parse_double(), naming k's range. */
+static int
+num_fail(struct cfg_ctx *ctx, const struct cfg_key *k, const char *why,
+    const char *value)
+{
+	if (strcmp(why, "out of range") == 0)
+		return (cfg_fail(ctx, "%s: out of range %.15g-%.15g: \"%s\"",
+		    k->key, k->min, k->max, value));
+	return (cfg_fail(ctx, "%s: %s: \"%s\"", k->key, why, value));
+}
+
+static int
+get_u64(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    uint64_t *v)
+{
+	const char	*why;
+
+	if (parse_u64(value, (uint64_t)k->min, (uint64_t)k->max, v,
+	    &why) == -1)
+		return (num_fail(ctx, k, why, value));
+	return (0);
+}
+
+/* Looks value up, in any case, among the words of k's type. */
+static int
+get_word(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    int *v)
+{
+	const struct cfg_word	*w;
+
+	for (w = k->type->words; w->name != NULL; w++) {
+		if (strcasecmp(w->name, value) == 0) {
+			*v = w->value;
+			return (0);
+		}
+	}
+	return (cfg_fail(ctx, "%s: %s: \"%s\"", k->key, k->type->what,
+	    value));
+}
+
+static int
+addrs_contain(const struct hb_addrlist *l, const struct hb_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++) {
+		if (addr_equal((const struct sockaddr *)&l->v[i].ss,
+		    (const struct sockaddr *)&a->ss))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Appends the address tok to l. The first admin address off loopback is
+ * remembered: whether it is allowed depends on a token that may come later.
+ */
+static int
+add_addr(struct cfg_ctx *ctx, const struct cfg_key *k, const char *tok,
+    struct hb_addrlist *l)
+{
+	struct hb_addr	 a;
+
+	if (addr_parse(tok, &a.ss, &a.len) == -1)
+		return (cfg_fail(ctx, "%s: not a numeric address "
+		    "(IPv4:port or [IPv6]:port): \"%s\"", k->key, tok));
+	if (addrs_contain(l, &a))
+		return (cfg_fail(ctx, "%s: duplicate address: \"%s\"",
+		    k->key, tok));
+	if ((k->flags & CFG_LOOPBACK) && ctx->open_key == NULL &&
+	    !addr_is_loopback((struct sockaddr *)&a.ss)) {
+		ctx->open_key = k;
+		ctx->open_line = ctx->lineno;
+		ctx->open_addr = xstrdup(tok);
+	}
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = a;
+	return (0);
+}
+
+/* Appends the space-separated addresses in value to the list at p. */
+static int
+set_addrs(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	char	*copy, *s, *tok;
+	int	 rc = 0, n = 0;
+
+	copy = s = xstrdup(value);
+	while (rc == 0 && (tok = strsep(&s, " \t")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		n++;
+		rc = add_addr(ctx, k, tok, p);
+	}
+	free(copy);
+	if (rc == 0 && n == 0 && (k->flags & CFG_REQUIRED))
+		rc = cfg_fail(ctx, "%s: no address", k->key);
+	return (rc);
+}
+
+static int
+set_seconds(struct cfg_ctx *ctx, const struct cfg_key *k,
+    const char *value, void *p)
+{
+	const char	*why;
+
+	if (parse_double(value, k->min, k->max, p, &why) == -1)
+		return (num_fail(ctx, k, why, value));
+	return (0);
+}
+
+static int
+set_u64(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	return (get_u64(ctx, k, value, p));
+}
+
+static int
+set_size(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	uint64_t	 v;
+
+	if (get_u64(ctx, k, value, &v) == -1)
+		return (-1);
+	*(size_t *)p = v;
+	return (0);
+}
+
+static int
+set_dup(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	int	 v;
+
+	if (get_word(ctx, k, value, &v) == -1)
+		return (-1);
+	*(enum hb_dup_policy *)p = v;
+	return (0);
+}
+
+static int
+set_int_word(struct cfg_ctx *ctx, const struct cfg_key *k,
+    const char *value, void *p)
+{
+	return (get_word(ctx, k, value, p));
+}
+
+static int
+set_bool(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	if (parse_bool(value, p) == -1)
+		return (cfg_fail(ctx, "%s: not a boolean "
+		    "(yes|no|true|false|1|0): \"%s\"", k->key, value));
+	return (0);
+}
+
+/* Parses one to four octal digits up to k->max, such as 0660. */
+static int
+set_mode(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	unsigned long	 v;
+	size_t		 n;
+
+	n = strspn(value, "01234567");
+	if (n == 0 || n > 4 || value[n] != '\0' ||
+	    (v = strtoul(value, NULL, 8)) > k->max)
+		return (cfg_fail(ctx, "%s: not an octal mode 0000-0777: "
+		    "\"%s\"", k->key, value));
+	*(mode_t *)p = v;
+	return (0);
+}
+
+/* Sets the string at p to value; empty means NULL unless required. */
+static int
+set_string(struct cfg_ctx *ctx, const struct cfg_key *k,
+    const char *value, void *p)
+{
+	char	**sp = p;
+
+	if (*value == '\0' && (k->flags & CFG_REQUIRED))
+		return (cfg_fail(ctx, "%s: must not be empty", k->key));
+	free(*sp);
+	*sp = *value == '\0' ? NULL : xstrdup(value);
+	return (0);
+}
+
+/* As set_string(), for a path that must fit a Unix socket address. */
+static int
+set_path(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	struct sockaddr_un	 sun;
+
+	if (strlen(value) >= sizeof(sun.sun_path))
+		return (cfg_fail(ctx, "%s: path too long", k->key));
+	return (set_string(ctx, k, value, p));
+}
+
+/* Address lists are equal when they hold the same set of addresses. */
+static int
+eq_addrs(const void *a, const void *b)
+{
+	const struct hb_addrlist	*la = a, *lb = b;
+	size_t				 i;
+
+	if (la->n != lb->n)
+		return (0);
+	for (i = 0; i < la->n; i++) {
+		if (!addrs_contain(lb, &la->v[i]))
+			return (0);
+	}
+	return (1);
+}
+
+static int
+eq_double(const void *a, const void *b)
+{
+	return (*(const double *)a == *(const double *)b);
+}
+
+static int
+eq_string(const void *a, const void *b)
+{
+	const char	*sa = *(char *const *)a, *sb = *(char *const *)b;
+
+	if (sa == NULL || sb == NULL)
+		return (sa == sb);
+	return (strcmp(sa, sb) == 0);
+}
+
+static void
+free_addrs(void *p)
+{
+	struct hb_addrlist	*l = p;
+
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+free_string(void *p)
+{
+	char	**sp = p;
+
+	free(*sp);
+	*sp = NULL;
+}
+
+static const struct cfg_key *
+key_find(const char *section, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].key, key) == 0)
+			return (&keys[i]);
+	}
+	return (NULL);
+}
+
+static int
+section_known(const char *section)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Returns 1 when key k holds the same parsed value in a and b. */
+static int
+key_equal(const struct cfg_key *k, const struct hb_config *a,
+    const struct hb_config *b)
+{
+	if (k->type->equal != NULL)
+		return (k->type->equal(CFIELD(a, k), CFIELD(b, k)));
+	return (memcmp(CFIELD(a, k), CFIELD(b, k), k->type->size) == 0);
+}
+
+/* Returns a config for path holding every key's default. */
+static struct hb_config *
+config_new(const char *path)
+{
+	struct cfg_ctx	 ctx;
+	size_t		 i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = "default";
+	ctx.cfg = xcalloc(1, sizeof(*ctx.cfg));
+	ctx.cfg->path = xstrdup(path);
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type->set(&ctx, &keys[i], keys[i].dflt,
+		    FIELD(ctx.cfg, &keys[i])) == -1)
+			fatalx("%s: %s", __func__, ctx.cause);
+	}
+	free(ctx.open_addr);
+	return (ctx.cfg);
+}
+
+/*
+ * The fgets-style reader inih calls once per line. It counts lines, which
+ * Debian's inih does not pass to the handler, and stops the parse with an
+ * error on a line that would not fit inih's buffer (inih would split it
+ * silently) or that holds a NUL byte.
+ */
+static char *
+cfg_reader(char *buf, int size, void *arg)
+{
+	struct cfg_ctx	*ctx = arg;
+	ssize_t		 n;
+	size_t		 len;
+
+	if ((n = getline(&ctx->line, &ctx->linesize, ctx->fp)) == -1) {
+		if (ferror(ctx->fp))
+			cfg_fail_errno(ctx, errno);
+		return (NULL);
+	}
+	ctx->lineno++;
+	len = n;
+	if (len > 0 && ctx->line[len - 1] == '\n')
+		len--;
+	if (len > 0 && ctx->line[len - 1] == '\r')
+		len--;
+	if (len > CONFIG_LINE_MAX || n >= size) {
+		cfg_fail(ctx, "line too long");
+		return (NULL);
+	}
+	if (memchr(ctx->line, '\0', n) != NULL) {
+		cfg_fail(ctx, "syntax error");
+		return (NULL);
+	}
+	memcpy(buf, ctx->line, n + 1);
+	return (buf);
+}
+
+/*
+ * Checks section and key, then sets the value. A list key's first line
+ * replaces the default and later lines append to it; a scalar key set
+ * twice is an error.
+ */
+static int
+handle_key(struct cfg_ctx *ctx, const char *section, const char *name,
+    const char *value)
+{
+	const struct cfg_key	*k;
+	size_t			 i;
+	int			 list;
+
+	if (*section == '\0')
+		return (cfg_fail(ctx, "%s: key outside any section", name));
+	if (!section_known(section))
+		return (cfg_fail(ctx, "[%s]: unknown section", section));
+	if ((k = key_find(section, name)) == NULL)
+		return (cfg_fail(ctx, "%s: unknown key", name));
+	i = k - keys;
+	list = k->type == &type_addrs;
+	if (ctx->seen[i] != 0 && !list)
+		return (cfg_fail(ctx, "%s: duplicate key", name));
+	if (ctx->seen[i] == 0 && list)
+		k->type->free(FIELD(ctx->cfg, k));
+	ctx->seen[i] = ctx->lineno;
+	return (k->type->set(ctx, k, value, FIELD(ctx->cfg, k)));
+}
+
+/* The inih handler: returns 0 on error, as inih wants. */
+static int
+cfg_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	return (handle_key(arg, section, name, value) == 0);
+}
+
+/* Runs inih over the open file; errors land in ctx->cause. */
+static void
+parse_file(struct cfg_ctx *ctx)
+{
+	int	 line;
+
+	/*
+	 * Debian's inih reads its options at run time. A line is parsed in
+	 * a stack buffer of ini_max_line bytes (line end and NUL included);
+	 * an indented line must not continue the previous key's value, and
+	 * the first error is the one to report.
+	 */
+	ini_max_line = CONFIG_LINE_MAX + 3;
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+
+	ctx->seen = xcalloc(NKEYS, sizeof(*ctx->seen));
+	line = ini_parse_stream(cfg_reader, ctx, cfg_handler, ctx);
+	if (line > 0 && ctx->cause == NULL) {
+		ctx->lineno = line;
+		cfg_fail(ctx, "syntax error");
+	}
+	free(ctx->seen);
+	ctx->seen = NULL;
+}
+
+/* The admin port never opens to the network unauthenticated. */
+static void
+check_admin(struct cfg_ctx *ctx)
+{
+	if (ctx->open_key == NULL || ctx->cfg->admin_token != NULL)
+		return;
+	ctx->lineno = ctx->open_line;
+	cfg_fail(ctx, "%s: not a loopback address and no token is set: "
+	    "\"%s\"", ctx->open_key->key, ctx->open_addr);
+}
+
+/*
+ * Reads the config file at path. Returns a new config, or NULL with *cause
+ * set to a malloc'd "FILE:LINE: key: reason" or "FILE: strerror".
+ */
+struct hb_config *
+config_load(const char *path, char **cause)
+{
+	struct cfg_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.cfg = config_new(path);
+	if ((ctx.fp = fopen(path, "re")) == NULL)
+		cfg_fail_errno(&ctx, errno);
+	else {
+		parse_file(&ctx);
+		fclose(ctx.fp);
+	}
+	if (ctx.cause == NULL)
+		check_admin(&ctx);
+	free(ctx.line);
+	free(ctx.open_addr);
+	if (ctx.cause != NULL) {
+		config_free(ctx.cfg);
+		*cause = ctx.cause;
+		return (NULL);
+	}
+	return (ctx.cfg);
+}
+
+/* Frees cfg and everything it owns; NULL is fine. */
+void
+config_free(struct hb_config *cfg)
+{
+	size_t	 i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type->free != NULL)
+			keys[i].type->free(FIELD(cfg, &keys[i]));
+	}
+	free(cfg->path);
+	free(cfg);
+}
+
+/*
+ * Counts the keys whose parsed value differs between old and new and sets
+ * *changed to a malloc'd "section.key,..." in table order, or NULL if none.
+ */
+int
+config_diff(const struct hb_config *old, const struct hb_config *new,
+    char **changed)
+{
+	char	*list = NULL, *prev;
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (key_equal(&keys[i], old, new))
+			continue;
+		prev = list;
+		xasprintf(&list, "%s%s%s.%s", prev == NULL ? "" : prev,
+		    prev == NULL ? "" : ",", keys[i].section, keys[i].key);
+		free(prev);
+		n++;
+	}
+	*changed = list;
+	return (n);
+}

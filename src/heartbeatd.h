@@ -1,0 +1,85 @@
+/*
+ * heartbeatd: types and limits shared by every module.
+ */
+
+#ifndef HEARTBEATD_H
+#define HEARTBEATD_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HB_NAME_MAX		64	/* bytes in a client name */
+#define HB_READ_CHUNK		16384	/* bytes read from a socket at once */
+
+/*
+ * Why a connection ends. The words are the contract's (SPEC §3): they go on
+ * the wire after BYE and into the logs, from reason_names[] only.
+ */
+enum hb_reason {
+	REASON_CLOSED,
+	REASON_RESET,
+	REASON_TIMEOUT,
+	REASON_QUIT,
+	REASON_KICKED,
+	REASON_REPLACED,
+	REASON_TOOLONG,
+	REASON_OVERFLOW,
+	REASON_SHUTDOWN,
+	REASON_FULL,
+	REASON_PER_IP,
+	REASON__COUNT
+};
+
+enum hb_dup_policy {
+	DUP_REPLACE,
+	DUP_REJECT
+};
+
+/* A numeric socket address from the config, e.g. 127.0.0.1:7000. */
+struct hb_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+};
+
+struct hb_addrlist {
+	struct hb_addr		*v;
+	size_t			 n;
+};
+
+/*
+ * A loaded, validated config. config_load() builds a fresh one; the daemon
+ * swaps it in only when it is whole. It owns every string and array in it.
+ */
+struct hb_config {
+	char			*path;
+
+	/* [server] */
+	struct hb_addrlist	 listen;
+	double			 heartbeat_timeout;	/* s */
+	uint64_t		 max_clients;
+	uint64_t		 max_clients_per_ip;	/* 0: unlimited */
+	size_t			 max_line;		/* bytes */
+	size_t			 send_buffer_limit;	/* bytes */
+	enum hb_dup_policy	 duplicate_name;
+
+	/* [admin] */
+	struct hb_addrlist	 admin_listen;
+	char			*admin_socket;		/* NULL: disabled */
+	mode_t			 admin_socket_mode;
+	char			*admin_token;		/* NULL: no AUTH */
+	size_t			 watch_backlog;		/* events */
+
+	/* [metrics] */
+	struct hb_addrlist	 metrics_listen;
+
+	/* [log] */
+	int			 log_syslog;		/* 0 or 1 */
+	char			*log_ident;
+	int			 log_facility;		/* LOG_DAEMON, ... */
+	int			 log_level;		/* LOG_ERR ... LOG_DEBUG */
+};
+
+#endif /* HEARTBEATD_H */

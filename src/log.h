@@ -1,0 +1,31 @@
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+struct hb_config;
+
+/*
+ * Logging: syslog through a non-blocking datagram socket to /dev/log
+ * (lines that cannot be sent at once are dropped and counted), and a copy
+ * on stderr when log_init() was asked for one. Every function keeps errno.
+ */
+void		 log_init(const char *ident, int to_stderr);
+void		 log_configure(const struct hb_config *);
+void		 log_close(void);
+uint64_t	 log_dropped(void);
+int		 log_enabled(int level);
+
+void	log_warn(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_err(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_notice(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((__format__(printf, 1, 2), __noreturn__));
+void	fatalx(const char *, ...)
+	    __attribute__((__format__(printf, 1, 2), __noreturn__));
+
+#endif /* LOG_H */

@@ -1,0 +1,996 @@
+/*
+ * Integration-test harness (see itest.h): spawns the real daemon, reads
+ * its log from a pipe and talks to it over sockets. Every wait goes
+ * through hb_poll() with a deadline, which also keeps reading the stderr
+ * of every running daemon, so that no daemon ever blocks on a full pipe
+ * while a test waits for something else.
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* pipe2, F_SETPIPE_SZ, memmem */
+#endif
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "itest.h"
+
+#define WAIT_MS		5000	/* connect, send, start, hb_run */
+#define STOP_MS		10000	/* hbd_stop() */
+#define MAX_DAEMONS	16
+#define PIPE_BYTES	(1024 * 1024)
+
+static void	 hb_init(void);
+static void	 janitor(int);
+static void	*xmalloc(size_t);
+static char	*xstrdup(const char *);
+static void	 make_tmpdir(char *);
+static void	 path_join(char *, const char *, const char *);
+static int	 rm_entry(const char *, const struct stat *, int,
+		    struct FTW *);
+static void	 write_file(const char *, const char *, const char *);
+static const char *daemon_path(void);
+static void	 log_pipe(int *);
+static pid_t	 spawn(char *const [], int, int);
+static int	 exit_code(int);
+static int	 reap(pid_t, long long);
+static int	 hb_poll(struct pollfd *, int, long long);
+static short	 wait_fd(int, short, long long);
+static int	 slurp(int, char **, size_t *);
+static void	 hbd_free(struct hbd *);
+static int	 parse_port(const char *);
+static void	 parse_start(struct hbd *, const char *);
+static const char *log_find(struct hbd *, const char *, size_t *);
+static int	 log_count(struct hbd *, const char *, size_t *);
+static struct hbc *hbc_connect_sa(const struct sockaddr *, socklen_t,
+		    const struct sockaddr *, const char *);
+static void	 hbc_consume(struct hbc *);
+static int	 hbc_fill(struct hbc *, long long);
+static const char *hbc_what(struct hbc *, int);
+
+static struct hbd	*daemons[MAX_DAEMONS];	/* running, for hb_poll() */
+static char		 filedir[PATH_MAX];	/* hb_write_file()'s */
+static int		 janitor_fd = -1;
+
+/*
+ * Once per process tree: a closed peer must fail a write, not kill the
+ * test; and a janitor must remove the temp dirs. check ends a failed test
+ * with _exit() and kills one that times out, so atexit() would not run;
+ * the janitor learns each dir through a pipe and removes them all once
+ * every process holding the pipe has ended. Daemons die with their test
+ * (PR_SET_PDEATHSIG in spawn()).
+ */
+static void
+hb_init(void)
+{
+	int	 p[2];
+
+	if (janitor_fd != -1)
+		return;
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		ck_abort_msg("pipe: %s", strerror(errno));
+	switch (fork()) {
+	case -1:
+		ck_abort_msg("fork: %s", strerror(errno));
+	case 0:
+		janitor(p[0]);
+	}
+	close(p[0]);
+	janitor_fd = p[1];
+}
+
+/* The janitor process: reads dir names from fd until EOF, removes them. */
+static void
+janitor(int fd)
+{
+	FILE	 *f;
+	char	**dirs = NULL, line[PATH_MAX + 1];
+	size_t	  i, n = 0;
+
+	/* Out of check's process group, and holding none of the test's
+	 * sockets, which would otherwise stay open after the test closes
+	 * them. */
+	setsid();
+	dup2(fd, STDIN_FILENO);
+	close_range(STDERR_FILENO + 1, ~0U, 0);
+	if ((f = fdopen(STDIN_FILENO, "r")) == NULL)
+		_exit(1);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((dirs = reallocarray(dirs, n + 1, sizeof(*dirs))) == NULL ||
+		    (dirs[n++] = strdup(line)) == NULL)
+			_exit(1);
+	}
+	for (i = 0; i < n; i++)
+		nftw(dirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	_exit(0);
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = calloc(1, n)) == NULL)
+		ck_abort_msg("out of memory");
+	return (p);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	p = xmalloc(strlen(s) + 1);
+	memcpy(p, s, strlen(s) + 1);
+	return (p);
+}
+
+static void
+make_tmpdir(char *dir)
+{
+	const char	*tmp;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(dir, PATH_MAX, "%s/heartbeatd-test.XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL)
+		ck_abort_msg("mkdtemp %s: %s", dir, strerror(errno));
+	dprintf(janitor_fd, "%s\n", dir);
+}
+
+/* buf (PATH_MAX bytes) = dir/name. */
+static void
+path_join(char *buf, const char *dir, const char *name)
+{
+	if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		ck_abort_msg("path too long: %s/%s", dir, name);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return (0);
+}
+
+/* Writes text to path with every "@DIR@" replaced by dir. */
+static void
+write_file(const char *path, const char *text, const char *dir)
+{
+	FILE		*f;
+	const char	*at;
+
+	if ((f = fopen(path, "w")) == NULL)
+		ck_abort_msg("%s: %s", path, strerror(errno));
+	while ((at = strstr(text, "@DIR@")) != NULL) {
+		fwrite(text, 1, at - text, f);
+		fputs(dir, f);
+		text = at + strlen("@DIR@");
+	}
+	fputs(text, f);
+	if (fclose(f) != 0)
+		ck_abort_msg("%s: %s", path, strerror(errno));
+}
+
+char *
+hb_write_file(const char *name, const char *text)
+{
+	char	*path;
+
+	hb_init();
+	if (filedir[0] == '\0')
+		make_tmpdir(filedir);
+	path = xmalloc(PATH_MAX);
+	path_join(path, filedir, name);
+	write_file(path, text, filedir);
+	return (path);
+}
+
+static const char *
+daemon_path(void)
+{
+	const char	*bin;
+
+	if ((bin = getenv("HEARTBEATD")) == NULL || *bin == '\0')
+		ck_abort_msg("HEARTBEATD is not set (make check sets it)");
+	return (bin);
+}
+
+/* A pipe whose read end p[0] is non-blocking; both ends close on exec. */
+static void
+log_pipe(int *p)
+{
+	if (pipe2(p, O_CLOEXEC) == -1)
+		ck_abort_msg("pipe: %s", strerror(errno));
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+		ck_abort_msg("fcntl: %s", strerror(errno));
+	/* Room for a burst of log lines; failure only costs speed. */
+	(void)fcntl(p[0], F_SETPIPE_SZ, PIPE_BYTES);
+}
+
+/* Starts argv with stdout on outfd (-1: inherited) and stderr on errfd. */
+static pid_t
+spawn(char *const argv[], int outfd, int errfd)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid != 0)
+		return (pid);
+	/* Never outlive the test, even when it is killed. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	if ((outfd != -1 && dup2(outfd, STDOUT_FILENO) == -1) ||
+	    dup2(errfd, STDERR_FILENO) == -1)
+		_exit(127);
+	execv(argv[0], argv);
+	dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int
+exit_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
+	return (WEXITSTATUS(status));
+}
+
+/* Waits for pid to exit until deadline: its exit code, or -1 on timeout. */
+static int
+reap(pid_t pid, long long deadline)
+{
+	int	 fd, status;
+	pid_t	 r;
+
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			ck_abort_msg("waitpid %d: %s", pid, strerror(errno));
+		if (hb_now_ms() >= deadline) {
+			if (fd != -1)
+				close(fd);
+			return (-1);
+		}
+		if (fd != -1)
+			wait_fd(fd, POLLIN, deadline);
+		else
+			wait_fd(-1, 0, hb_now_ms() + 10);
+	}
+	if (fd != -1)
+		close(fd);
+	return (exit_code(status));
+}
+
+/*
+ * Polls the caller's n descriptors until one is ready or the deadline
+ * passes, meanwhile reading every running daemon's stderr. Returns the
+ * number of the caller's descriptors that are ready, 0 on timeout.
+ */
+static int
+hb_poll(struct pollfd *pfd, int n, long long deadline)
+{
+	struct pollfd	 all[8 + MAX_DAEMONS];
+	struct hbd	*who[8 + MAX_DAEMONS];
+	long long	 left;
+	int		 i, m, r, ready;
+
+	ck_assert_int_le(n, 8);
+	for (;;) {
+		memcpy(all, pfd, n * sizeof(*pfd));
+		for (m = n, i = 0; i < MAX_DAEMONS; i++) {
+			if (daemons[i] == NULL || daemons[i]->errfd == -1)
+				continue;
+			all[m].fd = daemons[i]->errfd;
+			all[m].events = POLLIN;
+			who[m++] = daemons[i];
+		}
+		if ((left = deadline - hb_now_ms()) < 0)
+			left = 0;
+		if ((r = poll(all, m, (int)left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			ck_abort_msg("poll: %s", strerror(errno));
+		}
+		for (i = n; i < m; i++)
+			if (all[i].revents != 0)
+				hbd_drain_log(who[i]);
+		for (ready = 0, i = 0; i < n; i++)
+			if ((pfd[i].revents = all[i].revents) != 0)
+				ready++;
+		if (ready > 0 || left == 0)
+			return (ready);
+	}
+}
+
+/* One descriptor: its revents, or 0 on timeout. */
+static short
+wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	if (hb_poll(&pfd, 1, deadline) == 0)
+		return (0);
+	return (pfd.revents);
+}
+
+/*
+ * Appends what the non-blocking fd holds to *buf (kept NUL-terminated).
+ * Returns 1 at EOF, else 0.
+ */
+static int
+slurp(int fd, char **buf, size_t *len)
+{
+	char	 chunk[16384];
+	ssize_t	 n;
+
+	for (;;) {
+		if ((n = read(fd, chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return (0);
+			ck_abort_msg("read: %s", strerror(errno));
+		}
+		if (n == 0)
+			return (1);
+		if ((*buf = realloc(*buf, *len + n + 1)) == NULL)
+			ck_abort_msg("out of memory");
+		memcpy(*buf + *len, chunk, n);
+		*len += n;
+		(*buf)[*len] = '\0';
+	}
+}
+
+int
+hb_run(char **out, char **err, ...)
+{
+	char		*argv[32], *res[2] = { NULL, NULL };
+	size_t		 len[2] = { 0, 0 };
+	struct pollfd	 pfd[2];
+	int		 p[2][2], i, argc, open, code;
+	long long	 deadline;
+	pid_t		 pid;
+	va_list		 ap;
+
+	hb_init();
+	argv[0] = (char *)daemon_path();
+	va_start(ap, err);
+	for (argc = 1; argc < 31; argc++)
+		if ((argv[argc] = va_arg(ap, char *)) == NULL)
+			break;
+	va_end(ap);
+	argv[argc] = NULL;
+	for (i = 0; i < 2; i++) {
+		log_pipe(p[i]);
+		res[i] = xstrdup("");
+	}
+	pid = spawn(argv, p[0][1], p[1][1]);
+	deadline = hb_now_ms() + WAIT_MS;
+	for (i = 0; i < 2; i++) {
+		close(p[i][1]);
+		pfd[i].fd = p[i][0];
+		pfd[i].events = POLLIN;
+	}
+	for (open = 2; open > 0 && hb_poll(pfd, 2, deadline) > 0;) {
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].revents == 0 ||
+			    !slurp(pfd[i].fd, &res[i], &len[i]))
+				continue;
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			open--;
+		}
+	}
+	if ((code = reap(pid, open > 0 ? hb_now_ms() : deadline)) == -1) {
+		kill(pid, SIGKILL);
+		reap(pid, hb_now_ms() + STOP_MS);
+		ck_abort_msg("heartbeatd %s did not exit within %d ms; "
+		    "stdout: \"%s\", stderr: \"%s\"", argv[1], WAIT_MS,
+		    res[0], res[1]);
+	}
+	for (i = 0; i < 2; i++)
+		if (pfd[i].fd != -1)
+			close(pfd[i].fd);
+	if (out != NULL)
+		*out = res[0];
+	else
+		free(res[0]);
+	if (err != NULL)
+		*err = res[1];
+	else
+		free(res[1]);
+	return (code);
+}
+
+struct hbd *
+hbd_start(const char *conf)
+{
+	struct hbd	*d;
+	const char	*line;
+	char		*argv[5];
+	int		 p[2], i;
+
+	hb_init();
+	d = xmalloc(sizeof(*d));
+	d->status = -1;
+	d->log = xstrdup("");
+	make_tmpdir(d->dir);
+	path_join(d->conf, d->dir, "heartbeatd.conf");
+	write_file(d->conf, conf, d->dir);
+	for (i = 0; i < MAX_DAEMONS && daemons[i] != NULL; i++)
+		;
+	ck_assert_msg(i < MAX_DAEMONS, "more than %d daemons", MAX_DAEMONS);
+	daemons[i] = d;
+
+	argv[0] = (char *)daemon_path();
+	argv[1] = "-f";
+	argv[2] = "-c";
+	argv[3] = d->conf;
+	argv[4] = NULL;
+	log_pipe(p);
+	d->pid = spawn(argv, -1, p[1]);
+	close(p[1]);
+	d->errfd = p[0];
+	if ((line = hbd_wait_log(d, "start version=", WAIT_MS)) == NULL) {
+		hbd_exit(d, SIGKILL);
+		ck_abort_msg("heartbeatd logged no start line within %d ms "
+		    "(exit %d); stderr: \"%s\"", WAIT_MS, d->status, d->log);
+	}
+	parse_start(d, line);
+	return (d);
+}
+
+/* The port of "1.2.3.4:P" or "[::1]:P". */
+static int
+parse_port(const char *addr)
+{
+	const char	*colon;
+
+	if ((colon = strrchr(addr, ':')) == NULL)
+		ck_abort_msg("no port in \"%s\"", addr);
+	return (atoi(colon + 1));
+}
+
+/*
+ * Takes the listeners from "start version=V listen=A,B admin=C,PATH
+ * timeout=T": an admin entry that is not an address is the socket path.
+ */
+static void
+parse_start(struct hbd *d, const char *line)
+{
+	char	*copy, *word, *addr, *sp, *sa;
+
+	copy = xstrdup(line);
+	for (word = strtok_r(copy, " ", &sp); word != NULL;
+	    word = strtok_r(NULL, " ", &sp)) {
+		if (strncmp(word, "listen=", 7) == 0) {
+			for (addr = strtok_r(word + 7, ",", &sa); addr != NULL;
+			    addr = strtok_r(NULL, ",", &sa)) {
+				if (d->port == 0)
+					d->port = parse_port(addr);
+				if (*addr == '[' && d->port6 == 0)
+					d->port6 = parse_port(addr);
+			}
+		} else if (strncmp(word, "admin=", 6) == 0) {
+			for (addr = strtok_r(word + 6, ",", &sa); addr != NULL;
+			    addr = strtok_r(NULL, ",", &sa)) {
+				if (strcmp(addr, "none") == 0)
+					continue;
+				if (*addr == '[' || (*addr >= '0' &&
+				    *addr <= '9')) {
+					if (d->admin_port == 0)
+						d->admin_port =
+						    parse_port(addr);
+				} else if (d->admin_sock[0] == '\0')
+					snprintf(d->admin_sock,
+					    sizeof(d->admin_sock), "%s", addr);
+			}
+		}
+	}
+	free(copy);
+	ck_assert_msg(d->port != 0, "no client port in \"%s\"", line);
+}
+
+int
+hbd_exit(struct hbd *d, int sig)
+{
+	if (d->pid <= 0)
+		return (d->status);
+	if (sig != 0)
+		kill(d->pid, sig);
+	if ((d->status = reap(d->pid, hb_now_ms() + STOP_MS)) == -1) {
+		kill(d->pid, SIGKILL);
+		d->status = reap(d->pid, hb_now_ms() + STOP_MS);
+		d->pid = -1;
+		ck_abort_msg("heartbeatd did not exit within %d ms of signal "
+		    "%d; killed", STOP_MS, sig);
+	}
+	d->pid = -1;
+	hbd_drain_log(d);
+	return (d->status);
+}
+
+int
+hbd_stop(struct hbd *d, int sig)
+{
+	int	 code;
+
+	code = hbd_exit(d, sig);
+	hbd_free(d);
+	return (code);
+}
+
+static void
+hbd_free(struct hbd *d)
+{
+	int	 i;
+
+	for (i = 0; i < MAX_DAEMONS; i++)
+		if (daemons[i] == d)
+			daemons[i] = NULL;
+	if (d->errfd != -1)
+		close(d->errfd);
+	nftw(d->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(d->log);
+	free(d);
+}
+
+void
+hbd_drain_log(struct hbd *d)
+{
+	if (d->errfd == -1)
+		return;
+	if (slurp(d->errfd, &d->log, &d->loglen)) {
+		close(d->errfd);
+		d->errfd = -1;
+	}
+}
+
+/*
+ * The first complete line at or after *from that contains substr, or
+ * NULL; *from is left at the first line not yet searched, or past the
+ * line found.
+ */
+static const char *
+log_find(struct hbd *d, const char *substr, size_t *from)
+{
+	char	*line, *nl;
+
+	while ((nl = memchr(d->log + *from, '\n', d->loglen - *from)) !=
+	    NULL) {
+		line = d->log + *from;
+		*from = nl - d->log + 1;
+		if (memmem(line, nl - line, substr, strlen(substr)) != NULL)
+			return (line);
+	}
+	return (NULL);
+}
+
+const char *
+hbd_wait_log(struct hbd *d, const char *substr, int timeout_ms)
+{
+	static char	*copy;
+	const char	*line;
+	long long	 deadline;
+	size_t		 from, n;
+
+	deadline = hb_now_ms() + timeout_ms;
+	from = d->logseen;
+	hbd_drain_log(d);
+	while ((line = log_find(d, substr, &from)) == NULL) {
+		if (d->errfd == -1 || hb_now_ms() >= deadline)
+			return (NULL);
+		wait_fd(d->errfd, POLLIN, deadline);
+	}
+	d->logseen = from;
+	n = strcspn(line, "\n");
+	free(copy);
+	copy = xmalloc(n + 1);
+	memcpy(copy, line, n);
+	return (copy);
+}
+
+const char *
+hbd_expect_log(struct hbd *d, const char *substr, int timeout_ms)
+{
+	const char	*line;
+	size_t		 seen;
+
+	seen = d->logseen;
+	if ((line = hbd_wait_log(d, substr, timeout_ms)) == NULL)
+		ck_abort_msg("expected a log line with \"%s\" within %d ms; "
+		    "log since the last match: \"%s\"", substr, timeout_ms,
+		    d->log + seen);
+	return (line);
+}
+
+/* Counts the lines from *from on that contain substr; see log_find(). */
+static int
+log_count(struct hbd *d, const char *substr, size_t *from)
+{
+	int	 n;
+
+	for (n = 0; log_find(d, substr, from) != NULL; n++)
+		;
+	return (n);
+}
+
+int
+hbd_log_count(struct hbd *d, const char *substr)
+{
+	size_t	 from = 0;
+
+	return (log_count(d, substr, &from));
+}
+
+int
+hbd_wait_count(struct hbd *d, const char *substr, int n, int timeout_ms)
+{
+	long long	 deadline;
+	size_t		 from = 0;
+	int		 count;
+
+	deadline = hb_now_ms() + timeout_ms;
+	hbd_drain_log(d);
+	count = log_count(d, substr, &from);
+	while (count < n && d->errfd != -1 && hb_now_ms() < deadline) {
+		wait_fd(d->errfd, POLLIN, deadline);
+		count += log_count(d, substr, &from);
+	}
+	return (count);
+}
+
+/* Connects a non-blocking socket to sa, from src if not NULL. */
+static struct hbc *
+hbc_connect_sa(const struct sockaddr *sa, socklen_t len,
+    const struct sockaddr *src, const char *what)
+{
+	struct hbc	*c;
+	socklen_t	 elen;
+	int		 error;
+
+	hb_init();
+	c = xmalloc(sizeof(*c));
+	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (c->fd == -1)
+		ck_abort_msg("socket for %s: %s", what, strerror(errno));
+	if (src != NULL && bind(c->fd, src, len) == -1)
+		ck_abort_msg("bind before connecting to %s: %s", what,
+		    strerror(errno));
+	error = 0;
+	if (connect(c->fd, sa, len) == -1) {
+		if (errno != EINPROGRESS)
+			error = errno;
+		else if (wait_fd(c->fd, POLLOUT, hb_now_ms() + WAIT_MS) == 0)
+			error = ETIMEDOUT;
+		else {
+			elen = sizeof(error);
+			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &elen);
+		}
+	}
+	if (error != 0)
+		ck_abort_msg("connect %s: %s", what, strerror(error));
+	return (c);
+}
+
+struct hbc *
+hbc_connect(int port)
+{
+	return (hbc_connect_from(NULL, port));
+}
+
+struct hbc *
+hbc_connect_from(const char *src, int port)
+{
+	struct sockaddr_in	 sin, from;
+	char			 what[64];
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	from = sin;
+	from.sin_port = 0;
+	if (src != NULL && inet_pton(AF_INET, src, &from.sin_addr) != 1)
+		ck_abort_msg("bad source address \"%s\"", src);
+	snprintf(what, sizeof(what), "127.0.0.1:%d", port);
+	return (hbc_connect_sa((struct sockaddr *)&sin, sizeof(sin),
+	    src != NULL ? (struct sockaddr *)&from : NULL, what));
+}
+
+struct hbc *
+hbc_connect6(int port)
+{
+	struct sockaddr_in6	 sin6;
+	char			 what[64];
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(port);
+	sin6.sin6_addr = in6addr_loopback;
+	snprintf(what, sizeof(what), "[::1]:%d", port);
+	return (hbc_connect_sa((struct sockaddr *)&sin6, sizeof(sin6), NULL,
+	    what));
+}
+
+struct hbc *
+hbc_connect_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		ck_abort_msg("socket path too long: %s", path);
+	strcpy(sun.sun_path, path);
+	return (hbc_connect_sa((struct sockaddr *)&sun, sizeof(sun), NULL,
+	    path));
+}
+
+struct hbc *
+hbc_admin(struct hbd *d)
+{
+	ck_assert_msg(d->admin_port != 0, "the daemon has no TCP admin port");
+	return (hbc_connect(d->admin_port));
+}
+
+void
+hbc_close(struct hbc *c)
+{
+	close(c->fd);
+	free(c);
+}
+
+void
+hbc_reset(struct hbc *c)
+{
+	struct linger	 l = { 1, 0 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	hbc_close(c);
+}
+
+ssize_t
+hbc_trysend(struct hbc *c, const void *buf, size_t len, int timeout_ms)
+{
+	long long	 deadline;
+	size_t		 off;
+	ssize_t		 n;
+
+	deadline = hb_now_ms() + timeout_ms;
+	for (off = 0; off < len;) {
+		if ((n = send(c->fd, (const char *)buf + off, len - off,
+		    MSG_NOSIGNAL)) != -1) {
+			off += n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return (-1);
+		if (wait_fd(c->fd, POLLOUT, deadline) == 0)
+			break;
+	}
+	return (off);
+}
+
+void
+hbc_sendn(struct hbc *c, const void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if ((n = hbc_trysend(c, buf, len, WAIT_MS)) == -1)
+		ck_abort_msg("send: %s", strerror(errno));
+	ck_assert_msg((size_t)n == len, "sent only %zd of %zu bytes within "
+	    "%d ms", n, len, WAIT_MS);
+}
+
+void
+hbc_send(struct hbc *c, const char *s)
+{
+	hbc_sendn(c, s, strlen(s));
+}
+
+/* Drops the line returned last. */
+static void
+hbc_consume(struct hbc *c)
+{
+	memmove(c->buf, c->buf + c->taken, c->len - c->taken);
+	c->len -= c->taken;
+	c->taken = 0;
+	c->buf[c->len] = '\0';
+}
+
+/* Reads what arrives before deadline: 1 if bytes or EOF came, else 0. */
+static int
+hbc_fill(struct hbc *c, long long deadline)
+{
+	ssize_t	 n;
+
+	if (c->len == sizeof(c->buf) - 1)
+		ck_abort_msg("a line longer than %zu bytes arrived",
+		    sizeof(c->buf) - 1);
+	while (!c->eof) {
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+		if (n > 0) {
+			c->len += n;
+			c->buf[c->len] = '\0';
+			return (1);
+		}
+		if (n == 0 || errno == ECONNRESET)
+			c->eof = 1;
+		else if (errno != EAGAIN && errno != EINTR)
+			ck_abort_msg("read: %s", strerror(errno));
+		else if (wait_fd(c->fd, POLLIN, deadline) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+const char *
+hbc_readline(struct hbc *c, int timeout_ms)
+{
+	long long	 deadline;
+	char		*nl;
+
+	deadline = hb_now_ms() + timeout_ms;
+	hbc_consume(c);
+	while ((nl = memchr(c->buf, '\n', c->len)) == NULL)
+		if (c->eof || !hbc_fill(c, deadline))
+			return (NULL);
+	*nl = '\0';
+	c->taken = nl - c->buf + 1;
+	return (c->buf);
+}
+
+/* Says what came instead of a line after a read that returned NULL. */
+static const char *
+hbc_what(struct hbc *c, int timeout_ms)
+{
+	static char	 what[256];
+
+	if (c->eof && c->len == 0)
+		return ("EOF");
+	snprintf(what, sizeof(what), "%s within %d ms (partial line \"%.*s\")",
+	    c->eof ? "EOF" : "nothing", timeout_ms, 128, c->buf);
+	return (what);
+}
+
+void
+hbc_expect(struct hbc *c, const char *want, int timeout_ms)
+{
+	const char	*line;
+
+	if ((line = hbc_readline(c, timeout_ms)) == NULL)
+		ck_abort_msg("expected \"%s\", got %s", want,
+		    hbc_what(c, timeout_ms));
+	ck_assert_msg(strcmp(line, want) == 0, "expected \"%s\", got \"%s\"",
+	    want, line);
+}
+
+int
+hbc_expect_eof(struct hbc *c, int timeout_ms)
+{
+	long long	 deadline;
+
+	deadline = hb_now_ms() + timeout_ms;
+	hbc_consume(c);
+	while (!c->eof && memchr(c->buf, '\n', c->len) == NULL)
+		if (!hbc_fill(c, deadline))
+			return (0);
+	return (c->eof && c->len == 0);
+}
+
+void
+hbc_expect_closed(struct hbc *c, int timeout_ms)
+{
+	const char	*line;
+
+	if (hbc_expect_eof(c, timeout_ms))
+		return;
+	if ((line = hbc_readline(c, 0)) != NULL)
+		ck_abort_msg("expected EOF, got \"%s\"", line);
+	ck_abort_msg("expected EOF, got %s", hbc_what(c, timeout_ms));
+}
+
+void
+hbc_expect_silence(struct hbc *c, int ms)
+{
+	long long	 deadline;
+
+	deadline = hb_now_ms() + ms;
+	hbc_consume(c);
+	if (c->len == 0 && !hbc_fill(c, deadline))
+		return;
+	if (c->len > 0)
+		ck_abort_msg("expected silence for %d ms, got \"%s\"", ms,
+		    c->buf);
+	ck_abort_msg("expected silence for %d ms, got EOF", ms);
+}
+
+const char *
+hbc_expect_prefix(struct hbc *c, const char *prefix, int timeout_ms)
+{
+	const char	*line;
+	long long	 deadline;
+	int		 left;
+
+	deadline = hb_now_ms() + timeout_ms;
+	do {
+		if ((left = deadline - hb_now_ms()) < 0)
+			left = 0;
+		if ((line = hbc_readline(c, left)) == NULL)
+			ck_abort_msg("expected a line starting \"%s\", got %s",
+			    prefix, hbc_what(c, timeout_ms));
+	} while (strncmp(line, prefix, strlen(prefix)) != 0);
+	return (line);
+}
+
+const char *
+hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms)
+{
+	char	*line;
+	size_t	 n;
+
+	n = strlen(cmd);
+	line = xmalloc(n + 1);
+	memcpy(line, cmd, n);
+	line[n] = '\n';
+	hbc_sendn(c, line, n + 1);
+	free(line);
+	return (hbc_readline(c, timeout_ms));
+}
+
+void
+hb_assert_match(const char *s, const char *re)
+{
+	regex_t	 r;
+	int	 rc;
+
+	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
+		ck_abort_msg("bad regular expression /%s/", re);
+	rc = regexec(&r, s, 0, NULL, 0);
+	regfree(&r);
+	ck_assert_msg(rc == 0, "expected a match for /%s/, got \"%s\"", re, s);
+}
+
+long long
+hb_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
