@@ -27,6 +27,7 @@
 #include "admin.h"
 #include "client.h"
 #include "daemon.h"
+#include "events.h"
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
@@ -36,6 +37,7 @@
 #include "xmalloc.h"
 
 #define ADMIN_LINE_SLACK	1024	/* bytes of command around a message */
+#define ADMIN_DRAIN_SEC		10	/* a closing session's last write */
 
 struct admin_session {
 	struct bufferevent		*bev;
@@ -44,18 +46,20 @@ struct admin_session {
 #define ADMIN_UNIX			 0x2
 #define ADMIN_CLOSING			 0x4	/* close once output is out */
 #define ADMIN_DISCARD			 0x8	/* skip an over-long line */
+#define ADMIN_WATCHING			 0x10	/* streams events */
+	size_t				 replayed;	/* bytes of WATCH FROM */
 	char				 addr[ADDR_STRLEN];
 	TAILQ_ENTRY(admin_session)	 entry;
 };
 TAILQ_HEAD(admin_sessions, admin_session);
 
-struct admin_listener {
-	struct evconnlistener		*lev;
-	char				 name[ADDR_STRLEN + 108];
-	char				*path;		/* Unix socket */
-	TAILQ_ENTRY(admin_listener)	 entry;
+/* The Unix admin socket; a reload may move it to another path. */
+struct admin_unix {
+	char			*path;		/* NULL: none */
+	struct evconnlistener	*lev;
+	char			*new_path;	/* between prepare and commit */
+	int			 new_fd;
 };
-TAILQ_HEAD(admin_listeners, admin_listener);
 
 struct admin_cmd {
 	const char	*name;
@@ -79,8 +83,12 @@ static size_t	admin_line_max(void);
 static int	admin_message(struct admin_session *, const char *, size_t);
 static struct client *admin_target(struct admin_session *, const char *,
 		    size_t);
-static void	admin_listener_add(int, const char *, const char *);
+static void	*admin_tcp_attach(int);
+static void	admin_tcp_detach(void *);
+static struct evconnlistener *admin_listen(int, void *);
 static int	admin_unix_socket(const char *, mode_t, char **);
+static void	admin_unix_close(void);
+static int	admin_same_path(const char *, const char *);
 
 static void	cmd_auth(struct admin_session *, const char *, size_t);
 static void	cmd_list(struct admin_session *, const char *, size_t);
@@ -88,7 +96,12 @@ static void	cmd_send(struct admin_session *, const char *, size_t);
 static void	cmd_broadcast(struct admin_session *, const char *, size_t);
 static void	cmd_kick(struct admin_session *, const char *, size_t);
 static void	cmd_stats(struct admin_session *, const char *, size_t);
+static void	cmd_reload(struct admin_session *, const char *, size_t);
+static void	cmd_watch(struct admin_session *, const char *, size_t);
 static void	cmd_help(struct admin_session *, const char *, size_t);
+static void	watch_sink(uint64_t, const char *, size_t);
+static void	watch_event(void *, uint64_t, const char *, size_t);
+static void	watch_stop(struct admin_session *);
 static void	cmd_quit(struct admin_session *, const char *, size_t);
 
 static const struct admin_cmd admin_cmds[] = {
@@ -98,6 +111,8 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "BROADCAST", cmd_broadcast, 0 },
 	{ "KICK", cmd_kick, 0 },
 	{ "STATS", cmd_stats, 0 },
+	{ "RELOAD", cmd_reload, 0 },
+	{ "WATCH", cmd_watch, 0 },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -109,62 +124,113 @@ static const char *const admin_help[] = {
 	"BROADCAST <message>",
 	"KICK <target>",
 	"STATS",
+	"RELOAD",
+	"WATCH [FROM <seq>]",
 	"HELP",
 	"QUIT",
 };
 
 static struct admin_sessions	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
-static struct admin_listeners	 listeners =
-    TAILQ_HEAD_INITIALIZER(listeners);
+static struct lset		 tcp = {
+	"admin listen", admin_tcp_attach, admin_tcp_detach,
+	TAILQ_HEAD_INITIALIZER(tcp.socks), TAILQ_HEAD_INITIALIZER(tcp.added)
+};
+static struct admin_unix	 unix_sock = { NULL, NULL, NULL, -1 };
+static size_t			 nwatchers;
 
-/*
- * Opens the TCP admin listeners and the Unix socket. Returns 0, or -1
- * with *cause; whatever was opened stays for admin_close_all().
- */
-int
-admin_open_all(const struct hb_config *conf, char **cause)
+static struct evconnlistener *
+admin_listen(int fd, void *arg)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-	char			 name[ADDR_STRLEN], *why;
-	size_t			 i;
-	int			 fd;
+	struct evconnlistener	*lev;
 
-	for (i = 0; i < conf->admin_listen.n; i++) {
-		if ((fd = listener_socket(&conf->admin_listen.v[i],
-		    &why)) == -1) {
-			xasprintf(cause, "admin listen %s", why);
-			free(why);
-			return (-1);
-		}
-		len = sizeof(ss);
-		getsockname(fd, (struct sockaddr *)&ss, &len);
-		admin_listener_add(fd, addr_format((struct sockaddr *)&ss,
-		    name, sizeof(name)), NULL);
-	}
-	if (conf->admin_socket != NULL) {
-		if ((fd = admin_unix_socket(conf->admin_socket,
-		    conf->admin_socket_mode, cause)) == -1)
-			return (-1);
-		admin_listener_add(fd, conf->admin_socket, conf->admin_socket);
-	}
-	return (0);
+	lev = evconnlistener_new(hb_base, admin_accept_cb, arg,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (lev == NULL)
+		fatalx("%s: evconnlistener_new", __func__);
+	return (lev);
+}
+
+static void *
+admin_tcp_attach(int fd)
+{
+	return (admin_listen(fd, NULL));
 }
 
 static void
-admin_listener_add(int fd, const char *name, const char *path)
+admin_tcp_detach(void *handle)
 {
-	struct admin_listener	*al;
+	evconnlistener_free(handle);
+}
 
-	al = xcalloc(1, sizeof(*al));
-	strlcpy(al->name, name, sizeof(al->name));
-	if (path != NULL)
-		al->path = xstrdup(path);
-	al->lev = evconnlistener_new(hb_base, admin_accept_cb, al,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (al->lev == NULL)
-		fatalx("%s: evconnlistener_new", __func__);
-	TAILQ_INSERT_TAIL(&listeners, al, entry);
+static int
+admin_same_path(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/*
+ * Binds what conf adds to the admin endpoints: TCP addresses and a new
+ * Unix socket path. Returns 0, or -1 with *cause and nothing changed.
+ */
+int
+admin_prepare(const struct hb_config *conf, char **cause)
+{
+	if (lset_prepare(&tcp, &conf->admin_listen, cause) == -1)
+		return (-1);
+	if (conf->admin_socket == NULL ||
+	    admin_same_path(conf->admin_socket, unix_sock.path))
+		return (0);
+	if ((unix_sock.new_fd = admin_unix_socket(conf->admin_socket,
+	    conf->admin_socket_mode, cause)) == -1) {
+		lset_abort(&tcp);
+		return (-1);
+	}
+	unix_sock.new_path = xstrdup(conf->admin_socket);
+	return (0);
+}
+
+/* Serves what admin_prepare() bound and closes what conf dropped. */
+void
+admin_commit(const struct hb_config *conf)
+{
+	lset_commit(&tcp, &conf->admin_listen);
+	if (unix_sock.new_path != NULL) {
+		admin_unix_close();
+		unix_sock.path = unix_sock.new_path;
+		unix_sock.lev = admin_listen(unix_sock.new_fd, &unix_sock);
+		unix_sock.new_path = NULL;
+		unix_sock.new_fd = -1;
+	} else if (conf->admin_socket == NULL)
+		admin_unix_close();
+	else if (chmod(unix_sock.path, conf->admin_socket_mode) == -1)
+		log_warn("%s: chmod %s", __func__, unix_sock.path);
+}
+
+void
+admin_abort(void)
+{
+	lset_abort(&tcp);
+	if (unix_sock.new_path != NULL) {
+		close(unix_sock.new_fd);
+		unlink(unix_sock.new_path);
+		free(unix_sock.new_path);
+		unix_sock.new_path = NULL;
+		unix_sock.new_fd = -1;
+	}
+}
+
+static void
+admin_unix_close(void)
+{
+	if (unix_sock.path == NULL)
+		return;
+	evconnlistener_free(unix_sock.lev);
+	unlink(unix_sock.path);
+	free(unix_sock.path);
+	unix_sock.path = NULL;
+	unix_sock.lev = NULL;
 }
 
 /*
@@ -222,18 +288,11 @@ fail:
 void
 admin_close_all(void)
 {
-	struct admin_listener	*al;
 	struct admin_session	*s;
 
-	while ((al = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, al, entry);
-		evconnlistener_free(al->lev);
-		if (al->path != NULL) {
-			unlink(al->path);
-			free(al->path);
-		}
-		free(al);
-	}
+	admin_abort();
+	lset_close(&tcp);
+	admin_unix_close();
 	while ((s = TAILQ_FIRST(&sessions)) != NULL)
 		admin_free(s);
 }
@@ -242,13 +301,12 @@ admin_close_all(void)
 void
 admin_names(char *buf, size_t size)
 {
-	struct admin_listener	*al;
-
 	buf[0] = '\0';
-	TAILQ_FOREACH(al, &listeners, entry) {
+	lset_names(&tcp, buf, size);
+	if (unix_sock.path != NULL) {
 		if (buf[0] != '\0')
 			strlcat(buf, ",", size);
-		strlcat(buf, al->name, size);
+		strlcat(buf, unix_sock.path, size);
 	}
 	if (buf[0] == '\0')
 		strlcpy(buf, "none", size);
@@ -258,16 +316,16 @@ static void
 admin_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct admin_listener	*al = arg;
+	struct admin_unix	*un = arg;
 	struct admin_session	*s;
 
 	s = xcalloc(1, sizeof(*s));
 	s->bev = bufferevent_socket_new(hb_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
-	if (al->path != NULL) {
+	if (un != NULL) {
 		s->flags |= ADMIN_UNIX | ADMIN_AUTHED;
-		strlcpy(s->addr, al->path, sizeof(s->addr));
+		strlcpy(s->addr, un->path, sizeof(s->addr));
 	} else
 		addr_format(sa, s->addr, sizeof(s->addr));
 	/* A session opened while no token is set stays trusted. */
@@ -282,6 +340,7 @@ admin_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 static void
 admin_free(struct admin_session *s)
 {
+	watch_stop(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	bufferevent_free(s->bev);
 	free(s);
@@ -368,6 +427,7 @@ admin_write_cb(struct bufferevent *bev, void *arg)
 		admin_free(s);
 		return;
 	}
+	s->replayed = 0;
 	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		admin_read_cb(bev, s);
@@ -380,7 +440,7 @@ admin_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct admin_session	*s = arg;
 
-	if (what & BEV_EVENT_ERROR) {
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		admin_free(s);
 		return;
 	}
@@ -412,6 +472,8 @@ admin_dispatch(struct admin_session *s, const char *line, size_t len)
 	if (len == 0)
 		return;
 	proto_split(line, len, &w);
+	if ((s->flags & ADMIN_WATCHING) && !proto_is(&w, "QUIT"))
+		return;
 	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
 		cmd = &admin_cmds[i];
 		if (!proto_is(&w, cmd->name))
@@ -587,6 +649,111 @@ cmd_stats(struct admin_session *s, const char *args, size_t len)
 		admin_reply(s, "STAT %s %llu", v[i].name,
 		    (unsigned long long)v[i].value);
 	admin_reply(s, "END");
+}
+
+static void
+cmd_reload(struct admin_session *s, const char *args, size_t len)
+{
+	char	*changed, *cause;
+
+	if (daemon_reload(&changed, &cause) == -1) {
+		admin_reply(s, "ERR config %s", cause);
+		free(cause);
+		return;
+	}
+	if (changed == NULL)
+		admin_reply(s, "OK unchanged");
+	else
+		admin_reply(s, "OK changed=%s", changed);
+	free(changed);
+}
+
+/*
+ * WATCH [FROM <seq>]: "OK seq=<n>", the kept events after seq up to n,
+ * then every event live. A gap in the backlog is an error, so a consumer
+ * always knows whether it missed something.
+ */
+static void
+cmd_watch(struct admin_session *s, const char *args, size_t len)
+{
+	struct words	 w;
+	char		 num[24];
+	const char	*why;
+	uint64_t	 from = UINT64_MAX, n = stats.seq, oldest;
+
+	if (args != NULL) {
+		proto_split(args, len, &w);
+		if (!proto_is(&w, "FROM") || w.rest == NULL ||
+		    w.restlen == 0 || w.restlen >= sizeof(num)) {
+			admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>]");
+			return;
+		}
+		memcpy(num, w.rest, w.restlen);
+		num[w.restlen] = '\0';
+		if (parse_u64(num, 0, UINT64_MAX, &from, &why) == -1) {
+			admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>]");
+			return;
+		}
+	}
+	oldest = events_oldest();
+	if (from < n && (oldest == 0 || oldest > from + 1)) {
+		admin_reply(s, "ERR gap oldest=%llu",
+		    (unsigned long long)(oldest == 0 ? n + 1 : oldest));
+		return;
+	}
+	admin_reply(s, "OK seq=%llu", (unsigned long long)n);
+	if (from < n) {
+		events_replay(from, watch_event, s);
+		s->replayed = evbuffer_get_length(
+		    bufferevent_get_output(s->bev));
+	}
+	s->flags |= ADMIN_WATCHING;
+	if (nwatchers++ == 0)
+		events_set_sink(watch_sink);
+}
+
+static void
+watch_event(void *arg, uint64_t seq, const char *text, size_t len)
+{
+	struct admin_session	*s = arg;
+
+	evbuffer_add_printf(bufferevent_get_output(s->bev), "EVENT %llu %.*s\n",
+	    (unsigned long long)seq, (int)len, text);
+}
+
+/*
+ * The live feed. A watcher more than send_buffer_limit behind (beyond
+ * what its WATCH FROM replayed) is told "ERR overflow" after the events it
+ * has, so it knows where to resume, and closed once that is out or once
+ * writing stalls: the daemon never waits for it.
+ */
+static void
+watch_sink(uint64_t seq, const char *text, size_t len)
+{
+	struct admin_session	*s, *next;
+	struct timeval		 tv = { ADMIN_DRAIN_SEC, 0 };
+
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
+		if (!(s->flags & ADMIN_WATCHING) || (s->flags & ADMIN_CLOSING))
+			continue;
+		watch_event(s, seq, text, len);
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) <=
+		    hb_conf->send_buffer_limit + s->replayed)
+			continue;
+		admin_reply(s, "ERR overflow");
+		bufferevent_set_timeouts(s->bev, NULL, &tv);
+		admin_finish(s);
+	}
+}
+
+static void
+watch_stop(struct admin_session *s)
+{
+	if (!(s->flags & ADMIN_WATCHING))
+		return;
+	s->flags &= ~ADMIN_WATCHING;
+	if (--nwatchers == 0)
+		events_set_sink(NULL);
 }
 
 static void

@@ -5,7 +5,9 @@
 
 struct hb_config;
 
-int	 admin_open_all(const struct hb_config *, char **);
+int	 admin_prepare(const struct hb_config *, char **);
+void	 admin_commit(const struct hb_config *);
+void	 admin_abort(void);
 void	 admin_close_all(void);
 void	 admin_names(char *, size_t);
 

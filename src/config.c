@@ -72,7 +72,7 @@ struct cfg_ctx {
 	size_t			 linesize;
 	int			 lineno;
 	char			*cause;		/* the first error */
-	int			*seen;		/* line each key was set on */
+	int			*seen;		/* keys the file has set */
 	const struct cfg_key	*open_key;	/* first admin listen off */
 	int			 open_line;	/* loopback, and where */
 	char			*open_addr;
@@ -199,7 +199,7 @@ static const struct cfg_type type_level = {
 
 #define OFF(f)	offsetof(struct hb_config, f)
 
-/* Every key, in the order of SPEC §2: config_diff() names them so. */
+/* Every key, in the order of the SPEC listing: config_diff() follows it. */
 static const struct cfg_key keys[] = {
 	{ "server", "listen", &type_addrs, OFF(listen), 0, 0,
 	    CFG_REQUIRED, "0.0.0.0:7000" },
@@ -280,6 +280,7 @@ num_fail(struct cfg_ctx *ctx, const struct cfg_key *k, const char *why,
 	return (cfg_fail(ctx, "%s: %s: \"%s\"", k->key, why, value));
 }
 
+/* Parses a whole number in k's range. */
 static int
 get_u64(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
     uint64_t *v)
@@ -309,6 +310,7 @@ get_word(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	    value));
 }
 
+/* Returns 1 when l holds the address a. */
 static int
 addrs_contain(const struct hb_addrlist *l, const struct hb_addr *a)
 {
@@ -627,6 +629,8 @@ handle_key(struct cfg_ctx *ctx, const char *section, const char *name,
 	size_t			 i;
 	int			 list;
 
+	if (*name == '\0')
+		return (cfg_fail(ctx, "syntax error"));
 	if (*section == '\0')
 		return (cfg_fail(ctx, "%s: key outside any section", name));
 	if (!section_known(section))

@@ -1,6 +1,7 @@
 /*
- * The running daemon as a whole: its event base and config, and the start
- * and stop that bring every listener up and every connection down.
+ * The running daemon as a whole: its event base and config, and the
+ * start, reload and stop that bring every listener up, reconcile it and
+ * bring every connection down.
  */
 
 #include <sys/types.h>
@@ -14,16 +15,54 @@
 #include "client.h"
 #include "config.h"
 #include "daemon.h"
+#include "events.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "registry.h"
 #include "stats.h"
 #include "util.h"
 
 #define NAMES_MAX	4096	/* bytes of addresses in the start line */
 
+static int	daemon_prepare(const struct hb_config *, char **);
+static void	daemon_commit(const struct hb_config *);
+
 struct event_base	*hb_base;
 struct hb_config	*hb_conf;
+
+/*
+ * Binds every socket conf adds to the running set, of all three kinds.
+ * Returns 0, or -1 with *cause and nothing changed.
+ */
+static int
+daemon_prepare(const struct hb_config *conf, char **cause)
+{
+	if (listener_prepare(conf, cause) == -1)
+		return (-1);
+	if (admin_prepare(conf, cause) == -1) {
+		listener_abort();
+		return (-1);
+	}
+	if (metrics_prepare(conf, cause) == -1) {
+		admin_abort();
+		listener_abort();
+		return (-1);
+	}
+	return (0);
+}
+
+/* Serves the prepared sockets, closes the dropped ones, applies conf. */
+static void
+daemon_commit(const struct hb_config *conf)
+{
+	listener_commit(conf);
+	admin_commit(conf);
+	metrics_commit(conf);
+	log_configure(conf);
+	events_configure(conf->watch_backlog);
+}
 
 /*
  * Takes conf, binds every listener and logs the start line. Returns 0, or
@@ -35,15 +74,48 @@ daemon_start(struct hb_config *conf, char **cause)
 	char	 listen[NAMES_MAX], admin[NAMES_MAX];
 
 	hb_conf = conf;
-	log_configure(conf);
 	stats.started = mono_ns();
-	if (listener_open_all(&conf->listen, cause) == -1 ||
-	    admin_open_all(conf, cause) == -1)
+	if (daemon_prepare(conf, cause) == -1)
 		return (-1);
+	daemon_commit(conf);
 	listener_names(listen, sizeof(listen));
 	admin_names(admin, sizeof(admin));
 	log_notice("start version=%s listen=%s admin=%s timeout=%g",
 	    PACKAGE_VERSION, listen, admin, conf->heartbeat_timeout);
+	notify_start();
+	notify_ready();
+	return (0);
+}
+
+/*
+ * Re-reads the config file, all or nothing. Returns 0 with *changed the
+ * keys that changed (NULL: none), or -1 with *cause; both are logged.
+ */
+int
+daemon_reload(char **changed, char **cause)
+{
+	struct hb_config	*conf, *old = hb_conf;
+
+	*changed = NULL;
+	notify_reloading();
+	if ((conf = config_load(old->path, cause)) == NULL ||
+	    daemon_prepare(conf, cause) == -1) {
+		config_free(conf);
+		log_err("reload failed: %s", *cause);
+		notify_ready();
+		return (-1);
+	}
+	config_diff(old, conf, changed);
+	hb_conf = conf;
+	daemon_commit(conf);
+	if (conf->heartbeat_timeout != old->heartbeat_timeout)
+		client_rearm_all();
+	config_free(old);
+	if (*changed == NULL)
+		log_notice("reload ok unchanged");
+	else
+		log_notice("reload ok changed=%s", *changed);
+	notify_ready();
 	return (0);
 }
 
@@ -56,8 +128,12 @@ daemon_stop(const char *reason)
 {
 	size_t	 n = registry_count();
 
+	notify_stopping();
 	listener_close_all();
 	admin_close_all();
+	metrics_close();
 	client_close_all(REASON_SHUTDOWN);
 	log_notice("stop reason=%s clients=%zu", reason, n);
+	notify_stop();
+	events_free();
 }

@@ -14,6 +14,7 @@ extern struct hb_config		*hb_conf;
 #define EXIT_CONFIG	78
 
 int	 daemon_start(struct hb_config *, char **);
+int	 daemon_reload(char **, char **);
 void	 daemon_stop(const char *);
 
 #endif /* DAEMON_H */

@@ -1,16 +1,17 @@
 /*
- * Client events: numbering, counters, the operator's log lines and the
- * feed for WATCH, all from here so that the log, STATS and WATCH can never
- * disagree about what happened.
+ * Client events: numbering, counters, the operator's log lines, the
+ * backlog kept for WATCH FROM and the live feed for WATCH, all from here
+ * so that the log, STATS and WATCH can never disagree about what happened.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <stdarg.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <syslog.h>
+#include <string.h>
 
 #include "client.h"
 #include "events.h"
@@ -20,12 +21,34 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define EVENT_LINE_MAX	512	/* bytes in any event but data */
+#define EVENT_LINE_MAX		512	/* bytes in any event but data */
+#define BACKLOG_BYTES_MAX	(64UL * 1024 * 1024)
+
+/* A kept event; the ring holds consecutive sequence numbers. */
+struct kept_event {
+	char	*text;
+	size_t	 len;
+};
 
 static void	events_emit(int, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
+static void	events_record(const char *, size_t);
+static void	backlog_drop_oldest(void);
+static int	events_wanted(void);
 
 static events_sink_cb	 sink;
+
+/*
+ * The backlog: the last `cap` events, or fewer while their text passes
+ * BACKLOG_BYTES_MAX, so that long data lines cannot grow it without bound.
+ */
+static struct {
+	struct kept_event	*ring;
+	size_t			 cap;
+	size_t			 head;		/* index of the oldest */
+	size_t			 n;
+	size_t			 bytes;
+} backlog;
 
 void
 events_set_sink(events_sink_cb cb)
@@ -33,29 +56,122 @@ events_set_sink(events_sink_cb cb)
 	sink = cb;
 }
 
+static int
+events_wanted(void)
+{
+	return (sink != NULL || backlog.cap > 0);
+}
+
+/* Sets how many events are kept, keeping the newest of those held. */
+void
+events_configure(size_t cap)
+{
+	struct kept_event	*ring = NULL;
+	size_t			 i;
+
+	if (cap == backlog.cap)
+		return;
+	while (backlog.n > cap)
+		backlog_drop_oldest();
+	if (cap > 0)
+		ring = xcalloc(cap, sizeof(*ring));
+	for (i = 0; i < backlog.n; i++)
+		ring[i] = backlog.ring[(backlog.head + i) % backlog.cap];
+	free(backlog.ring);
+	backlog.ring = ring;
+	backlog.cap = cap;
+	backlog.head = 0;
+}
+
+static void
+backlog_drop_oldest(void)
+{
+	struct kept_event	*e = &backlog.ring[backlog.head];
+
+	backlog.bytes -= e->len;
+	free(e->text);
+	e->text = NULL;
+	backlog.head = (backlog.head + 1) % backlog.cap;
+	backlog.n--;
+}
+
+/* Keeps the event numbered stats.seq and hands it to the live feed. */
+static void
+events_record(const char *text, size_t len)
+{
+	struct kept_event	*e;
+
+	if (backlog.cap > 0) {
+		if (backlog.n == backlog.cap)
+			backlog_drop_oldest();
+		while (backlog.n > 0 && backlog.bytes + len > BACKLOG_BYTES_MAX)
+			backlog_drop_oldest();
+		e = &backlog.ring[(backlog.head + backlog.n) % backlog.cap];
+		e->text = xstrndup(text, len);
+		e->len = len;
+		backlog.bytes += len;
+		backlog.n++;
+	}
+	if (sink != NULL)
+		sink(stats.seq, text, len);
+}
+
+/* Returns the number of the oldest kept event, or 0 when none is kept. */
+uint64_t
+events_oldest(void)
+{
+	return (backlog.n == 0 ? 0 : stats.seq - backlog.n + 1);
+}
+
 /*
- * Numbers an event, logs it at level (-1: not logged) and feeds the sink.
- * The text is formatted only when someone will read it.
+ * Hands every kept event numbered above `after` to cb, oldest first.
+ * The caller has checked with events_oldest() that none is missing.
+ */
+void
+events_replay(uint64_t after, events_replay_cb cb, void *arg)
+{
+	struct kept_event	*e;
+	uint64_t		 first = events_oldest(), seq;
+
+	if (first == 0)
+		return;
+	for (seq = after + 1 > first ? after + 1 : first; seq <= stats.seq;
+	    seq++) {
+		e = &backlog.ring[(backlog.head + (seq - first)) %
+		    backlog.cap];
+		cb(arg, seq, e->text, e->len);
+	}
+}
+
+void
+events_free(void)
+{
+	events_configure(0);
+	sink = NULL;
+}
+
+/*
+ * Numbers an event and, when someone reads it, formats it once for the
+ * log (if logged is set), the backlog and the live feed.
  */
 static void
-events_emit(int level, const char *fmt, ...)
+events_emit(int logged, const char *fmt, ...)
 {
 	char	 text[EVENT_LINE_MAX];
 	va_list	 ap;
 	int	 n;
 
 	stats.seq++;
-	if (sink == NULL && (level == -1 || !log_enabled(level)))
+	if (!events_wanted() && !(logged && log_enabled(LOG_INFO)))
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
-	if (level != -1 && log_enabled(level))
+	if (logged)
 		log_info("%s", text);
-	if (sink != NULL)
-		sink(stats.seq, text, n);
+	events_record(text, n);
 }
 
 void
@@ -66,7 +182,7 @@ events_connect(const struct client *c)
 	stats.accepted++;
 	if (++stats.clients > stats.clients_peak)
 		stats.clients_peak = stats.clients;
-	events_emit(LOG_INFO, "connect #%llu addr=%s clients=%llu",
+	events_emit(1, "connect #%llu addr=%s clients=%llu",
 	    (unsigned long long)c->id,
 	    addr_format(&c->addr.sa, addr, sizeof(addr)),
 	    (unsigned long long)stats.clients);
@@ -75,11 +191,11 @@ events_connect(const struct client *c)
 void
 events_hello(const struct client *c)
 {
-	events_emit(LOG_INFO, "hello #%llu name=%s",
-	    (unsigned long long)c->id, c->name);
+	events_emit(1, "hello #%llu name=%s", (unsigned long long)c->id,
+	    c->name);
 }
 
-/* A data line goes to WATCH escaped, so that an event is one line. */
+/* Data lines are not logged; for WATCH they are escaped to one line. */
 void
 events_data(const struct client *c, const char *line, size_t len)
 {
@@ -88,10 +204,9 @@ events_data(const struct client *c, const char *line, size_t len)
 	size_t		 need;
 
 	stats.data_lines++;
-	if (sink == NULL) {
-		stats.seq++;
+	stats.seq++;
+	if (!events_wanted())
 		return;
-	}
 	need = PROTO_ESCAPED_MAX(len) + 32;
 	if (need > size) {
 		free(buf);
@@ -100,41 +215,32 @@ events_data(const struct client *c, const char *line, size_t len)
 	}
 	need = snprintf(buf, size, "data #%llu ", (unsigned long long)c->id);
 	need += proto_escape(line, len, buf + need);
-	stats.seq++;
-	sink(stats.seq, buf, need);
+	events_record(buf, need);
 }
 
 void
 events_disconnect(const struct client *c, enum hb_reason reason)
 {
-	char		 addr[ADDR_STRLEN];
-	uint64_t	 now = mono_ns();
+	char	 addr[ADDR_STRLEN];
+	double	 age = mono_seconds(c->connected, mono_ns());
 
 	stats.clients--;
 	stats.disconnects++;
-	switch (reason) {
-	case REASON_TIMEOUT:
+	if (reason == REASON_TIMEOUT)
 		stats.timeouts++;
-		break;
-	case REASON_KICKED:
+	else if (reason == REASON_KICKED)
 		stats.kicked++;
-		break;
-	case REASON_REPLACED:
+	else if (reason == REASON_REPLACED)
 		stats.replaced++;
-		break;
-	case REASON_OVERFLOW:
+	else if (reason == REASON_OVERFLOW)
 		stats.overflows++;
-		break;
-	default:
-		break;
-	}
-	events_emit(LOG_INFO, "disconnect #%llu addr=%s name=%s reason=%s "
+	stats_session_ended(age);
+	events_emit(1, "disconnect #%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
 	    (unsigned long long)c->id,
 	    addr_format(&c->addr.sa, addr, sizeof(addr)),
-	    c->name[0] != '\0' ? c->name : "-", reason_names[reason],
-	    mono_seconds(c->connected, now), (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out,
+	    c->name[0] != '\0' ? c->name : "-", reason_names[reason], age,
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    (unsigned long long)stats.clients);
 }
 
@@ -144,6 +250,6 @@ events_reject(const struct sockaddr *sa, enum hb_reason reason)
 	char	 addr[ADDR_STRLEN];
 
 	stats.rejected++;
-	events_emit(LOG_INFO, "reject addr=%s reason=%s",
+	events_emit(1, "reject addr=%s reason=%s",
 	    addr_format(sa, addr, sizeof(addr)), reason_names[reason]);
 }

@@ -23,6 +23,11 @@ void	 events_disconnect(const struct client *, enum hb_reason);
 void	 events_reject(const struct sockaddr *, enum hb_reason);
 
 typedef void	(*events_sink_cb)(uint64_t, const char *, size_t);
-void	 events_set_sink(events_sink_cb);
+typedef void	(*events_replay_cb)(void *, uint64_t, const char *, size_t);
+void		 events_set_sink(events_sink_cb);
+void		 events_configure(size_t);
+uint64_t	 events_oldest(void);
+void		 events_replay(uint64_t, events_replay_cb, void *);
+void		 events_free(void);
 
 #endif /* EVENTS_H */

@@ -1,7 +1,8 @@
 /*
- * The client listeners: binding, accepting, admission against max_clients
- * and max_clients_per_ip, and the pause when the process runs out of file
- * descriptors.
+ * Listening sockets: the generic listen set that every kind of listener
+ * reconciles through on reload, and the client listeners with accept,
+ * admission against max_clients and max_clients_per_ip, and the pause when
+ * the process runs out of file descriptors.
  */
 
 #include <sys/types.h>
@@ -32,13 +33,12 @@
 #define LISTEN_BACKLOG		4096
 #define ACCEPT_PAUSE_SEC	1
 
-struct listener {
-	struct evconnlistener	*lev;
-	struct hb_addr		 bound;		/* with the real port */
-	TAILQ_ENTRY(listener)	 entry;
-};
-TAILQ_HEAD(listener_list, listener);
-
+static int	lsock_bind(const struct hb_addr *, char **);
+static int	lset_wants(const struct hb_addrlist *, const struct hb_addr *);
+static struct lsock *lset_find(struct lsock_list *, const struct hb_addr *);
+static void	lsock_free(struct lset *, struct lsock *);
+static void	*client_listener_attach(int);
+static void	client_listener_detach(void *);
 static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	listener_error_cb(struct evconnlistener *, void *);
@@ -47,17 +47,20 @@ static void	listener_reject(int, const struct sockaddr *,
 		    enum hb_reason);
 static void	listener_enable_all(int);
 
-static struct listener_list	 listeners =
-    TAILQ_HEAD_INITIALIZER(listeners);
-static struct event		*pause_ev;
+static struct lset	 clients = {
+	"listen", client_listener_attach, client_listener_detach,
+	TAILQ_HEAD_INITIALIZER(clients.socks),
+	TAILQ_HEAD_INITIALIZER(clients.added)
+};
+static struct event	*pause_ev;
 
 /*
- * Makes a listening TCP socket for addr. "[::]" is IPv6 only, so that
+ * Makes a listening TCP socket. "[::]" is IPv6 only, so that
  * "0.0.0.0:P [::]:P" can listen on both families. Returns the socket, or
  * -1 with *cause naming the address and the error.
  */
-int
-listener_socket(const struct hb_addr *addr, char **cause)
+static int
+lsock_bind(const struct hb_addr *addr, char **cause)
 {
 	char	 name[ADDR_STRLEN];
 	int	 fd, on = 1;
@@ -83,65 +86,188 @@ fail:
 	return (-1);
 }
 
-/* Opens a listener on each address. Returns 0, or -1 with *cause. */
-int
-listener_open_all(const struct hb_addrlist *addrs, char **cause)
+static int
+lset_wants(const struct hb_addrlist *want, const struct hb_addr *a)
 {
-	struct listener	*l;
+	size_t	 i;
+
+	for (i = 0; i < want->n; i++) {
+		if (addr_equal((const struct sockaddr *)&want->v[i].ss,
+		    (const struct sockaddr *)&a->ss))
+			return (1);
+	}
+	return (0);
+}
+
+static struct lsock *
+lset_find(struct lsock_list *list, const struct hb_addr *a)
+{
+	struct lsock	*ls;
+
+	TAILQ_FOREACH(ls, list, entry) {
+		if (addr_equal((struct sockaddr *)&ls->cfg.ss,
+		    (const struct sockaddr *)&a->ss))
+			return (ls);
+	}
+	return (NULL);
+}
+
+/*
+ * Binds a socket for every address in want that the set does not have
+ * yet. Returns 0, or -1 with *cause ("listen ADDR: error") and nothing
+ * left bound.
+ */
+int
+lset_prepare(struct lset *set, const struct hb_addrlist *want, char **cause)
+{
+	struct lsock	*ls;
 	char		*why;
 	size_t		 i;
 	int		 fd;
 
-	for (i = 0; i < addrs->n; i++) {
-		if ((fd = listener_socket(&addrs->v[i], &why)) == -1) {
-			xasprintf(cause, "listen %s", why);
+	for (i = 0; i < want->n; i++) {
+		if (lset_find(&set->socks, &want->v[i]) != NULL)
+			continue;
+		if ((fd = lsock_bind(&want->v[i], &why)) == -1) {
+			xasprintf(cause, "%s %s", set->label, why);
 			free(why);
+			lset_abort(set);
 			return (-1);
 		}
-		l = xcalloc(1, sizeof(*l));
-		l->bound.len = sizeof(l->bound.ss);
-		getsockname(fd, (struct sockaddr *)&l->bound.ss,
-		    &l->bound.len);
-		l->lev = evconnlistener_new(hb_base, listener_accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-		if (l->lev == NULL)
-			fatalx("%s: evconnlistener_new", __func__);
-		evconnlistener_set_error_cb(l->lev, listener_error_cb);
-		TAILQ_INSERT_TAIL(&listeners, l, entry);
+		ls = xcalloc(1, sizeof(*ls));
+		ls->cfg = want->v[i];
+		ls->fd = fd;
+		ls->bound.len = sizeof(ls->bound.ss);
+		getsockname(fd, (struct sockaddr *)&ls->bound.ss,
+		    &ls->bound.len);
+		TAILQ_INSERT_TAIL(&set->added, ls, entry);
 	}
 	return (0);
+}
+
+/* Serves the prepared sockets, then closes those want no longer has. */
+void
+lset_commit(struct lset *set, const struct hb_addrlist *want)
+{
+	struct lsock	*ls, *next;
+
+	while ((ls = TAILQ_FIRST(&set->added)) != NULL) {
+		TAILQ_REMOVE(&set->added, ls, entry);
+		ls->handle = set->attach(ls->fd);
+		TAILQ_INSERT_TAIL(&set->socks, ls, entry);
+	}
+	TAILQ_FOREACH_SAFE(ls, &set->socks, entry, next) {
+		if (!lset_wants(want, &ls->cfg)) {
+			TAILQ_REMOVE(&set->socks, ls, entry);
+			lsock_free(set, ls);
+		}
+	}
+}
+
+static void
+lsock_free(struct lset *set, struct lsock *ls)
+{
+	if (ls->handle != NULL)
+		set->detach(ls->handle);
+	else
+		close(ls->fd);
+	free(ls);
+}
+
+/* Closes the sockets a failed prepare bound. */
+void
+lset_abort(struct lset *set)
+{
+	struct lsock	*ls;
+
+	while ((ls = TAILQ_FIRST(&set->added)) != NULL) {
+		TAILQ_REMOVE(&set->added, ls, entry);
+		lsock_free(set, ls);
+	}
+}
+
+void
+lset_close(struct lset *set)
+{
+	struct lsock	*ls;
+
+	lset_abort(set);
+	while ((ls = TAILQ_FIRST(&set->socks)) != NULL) {
+		TAILQ_REMOVE(&set->socks, ls, entry);
+		lsock_free(set, ls);
+	}
+}
+
+/* Appends the bound addresses, comma separated, to buf. */
+void
+lset_names(const struct lset *set, char *buf, size_t size)
+{
+	struct lsock	*ls;
+	char		 name[ADDR_STRLEN];
+
+	TAILQ_FOREACH(ls, &set->socks, entry) {
+		if (buf[0] != '\0')
+			strlcat(buf, ",", size);
+		strlcat(buf, addr_format((struct sockaddr *)&ls->bound.ss,
+		    name, sizeof(name)), size);
+	}
+}
+
+static void *
+client_listener_attach(int fd)
+{
+	struct evconnlistener	*lev;
+
+	lev = evconnlistener_new(hb_base, listener_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (lev == NULL)
+		fatalx("%s: evconnlistener_new", __func__);
+	evconnlistener_set_error_cb(lev, listener_error_cb);
+	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL))
+		evconnlistener_disable(lev);
+	return (lev);
+}
+
+static void
+client_listener_detach(void *handle)
+{
+	evconnlistener_free(handle);
+}
+
+int
+listener_prepare(const struct hb_config *conf, char **cause)
+{
+	return (lset_prepare(&clients, &conf->listen, cause));
+}
+
+void
+listener_commit(const struct hb_config *conf)
+{
+	lset_commit(&clients, &conf->listen);
+}
+
+void
+listener_abort(void)
+{
+	lset_abort(&clients);
 }
 
 void
 listener_close_all(void)
 {
-	struct listener	*l;
-
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		evconnlistener_free(l->lev);
-		free(l);
-	}
+	lset_close(&clients);
 	if (pause_ev != NULL) {
 		event_free(pause_ev);
 		pause_ev = NULL;
 	}
 }
 
-/* Writes the bound addresses, comma separated, for the start line. */
+/* Writes the client listeners' addresses for the start line. */
 void
 listener_names(char *buf, size_t size)
 {
-	struct listener	*l;
-	char		 name[ADDR_STRLEN];
-
 	buf[0] = '\0';
-	TAILQ_FOREACH(l, &listeners, entry) {
-		if (buf[0] != '\0')
-			strlcat(buf, ",", size);
-		strlcat(buf, addr_format((struct sockaddr *)&l->bound.ss,
-		    name, sizeof(name)), size);
-	}
+	lset_names(&clients, buf, size);
 }
 
 /* Admission is decided before anything is allocated for the client. */
@@ -207,13 +333,13 @@ listener_pause_cb(evutil_socket_t fd, short what, void *arg)
 static void
 listener_enable_all(int on)
 {
-	struct listener	*l;
+	struct lsock	*ls;
 
-	TAILQ_FOREACH(l, &listeners, entry) {
+	TAILQ_FOREACH(ls, &clients.socks, entry) {
 		if (on)
-			evconnlistener_enable(l->lev);
+			evconnlistener_enable(ls->handle);
 		else
-			evconnlistener_disable(l->lev);
+			evconnlistener_disable(ls->handle);
 	}
 }
 

@@ -43,10 +43,16 @@ signal_stop_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(hb_base);
 }
 
+/* SIGHUP: as the admin RELOAD; daemon_reload() logs the outcome. */
 static void
 signal_reload_cb(evutil_socket_t sig, short what, void *arg)
 {
-	log_warnx("reload is not supported yet, SIGHUP ignored");
+	char	*changed, *cause;
+
+	if (daemon_reload(&changed, &cause) == -1)
+		free(cause);
+	else
+		free(changed);
 }
 
 /*

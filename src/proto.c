@@ -215,6 +215,8 @@ target_parse(const char *s, size_t len, struct target *t)
 	uint64_t	 id;
 
 	memset(t, 0, sizeof(*t));
+	if (memchr(s, '\0', len) != NULL)
+		return (-1);
 	if (len > 0 && s[0] == '#') {
 		if (len < 2 || len > 21)
 			return (-1);

@@ -22,7 +22,16 @@ struct stats {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	uint64_t	 seq;			/* last event number */
+
+	/* Finished client sessions, for the duration histogram. */
+	uint64_t	 session_buckets[9];	/* per bound, not cumulative */
+	uint64_t	 session_count;
+	double		 session_sum;		/* s */
 };
+
+/* Upper bounds of the session duration buckets, in seconds. */
+extern const double	 stats_session_bounds[];
+extern const size_t	 stats_session_nbounds;
 
 extern struct stats	 stats;
 
@@ -35,11 +44,13 @@ enum stat_kind {
 struct stat_value {
 	const char	*name;
 	enum stat_kind	 kind;
+	const char	*help;
 	uint64_t	 value;
 };
 
 #define STATS_MAX	32
 
 size_t	 stats_snapshot(struct stat_value *, size_t);
+void	 stats_session_ended(double);
 
 #endif /* STATS_H */

@@ -23,9 +23,11 @@
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
-#define BOTH		1	/* add_case: loop over TCP and Unix admin */
-#define TCP_ONLY	0
+#define BOTH		2	/* add_case: _i 0 is TCP, _i 1 the Unix socket */
+#define TCP_ONLY	1
 #define NPIPE		1000	/* SENDs in one write */
+#define BIG		4000	/* message bytes in the overflow tests */
+#define OVERFLOW_CONF	"max_line = 4000\nsend_buffer_limit = 4096\n"
 
 /* The admin listens on TCP and on a Unix socket in every test. */
 #define CONF_FMT							\
@@ -51,6 +53,14 @@ struct row {
 	long long	 out;
 };
 
+/* How SEND and BROADCAST answer while they overflow client #1. */
+struct overflow {
+	const char	*prefix;	/* the command before the message */
+	const char	*ok;		/* the answer while #1 keeps up */
+	const char	*last;		/* the answer that drops #1 */
+	int		 fast;		/* a client #2 that reads: 0 or 1 */
+};
+
 /* One row of a table of admin commands and their exact answers. */
 struct exchange {
 	const char	*cmd;
@@ -63,7 +73,13 @@ static const char *stat_keys[] = {
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq"
 };
-#define NSTATS	(sizeof(stat_keys) / sizeof(stat_keys[0]))
+#define NITEMS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+#define NSTATS	((size_t)NITEMS(stat_keys))
+
+static const struct overflow overflows[] = {
+	{ "SEND #1 ", "OK 1", "ERR overflow client dropped", 0 },
+	{ "BROADCAST ", "OK 2", "OK 1", 1 },
+};
 
 static struct hbd	*start(const char *, const char *);
 static struct hbd	*start_at(const char *, const char *, const char *,
@@ -84,7 +100,11 @@ static void		 stats_check(struct hbc *, const char *,
 static void		 run_exchanges(struct hbc *, const struct exchange *,
 			    size_t);
 static void		 expect_kicked(struct hbd *, struct hbc *, int);
-static int		 admin6_port(struct hbd *);
+static struct hbc	*slow_client(struct hbd *, int);
+static char		*big_command(const char *);
+static int		 repeat_until(struct hbc *, const char *, const char *,
+			    struct hbc *, const char **);
+static void		 expect_overflowed(struct hbd *, int);
 static void		 add_case(Suite *, const char *, const TTest *, int);
 static Suite		*admin_suite(void);
 
@@ -334,24 +354,12 @@ expect_kicked(struct hbd *d, struct hbc *c, int id)
 	char		 want[32];
 
 	hbc_expect(c, "BYE kicked", TMO);
-	ck_assert(hbc_expect_eof(c, TMO));
+	hbc_expect_closed(c, TMO);
 	snprintf(want, sizeof(want), "disconnect #%d ", id);
 	line = hbd_wait_log(d, want, TMO);
 	ck_assert_msg(line != NULL, "no \"%s\" log line", want);
 	ck_assert_msg(strstr(line, " reason=kicked ") != NULL, "%s", line);
 	hbc_close(c);
-}
-
-/* The port of "[::1]" in the start line's admin= list, from the log. */
-static int
-admin6_port(struct hbd *d)
-{
-	const char	*p;
-
-	hbd_drain_log(d);
-	p = strstr(d->log, "admin=[::1]:");
-	ck_assert_msg(p != NULL, "no admin=[::1]: in the start line");
-	return (atoi(p + strlen("admin=[::1]:")));
 }
 
 START_TEST(test_admin_list_empty)
@@ -437,7 +445,7 @@ START_TEST(test_admin_list_seq)
 	expect_list(a, one, 1, 3);			/* hello */
 	c2 = hbc_connect(d->port);
 	hbc_expect(c2, "BYE full", TMO);
-	ck_assert(hbc_expect_eof(c2, TMO));
+	hbc_expect_closed(c2, TMO);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "reject addr=", TMO));
 	expect_list(a, one, 1, 4);			/* reject */
 	hbc_close(c1);
@@ -570,7 +578,6 @@ START_TEST(test_admin_send_errors)
 {
 	static const struct exchange	x[] = {
 		{ "SEND #2 x", "ERR notfound no such client" },
-		{ "SEND #0 x", "ERR notfound no such client" },
 		{ "SEND @127.0.0.1:1 x", "ERR notfound no such client" },
 		{ "SEND nobody x", "ERR notfound no such client" },
 		{ "SEND", "ERR syntax usage: SEND <target> <message>" },
@@ -589,7 +596,7 @@ START_TEST(test_admin_send_errors)
 	d = start("", "");
 	a = admin_open(d, _i);
 	c = client_join(d, 1);
-	run_exchanges(a, x, sizeof(x) / sizeof(x[0]));
+	run_exchanges(a, x, NITEMS(x));
 	/* An empty message: the exact text is not fixed, the code is. */
 	line = hbc_cmd(a, "SEND #1 ", TMO);
 	ck_assert_ptr_nonnull(line);
@@ -662,53 +669,70 @@ START_TEST(test_admin_line_toolong)
 }
 END_TEST
 
-/*
- * A client that reads nothing is dropped with reason=overflow by the SEND
- * that pushes it past send_buffer_limit; the SENDs before it count.
- */
-START_TEST(test_admin_send_overflow)
+/* A 1040-byte line ended by "\r\n" is within max_line + 1024 bytes. */
+START_TEST(test_admin_line_crlf_limit)
 {
 	struct hbd	*d;
-	struct hbc	*a, *c;
-	const char	*line;
-	char		*cmd, want[128];
-	long long	 deadline;
-	int		 sent = 0, small = 4096;
+	struct hbc	*a;
+	char		 cmd[1100];
 
-	d = start("max_line = 4000\nsend_buffer_limit = 4096\n", "");
+	d = start("max_line = 16\n", "");
 	a = admin_open(d, _i);
-	c = client_join(d, 1);
-	/* Keep the kernel's share small so that the daemon's fills soon. */
-	ck_assert_int_eq(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small,
-	    sizeof(small)), 0);
-	ck_assert_ptr_nonnull(cmd = malloc(8 + 4000 + 2));
 	memcpy(cmd, "SEND #1 ", 8);
-	memset(cmd + 8, 'm', 4000);
-	memcpy(cmd + 8 + 4000, "\n", 2);
-	deadline = hb_now_ms() + 15000;
-	for (;;) {
-		hbc_send(a, cmd);
-		line = hbc_readline(a, TMO);
-		ck_assert_msg(line != NULL, "SEND %d: no answer", sent + 1);
-		if (strcmp(line, "OK 1") != 0)
-			break;
-		sent++;
-		ck_assert_msg(hb_now_ms() < deadline,
-		    "no overflow after %d SENDs", sent);
+	memset(cmd + 8, 'x', 1040 - 8);
+	memcpy(cmd + 1040, "\r\n", 3);
+	hbc_send(a, cmd);
+	hbc_expect(a, "ERR toolong message exceeds 16 bytes", TMO);
+	/* Nor is it judged early while the "\n" is still to come. */
+	cmd[1041] = '\0';
+	hbc_send(a, cmd);
+	hbc_expect_silence(a, 200);
+	hbc_send(a, "\n");
+	hbc_expect(a, "ERR toolong message exceeds 16 bytes", TMO);
+
+	hbc_close(a);
+	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
+}
+END_TEST
+
+/*
+ * A client that reads nothing is dropped with reason=overflow by the SEND
+ * or BROADCAST that pushes it past send_buffer_limit, and is not counted
+ * by it; the messages queued before count. _i / 2 picks the command.
+ */
+START_TEST(test_admin_overflow)
+{
+	const struct overflow	*oc = &overflows[_i / 2];
+	struct hbd		*d;
+	struct hbc		*a, *slow, *fast = NULL;
+	const char		*line;
+	char			*cmd, want[128];
+	int			 n;
+
+	d = start(OVERFLOW_CONF, "");
+	a = admin_open(d, _i % 2);
+	slow = slow_client(d, 1);
+	if (oc->fast)
+		fast = client_join(d, 2);
+	cmd = big_command(oc->prefix);
+	n = repeat_until(a, cmd, oc->ok, fast, &line);
+	ck_assert_str_eq(line, oc->last);
+	ck_assert_int_gt(n, 0);
+	if (fast != NULL) {
+		line = hbc_readline(fast, TMO);
+		ck_assert_msg(line != NULL && strlen(line) == BIG, "fast client");
 	}
-	ck_assert_str_eq(line, "ERR overflow client dropped");
-	ck_assert_int_gt(sent, 0);
-	line = hbd_wait_log(d, "disconnect #1 ", TMO);
-	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(strstr(line, " reason=overflow ") != NULL, "%s", line);
+	expect_overflowed(d, 1);
 	ck_assert_str_eq(hbc_cmd(a, "SEND #1 x", TMO),
 	    "ERR notfound no such client");
-	snprintf(want, sizeof(want), "overflows=1 disconnects=1 clients=0 "
-	    "messages_sent=%d", sent);
+	snprintf(want, sizeof(want), "overflows=1 disconnects=1 clients=%d "
+	    "messages_sent=%d", oc->fast, n * (1 + oc->fast) + oc->fast);
 	stats_check(a, "STATS", want);
 
 	free(cmd);
-	hbc_close(c);
+	hbc_close(slow);
+	if (fast != NULL)
+		hbc_close(fast);
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 }
@@ -818,12 +842,12 @@ START_TEST(test_admin_stats_counts)
 	hbc_send(c2, "HELLO dev\n");			/* 10 in, seq 6, 7 */
 	hbc_expect(c2, "OK #2", TMO);			/* 6 out */
 	hbc_expect(c1, "BYE replaced", TMO);		/* 13 out */
-	ck_assert(hbc_expect_eof(c1, TMO));
+	hbc_expect_closed(c1, TMO);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "disconnect #1 ", TMO));
 	c3 = client_join(d, 3);				/* seq 8 */
 	ck_assert_str_eq(hbc_cmd(a, "KICK #3", TMO), "OK");
 	hbc_expect(c3, "BYE kicked", TMO);		/* 11 out, seq 9 */
-	ck_assert(hbc_expect_eof(c3, TMO));
+	hbc_expect_closed(c3, TMO);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "disconnect #3 ", TMO));
 	c4 = client_join(d, 4);				/* seq 10 */
 	c5 = client_join(d, 5);				/* seq 11 */
@@ -842,7 +866,7 @@ START_TEST(test_admin_stats_counts)
 	/* A refused connection is a reject, not an accept or a disconnect. */
 	c6 = hbc_connect(d->port);
 	hbc_expect(c6, "BYE full", TMO);
-	ck_assert(hbc_expect_eof(c6, TMO));
+	hbc_expect_closed(c6, TMO);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "reject addr=", TMO));
 	stats_check(a, "STATS",
 	    "clients=3 clients_peak=3 accepted=5 rejected=1 "
@@ -877,7 +901,7 @@ START_TEST(test_admin_stats_timeout)
 	a = hbc_admin(d);
 	c = client_join(d, 1);
 	hbc_expect(c, "BYE timeout", TMO);
-	ck_assert(hbc_expect_eof(c, TMO));
+	hbc_expect_closed(c, TMO);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "disconnect #1 ", TMO));
 	stats_check(a, "STATS",
 	    "clients=0 clients_peak=1 accepted=1 disconnects=1 "
@@ -899,7 +923,8 @@ START_TEST(test_admin_help)
 	struct hbc	*a;
 	const char	*line;
 	unsigned int	 seen = 0, all;
-	size_t		 i, n;
+	size_t		 n;
+	int		 i;
 
 	d = start("", "");
 	a = admin_open(d, _i);
@@ -907,13 +932,13 @@ START_TEST(test_admin_help)
 	while ((line = hbc_readline(a, TMO)) != NULL &&
 	    strcmp(line, "END") != 0) {
 		n = strcspn(line, " ");
-		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		for (i = 0; i < NITEMS(cmds); i++)
 			if (strlen(cmds[i]) == n &&
 			    strncmp(line, cmds[i], n) == 0)
 				seen |= 1U << i;
 	}
 	ck_assert_msg(line != NULL, "HELP: no END");
-	all = (1U << (sizeof(cmds) / sizeof(cmds[0]))) - 1;
+	all = (1U << NITEMS(cmds)) - 1;
 	ck_assert_msg(seen == all, "HELP misses commands (mask %#x)", seen);
 	/* The session goes on after a multi-line answer. */
 	hbc_send(a, "LIST\n");
@@ -934,7 +959,7 @@ START_TEST(test_admin_quit)
 	/* Nothing after QUIT is answered. */
 	hbc_send(a, "QUIT\nLIST\n");
 	hbc_expect(a, "BYE quit", TMO);
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
@@ -976,7 +1001,7 @@ START_TEST(test_admin_unknown)
 
 	d = start("", "");
 	a = admin_open(d, _i);
-	run_exchanges(a, x, sizeof(x) / sizeof(x[0]));
+	run_exchanges(a, x, NITEMS(x));
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 }
@@ -1013,7 +1038,7 @@ START_TEST(test_admin_case)
 	expect_kicked(d, c1, 1);
 	hbc_send(a, "quit\n");
 	hbc_expect(a, "BYE quit", TMO);
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 
 	hbc_close(c2);
 	hbc_close(a);
@@ -1043,7 +1068,7 @@ START_TEST(test_admin_crlf)
 	expect_kicked(d, c, 1);
 	hbc_send(a, "QUIT\r\n");
 	hbc_expect(a, "BYE quit", TMO);
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
@@ -1076,7 +1101,8 @@ START_TEST(test_admin_pipeline)
 	hbc_send(a, "FROB\nSEND #1 z\nLIST\nKICK #9\n\nSEND #1 zz\n");
 	hbc_expect(a, "ERR unknown no such command", TMO);
 	hbc_expect(a, "OK 1", TMO);
-	expect_row(a, 1, "-", local_port(c), 0, 0);
+	/* out: "msg-<i>\n" for i < NPIPE (7890 bytes), then "z\n". */
+	expect_row(a, 1, "-", local_port(c), 0, 7890 + 2);
 	hbc_expect(a, "END seq=1", TMO);
 	hbc_expect(a, "ERR notfound no such client", TMO);
 	hbc_expect(a, "OK 1", TMO);
@@ -1106,7 +1132,7 @@ START_TEST(test_admin_auth_required)
 	d = start("", "token = s3cret\n");
 	c = client_join(d, 1);
 	a = hbc_admin(d);
-	run_exchanges(a, x, sizeof(x) / sizeof(x[0]));
+	run_exchanges(a, x, NITEMS(x));
 	expect_block(a, "HELP");
 	/* Still open, still unauthenticated, and the client got nothing. */
 	run_exchanges(a, x, 1);
@@ -1114,7 +1140,7 @@ START_TEST(test_admin_auth_required)
 	hbc_expect(c, "PONG", TMO);
 	hbc_send(a, "QUIT\n");
 	hbc_expect(a, "BYE quit", TMO);
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 
 	hbc_close(c);
 	hbc_close(a);
@@ -1133,12 +1159,12 @@ START_TEST(test_admin_auth_bad)
 	a = hbc_admin(d);
 	hbc_send(a, "AUTH wrong\nAUTH s3cret\nKICK #1\n");
 	hbc_expect(a, "ERR auth bad token", TMO);
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 	hbc_close(a);
 	a = hbc_admin(d);
 	ck_assert_str_eq(hbc_cmd(a, "AUTH s3cret2", TMO),
 	    "ERR auth bad token");
-	ck_assert(hbc_expect_eof(a, TMO));
+	hbc_expect_closed(a, TMO);
 	hbc_close(a);
 	hbc_send(c, "PING\n");
 	hbc_expect(c, "PONG", TMO);
@@ -1221,7 +1247,7 @@ START_TEST(test_admin_ipv6)
 
 	d = start_at("127.0.0.1:0 [::1]:0", "", "[::1]:0", "");
 	ck_assert_int_gt(d->port6, 0);
-	a = hbc_connect6(admin6_port(d));
+	a = hbc_connect6(d->admin_port);
 	ck_assert_str_eq(hbc_cmd(a, "LIST", TMO), "END seq=0");
 	c = hbc_connect6(d->port6);
 	ck_assert_ptr_nonnull(hbd_wait_log(d, "connect #1 ", TMO));
@@ -1240,18 +1266,89 @@ START_TEST(test_admin_ipv6)
 }
 END_TEST
 
-/* Adds a TCase named name holding test t, run per transport if both. */
+/* Joins client #id with a small receive buffer, and never reads it. */
+static struct hbc *
+slow_client(struct hbd *d, int id)
+{
+	struct hbc	*c;
+	int		 small = 4096;
+
+	c = client_join(d, id);
+	/* Keep the kernel's share small so that the daemon's fills soon. */
+	ck_assert_int_eq(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	return (c);
+}
+
+/* prefix, then a message of BIG bytes, then "\n" (malloc'd). */
+static char *
+big_command(const char *prefix)
+{
+	char	*cmd;
+	size_t	 n = strlen(prefix);
+
+	cmd = malloc(n + BIG + 2);
+	ck_assert_ptr_nonnull(cmd);
+	memcpy(cmd, prefix, n);
+	memset(cmd + n, 'm', BIG);
+	memcpy(cmd + n + BIG, "\n", 2);
+	return (cmd);
+}
+
+/*
+ * Sends cmd until its answer is not ok (within 15 s), reading one line on
+ * reader after each if it is not NULL. Returns how many answers were ok,
+ * with the other one in *last.
+ */
+static int
+repeat_until(struct hbc *a, const char *cmd, const char *ok,
+    struct hbc *reader, const char **last)
+{
+	const char	*line;
+	long long	 deadline;
+	int		 n = 0;
+
+	deadline = hb_now_ms() + 15000;
+	for (;;) {
+		hbc_send(a, cmd);
+		line = hbc_readline(a, TMO);
+		ck_assert_msg(line != NULL, "command %d: no answer", n + 1);
+		if (strcmp(line, ok) != 0)
+			break;
+		n++;
+		ck_assert_msg(hb_now_ms() < deadline, "still %s after %d", ok,
+		    n);
+		if (reader != NULL) {
+			line = hbc_readline(reader, TMO);
+			ck_assert_msg(line != NULL && strlen(line) == BIG,
+			    "reader: message %d", n);
+		}
+	}
+	*last = line;
+	return (n);
+}
+
+/* Waits for the disconnect line of client #id with reason=overflow. */
 static void
-add_case(Suite *s, const char *name, const TTest *t, int both)
+expect_overflowed(struct hbd *d, int id)
+{
+	const char	*line;
+	char		 want[32];
+
+	snprintf(want, sizeof(want), "disconnect #%d ", id);
+	line = hbd_expect_log(d, want, TMO);
+	ck_assert_msg(strstr(line, " reason=overflow ") != NULL, "%s", line);
+}
+
+/* Adds a TCase named name running t for _i in [0, n). */
+static void
+add_case(Suite *s, const char *name, const TTest *t, int n)
 {
 	TCase	*tc;
 
 	tc = tcase_create(name);
 	tcase_set_timeout(tc, 30);
-	if (both)
-		tcase_add_loop_test(tc, t, 0, 2);
-	else
-		tcase_add_test(tc, t);
+	tcase_add_loop_test(tc, t, 0, n);
 	suite_add_tcase(s, tc);
 }
 
@@ -1271,7 +1368,8 @@ admin_suite(void)
 	add_case(s, "send_errors", test_admin_send_errors, BOTH);
 	add_case(s, "send_toolong", test_admin_send_toolong, BOTH);
 	add_case(s, "line_toolong", test_admin_line_toolong, BOTH);
-	add_case(s, "send_overflow", test_admin_send_overflow, TCP_ONLY);
+	add_case(s, "line_crlf_limit", test_admin_line_crlf_limit, BOTH);
+	add_case(s, "overflow", test_admin_overflow, BOTH * NITEMS(overflows));
 	add_case(s, "broadcast", test_admin_broadcast, BOTH);
 	add_case(s, "kick", test_admin_kick, BOTH);
 	add_case(s, "stats_keys", test_admin_stats_keys, BOTH);
@@ -1300,7 +1398,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(admin_suite());
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);

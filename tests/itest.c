@@ -375,22 +375,34 @@ slurp(int fd, char **buf, size_t *len)
 int
 hb_run(char **out, char **err, ...)
 {
-	char		*argv[32], *res[2] = { NULL, NULL };
+	char	*args[32];
+	int	 n;
+	va_list	 ap;
+
+	va_start(ap, err);
+	for (n = 0; n < 31; n++)
+		if ((args[n] = va_arg(ap, char *)) == NULL)
+			break;
+	va_end(ap);
+	args[n] = NULL;
+	return (hb_runv(out, err, args));
+}
+
+int
+hb_runv(char **out, char **err, char *const args[])
+{
+	char		*argv[32], *res[2], **dst[2] = { out, err };
 	size_t		 len[2] = { 0, 0 };
 	struct pollfd	 pfd[2];
-	int		 p[2][2], i, argc, open, code;
+	int		 p[2][2], i, open, code;
 	long long	 deadline;
 	pid_t		 pid;
-	va_list		 ap;
 
 	hb_init();
 	argv[0] = (char *)daemon_path();
-	va_start(ap, err);
-	for (argc = 1; argc < 31; argc++)
-		if ((argv[argc] = va_arg(ap, char *)) == NULL)
-			break;
-	va_end(ap);
-	argv[argc] = NULL;
+	for (i = 0; i < 30 && args[i] != NULL; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
 	for (i = 0; i < 2; i++) {
 		log_pipe(p[i]);
 		res[i] = xstrdup("");
@@ -415,21 +427,17 @@ hb_run(char **out, char **err, ...)
 	if ((code = reap(pid, open > 0 ? hb_now_ms() : deadline)) == -1) {
 		kill(pid, SIGKILL);
 		reap(pid, hb_now_ms() + STOP_MS);
-		ck_abort_msg("heartbeatd %s did not exit within %d ms; "
-		    "stdout: \"%s\", stderr: \"%s\"", argv[1], WAIT_MS,
-		    res[0], res[1]);
+		ck_abort_msg("heartbeatd did not exit within %d ms; "
+		    "stdout: \"%s\", stderr: \"%s\"", WAIT_MS, res[0], res[1]);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		if (pfd[i].fd != -1)
 			close(pfd[i].fd);
-	if (out != NULL)
-		*out = res[0];
-	else
-		free(res[0]);
-	if (err != NULL)
-		*err = res[1];
-	else
-		free(res[1]);
+		if (dst[i] != NULL)
+			*dst[i] = res[i];
+		else
+			free(res[i]);
+	}
 	return (code);
 }
 
@@ -773,6 +781,19 @@ hbc_close(struct hbc *c)
 	free(c);
 }
 
+int
+hbc_local_port(struct hbc *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1)
+		ck_abort_msg("getsockname: %s", strerror(errno));
+	if (ss.ss_family == AF_INET6)
+		return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+	return (ntohs(((struct sockaddr_in *)&ss)->sin_port));
+}
+
 void
 hbc_reset(struct hbc *c)
 {
@@ -881,10 +902,12 @@ hbc_what(struct hbc *c, int timeout_ms)
 {
 	static char	 what[256];
 
-	if (c->eof && c->len == 0)
-		return ("EOF");
-	snprintf(what, sizeof(what), "%s within %d ms (partial line \"%.*s\")",
-	    c->eof ? "EOF" : "nothing", timeout_ms, 128, c->buf);
+	if (c->len == 0)
+		snprintf(what, sizeof(what), "%s within %d ms",
+		    c->eof ? "EOF" : "nothing", timeout_ms);
+	else
+		snprintf(what, sizeof(what), "%s after a partial line \"%.*s\"",
+		    c->eof ? "EOF" : "nothing more", 128, c->buf);
 	return (what);
 }
 
@@ -984,6 +1007,19 @@ hb_assert_match(const char *s, const char *re)
 	rc = regexec(&r, s, 0, NULL, 0);
 	regfree(&r);
 	ck_assert_msg(rc == 0, "expected a match for /%s/, got \"%s\"", re, s);
+}
+
+int
+hb_main(Suite *s)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
 long long

@@ -12,6 +12,12 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include <check.h>
+
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* A running daemon started by hbd_start(). */
 struct hbd {
 	pid_t	 pid;
@@ -49,7 +55,8 @@ int		 hbd_stop(struct hbd *d, int sig);
 /* Waits up to timeout_ms for a log line (stderr) containing substr that
  * comes after the line matched by the previous call; returns the whole
  * line (valid until the next call) or NULL. */
-const char	*hbd_wait_log(struct hbd *d, const char *substr, int timeout_ms);
+const char	*hbd_wait_log(struct hbd *d, const char *substr,
+		    int timeout_ms);
 /* Reads whatever stderr holds now, without waiting. */
 void		 hbd_drain_log(struct hbd *d);
 /* Counts log lines read so far that contain substr. */
@@ -75,6 +82,8 @@ struct hbc	*hbc_connect_from(const char *src, int port);
 /* A connection to the daemon's first TCP admin port. */
 struct hbc	*hbc_admin(struct hbd *d);
 void		 hbc_close(struct hbc *c);
+/* The local port of c, which the daemon logs in addr=. */
+int		 hbc_local_port(struct hbc *c);
 /* Close with RST (SO_LINGER 0). */
 void		 hbc_reset(struct hbc *c);
 
@@ -107,12 +116,25 @@ const char	*hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms);
 /* Runs "$HEARTBEATD args..." (NULL-terminated) and returns its exit code,
  * with its stdout and stderr in *out and *err (malloc'd, may be NULL). */
 int		 hb_run(char **out, char **err, ...);
+/* The same with the arguments in a NULL-terminated array. */
+int		 hb_runv(char **out, char **err, char *const args[]);
 
 /* Writes text (every "@DIR@" replaced by the directory) to a file name in
  * a private temp dir removed at exit; returns its path (malloc'd). */
 char		*hb_write_file(const char *name, const char *text);
 /* Asserts that s matches the POSIX extended regular expression re. */
 void		 hb_assert_match(const char *s, const char *re);
+
+/* Adds to suite s a TCase name that runs test for _i = 0 .. n-1. */
+#define HB_TCASE(s, name, test, n) do {					\
+	TCase	*tc_ = tcase_create(name);				\
+									\
+	tcase_set_timeout(tc_, 30);					\
+	tcase_add_loop_test(tc_, test, 0, n);				\
+	suite_add_tcase(s, tc_);					\
+} while (0)
+/* Runs s and returns main()'s exit status. */
+int		 hb_main(Suite *s);
 
 /* Milliseconds on the monotonic clock. */
 long long	 hb_now_ms(void);
