@@ -87,8 +87,6 @@ static int	 get_u64(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, uint64_t *);
 static int	 get_word(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, int *);
-static int	 addrs_contain(const struct hb_addrlist *,
-		    const struct hb_addr *);
 static int	 add_addr(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, struct hb_addrlist *);
 
@@ -310,20 +308,6 @@ get_word(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	    value));
 }
 
-/* Returns 1 when l holds the address a. */
-static int
-addrs_contain(const struct hb_addrlist *l, const struct hb_addr *a)
-{
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++) {
-		if (addr_equal((const struct sockaddr *)&l->v[i].ss,
-		    (const struct sockaddr *)&a->ss))
-			return (1);
-	}
-	return (0);
-}
-
 /*
  * Appends the address tok to l. The first admin address off loopback is
  * remembered: whether it is allowed depends on a token that may come later.
@@ -337,7 +321,7 @@ add_addr(struct cfg_ctx *ctx, const struct cfg_key *k, const char *tok,
 	if (addr_parse(tok, &a.ss, &a.len) == -1)
 		return (cfg_fail(ctx, "%s: not a numeric address "
 		    "(IPv4:port or [IPv6]:port): \"%s\"", k->key, tok));
-	if (addrs_contain(l, &a))
+	if (addrlist_contains(l, &a))
 		return (cfg_fail(ctx, "%s: duplicate address: \"%s\"",
 		    k->key, tok));
 	if ((k->flags & CFG_LOOPBACK) && ctx->open_key == NULL &&
@@ -484,7 +468,7 @@ eq_addrs(const void *a, const void *b)
 	if (la->n != lb->n)
 		return (0);
 	for (i = 0; i < la->n; i++) {
-		if (!addrs_contain(lb, &la->v[i]))
+		if (!addrlist_contains(lb, &la->v[i]))
 			return (0);
 	}
 	return (1);

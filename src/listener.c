@@ -34,7 +34,6 @@
 #define ACCEPT_PAUSE_SEC	1
 
 static int	lsock_bind(const struct hb_addr *, char **);
-static int	lset_wants(const struct hb_addrlist *, const struct hb_addr *);
 static struct lsock *lset_find(struct lsock_list *, const struct hb_addr *);
 static void	lsock_free(struct lset *, struct lsock *);
 static void	*client_listener_attach(int);
@@ -84,19 +83,6 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return (-1);
-}
-
-static int
-lset_wants(const struct hb_addrlist *want, const struct hb_addr *a)
-{
-	size_t	 i;
-
-	for (i = 0; i < want->n; i++) {
-		if (addr_equal((const struct sockaddr *)&want->v[i].ss,
-		    (const struct sockaddr *)&a->ss))
-			return (1);
-	}
-	return (0);
 }
 
 static struct lsock *
@@ -157,7 +143,7 @@ lset_commit(struct lset *set, const struct hb_addrlist *want)
 		TAILQ_INSERT_TAIL(&set->socks, ls, entry);
 	}
 	TAILQ_FOREACH_SAFE(ls, &set->socks, entry, next) {
-		if (!lset_wants(want, &ls->cfg)) {
+		if (!addrlist_contains(want, &ls->cfg)) {
 			TAILQ_REMOVE(&set->socks, ls, entry);
 			lsock_free(set, ls);
 		}

@@ -144,6 +144,20 @@ addr_port(const struct sockaddr *sa)
 	return (0);
 }
 
+/* Returns 1 when l holds the address a, port included. */
+int
+addrlist_contains(const struct hb_addrlist *l, const struct hb_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++) {
+		if (addr_equal((const struct sockaddr *)&l->v[i].ss,
+		    (const struct sockaddr *)&a->ss))
+			return (1);
+	}
+	return (0);
+}
+
 /* Returns 1 for 127.0.0.0/8 and ::1, the only addresses safe without AUTH. */
 int
 addr_is_loopback(const struct sockaddr *sa)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heartbeatd.h"
+
 /* Longest "[v6addr%scope]:port" plus its NUL. */
 #define ADDR_STRLEN	72
 
@@ -18,6 +20,8 @@ int		 addr_same_host(const struct sockaddr *,
 		    const struct sockaddr *);
 int		 addr_is_loopback(const struct sockaddr *);
 uint16_t	 addr_port(const struct sockaddr *);
+int		 addrlist_contains(const struct hb_addrlist *,
+		    const struct hb_addr *);
 
 int		 parse_u64(const char *, uint64_t, uint64_t, uint64_t *,
 		    const char **);

@@ -23,7 +23,7 @@
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
-#define BOTH		2	/* add_case: _i 0 is TCP, _i 1 the Unix socket */
+#define BOTH		2	/* add_case: _i 0 is TCP, _i 1 Unix */
 #define TCP_ONLY	1
 #define NPIPE		1000	/* SENDs in one write */
 #define BIG		4000	/* message bytes in the overflow tests */
@@ -720,7 +720,8 @@ START_TEST(test_admin_overflow)
 	ck_assert_int_gt(n, 0);
 	if (fast != NULL) {
 		line = hbc_readline(fast, TMO);
-		ck_assert_msg(line != NULL && strlen(line) == BIG, "fast client");
+		ck_assert_msg(line != NULL && strlen(line) == BIG,
+		    "fast client: no message");
 	}
 	expect_overflowed(d, 1);
 	ck_assert_str_eq(hbc_cmd(a, "SEND #1 x", TMO),

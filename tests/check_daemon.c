@@ -60,7 +60,7 @@ struct bytecase {
 	const char	*server;	/* extra [server] lines */
 	const char	*send;		/* written at once */
 	const char	*replies[4];	/* NULL-terminated */
-	int		 hangup;	/* the client closes after the replies */
+	int		 hangup;	/* client closes after the replies */
 	const char	*name;
 	const char	*reason;
 	int		 in;

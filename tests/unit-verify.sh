@@ -4,7 +4,11 @@
 # systemd-analyze security stays at or below EXPOSURE_MAX. Skips (77) where
 # systemd-analyze is not installed. Needs no running systemd.
 
-EXPOSURE_MAX=1.5
+# The unit's score with systemd 252 (Debian 12), below the 1.2 of Debian's
+# own redis-server.service: any loosening of the sandbox fails here. A
+# systemd that weighs the checks differently may need a new figure: the
+# project notes' SECURITY.md says how this one was taken.
+EXPOSURE_MAX=1.1
 
 unit="${TOP_BUILDDIR:-.}/systemd/heartbeatd.service"
 bin="${HEARTBEATD:-${TOP_BUILDDIR:-.}/src/heartbeatd}"
@@ -46,17 +50,23 @@ if [ $rc -ne 0 ] || printf '%s\n' "$out" | grep -q 'heartbeatd\.service'; then
 fi
 echo "PASS: systemd-analyze verify"
 
-out=$(systemd-analyze security --offline=yes "$tmp/heartbeatd.service" 2>&1)
-level=$(printf '%s\n' "$out" |
-    sed -n 's/^.*Overall exposure level for heartbeatd\.service: \([0-9.]*\).*$/\1/p')
+# --offline came with systemd 250; an older one can only score loaded units.
+if ! systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
+	echo "SKIP: systemd-analyze security has no --offline"
+	exit 0
+fi
+out=$(LC_ALL=C systemd-analyze security --offline=yes \
+    "$tmp/heartbeatd.service" 2>&1)
+level=$(printf '%s\n' "$out" | sed -n \
+    's/^.*Overall exposure level for heartbeatd\.service: \([0-9.]*\).*$/\1/p')
 if [ -z "$level" ]; then
 	printf '%s\n' "$out"
 	echo "FAIL: no exposure level from systemd-analyze security --offline=yes"
 	exit 1
 fi
-printf '%s\n' "$out" | grep '^✗' || printf '%s\n' "$out" | grep -v '^✓'
 if awk -v l="$level" -v m="$EXPOSURE_MAX" 'BEGIN { exit !(l + 0 > m + 0) }'
 then
+	printf '%s\n' "$out" | grep -v '^+'
 	echo "FAIL: exposure $level above $EXPOSURE_MAX"
 	exit 1
 fi

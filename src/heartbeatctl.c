@@ -1,0 +1,714 @@
+/*
+ * heartbeatctl: the admin client (SPEC §6). It sends one command to the
+ * daemon's admin socket or TCP port, prints the answer without its END
+ * line, and exits 0 on OK or END, 1 on ERR and 2 when it cannot connect,
+ * loses the connection, times out or is misused.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define CTL_SOCKET	"/run/heartbeatd/admin.sock"
+#define CTL_ADDR	"127.0.0.1:7001"
+#define CTL_TIMEOUT	10		/* s for a connect or an answer */
+#define CTL_BUFSIZE	16384		/* first size of the line buffer */
+
+#define EXIT_ERR	1		/* the daemon answered ERR */
+#define EXIT_USAGE	2		/* misuse, no daemon, lost connection */
+
+/* The admin connection and its line buffer. */
+struct conn {
+	int		 fd;
+	char		*buf;
+	size_t		 off;		/* start of the unread bytes */
+	size_t		 len;		/* end of the bytes read */
+	size_t		 cap;
+	const sigset_t	*mask;		/* for ppoll() while watching */
+};
+
+/* A heartbeatctl command and the admin command it sends. */
+struct ctl_cmd {
+	const char	*name;
+	const char	*verb;
+	int		 minargs;
+	int		 maxargs;	/* -1: any number */
+	int		 flags;
+#define CTL_MULTI	 0x1		/* the answer ends with an END line */
+#define CTL_JSON	 0x2		/* --json is allowed */
+#define CTL_TARGET	 0x4		/* the first argument is a target */
+#define CTL_WATCH	 0x8		/* streams until closed or signalled */
+	const char	*args;
+};
+
+/* How a value is written in JSON. */
+enum json_kind {
+	JSON_NUMBER,			/* a number, checked */
+	JSON_STRING,
+	JSON_NAME,			/* a string, or null for "-" */
+	JSON_AUTO			/* a number when it is one */
+};
+
+/* Formats the lines of a multi-line answer as a JSON array or object. */
+struct json_fmt {
+	const char	*open;
+	const char	*close;
+	int		(*row)(FILE *, char *);
+};
+
+/* The fields of a LIST line after "CLIENT #<id>", in output order. */
+static const struct {
+	const char	*key;
+	enum json_kind	 kind;
+} list_fields[] = {
+	{ "name", JSON_NAME },
+	{ "addr", JSON_STRING },
+	{ "age", JSON_NUMBER },
+	{ "idle", JSON_NUMBER },
+	{ "in", JSON_NUMBER },
+	{ "out", JSON_NUMBER },
+};
+#define NLIST_FIELDS	(sizeof(list_fields) / sizeof(list_fields[0]))
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "list", "LIST", 0, 0, CTL_MULTI | CTL_JSON, "" },
+	{ "stats", "STATS", 0, 0, CTL_MULTI | CTL_JSON, "" },
+	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE..." },
+	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE..." },
+	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET" },
+	{ "reload", "RELOAD", 0, 0, 0, "" },
+	{ "watch", "WATCH", 0, 2, CTL_WATCH, " [FROM SEQ]" },
+};
+#define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "token", required_argument, NULL, 'a' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static volatile sig_atomic_t	 stopped;
+
+static void	usage(FILE *, int) __attribute__((__noreturn__));
+static void	misuse(const struct ctl_cmd *, const char *)
+		    __attribute__((__noreturn__));
+static const struct ctl_cmd *cmd_find(const char *);
+static char	*cmd_line(const struct ctl_cmd *, int, char **, int);
+static void	cmd_check(const struct ctl_cmd *, int, char **, int);
+static void	stop_cb(int);
+static void	watch_signals(sigset_t *);
+static uint64_t	deadline_in(int);
+static int	wait_fd(struct conn *, short, uint64_t);
+static void	ctl_connect(struct conn *, const char *, const char *);
+static void	conn_write(struct conn *, const char *, uint64_t);
+static int	conn_fill(struct conn *, uint64_t);
+static char	*conn_readline(struct conn *, uint64_t);
+static char	*answer_line(struct conn *, uint64_t);
+static int	is_word(const char *, const char *);
+static void	ctl_auth(struct conn *, const char *);
+static int	run_single(struct conn *);
+static int	run_multi(struct conn *, const struct json_fmt *);
+static int	run_watch(struct conn *);
+static int	json_number(const char *);
+static void	json_string(FILE *, const char *);
+static int	json_value(FILE *, const char *, enum json_kind);
+static int	list_row(FILE *, char *);
+static int	stats_row(FILE *, char *);
+
+static const struct json_fmt list_json = { "[", "]", list_row };
+static const struct json_fmt stats_json = { "{", "}", stats_row };
+
+/* Prints the usage (with the command list for -h) and exits with code. */
+static void
+usage(FILE *f, int code)
+{
+	fprintf(f, "usage: heartbeatctl [-s PATH | -H HOST:PORT] [-a TOKEN] "
+	    "[--json] COMMAND [ARG...]\n");
+	if (f == stdout)
+		fprintf(f, "commands:\n"
+		    "  list | stats | send TARGET MESSAGE... | "
+		    "broadcast MESSAGE...\n"
+		    "  kick TARGET | reload | watch [FROM SEQ]\n"
+		    "options:\n"
+		    "  -s PATH       admin Unix socket (default %s if it "
+		    "exists)\n"
+		    "  -H HOST:PORT  admin TCP address (default %s)\n"
+		    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
+		    "  --json        list and stats as JSON\n"
+		    "  -V            print the version\n", CTL_SOCKET, CTL_ADDR);
+	exit(code);
+}
+
+/* Says why the command line is wrong, shows how cmd is used, exits 2. */
+static void
+misuse(const struct ctl_cmd *cmd, const char *why)
+{
+	warnx("%s", why);
+	if (cmd == NULL)
+		usage(stderr, EXIT_USAGE);
+	fprintf(stderr, "usage: heartbeatctl [-s PATH | -H HOST:PORT] "
+	    "[-a TOKEN] %s%s\n", cmd->name, cmd->args);
+	exit(EXIT_USAGE);
+}
+
+/* Returns the command called name (in any case); exits 2 when none is. */
+static const struct ctl_cmd *
+cmd_find(const char *name)
+{
+	char	 why[128];
+	size_t	 i;
+
+	for (i = 0; i < NCTL_CMDS; i++)
+		if (strcasecmp(ctl_cmds[i].name, name) == 0)
+			return (&ctl_cmds[i]);
+	snprintf(why, sizeof(why), "unknown command: %.64s", name);
+	misuse(NULL, why);
+}
+
+/* Exits 2 unless argv (argc words after the command) suits cmd. */
+static void
+cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
+{
+	uint64_t	 seq;
+	const char	*why;
+	int		 i;
+
+	if (json && !(cmd->flags & CTL_JSON))
+		misuse(cmd, "--json works with list and stats only");
+	if (argc < cmd->minargs || (cmd->maxargs != -1 && argc > cmd->maxargs))
+		misuse(cmd, "wrong number of arguments");
+	for (i = 0; i < argc; i++)
+		if (strpbrk(argv[i], "\r\n") != NULL)
+			misuse(cmd, "an argument holds CR or LF");
+	if ((cmd->flags & CTL_TARGET) &&
+	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL))
+		misuse(cmd, "TARGET must be one word");
+	if ((cmd->flags & CTL_WATCH) && argc != 0 &&
+	    (argc != 2 || strcasecmp(argv[0], "from") != 0 ||
+	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &why) == -1))
+		misuse(cmd, "expected FROM and a sequence number");
+}
+
+/*
+ * Builds the admin command line for cmd: its verb and the arguments,
+ * joined with single spaces, and "\n". The caller frees it.
+ */
+static char *
+cmd_line(const struct ctl_cmd *cmd, int argc, char **argv, int json)
+{
+	char	*line, *p;
+	size_t	 len;
+	int	 i;
+
+	cmd_check(cmd, argc, argv, json);
+	len = strlen(cmd->verb) + 2;
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((line = malloc(len)) == NULL)
+		err(EXIT_USAGE, NULL);
+	p = line + strlen(strcpy(line, cmd->verb));
+	for (i = 0; i < argc; i++) {
+		*p++ = ' ';
+		p = stpcpy(p, (cmd->flags & CTL_WATCH) && i == 0 ?
+		    "FROM" : argv[i]);
+	}
+	strcpy(p, "\n");
+	return (line);
+}
+
+static void
+stop_cb(int sig)
+{
+	stopped = 1;
+}
+
+/*
+ * Makes SIGINT and SIGTERM end a watch with status 0. They are blocked
+ * except inside ppoll(), which gets *mask, so that none is missed between
+ * checking the flag and waiting.
+ */
+static void
+watch_signals(sigset_t *mask)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_cb;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, mask);
+	sigdelset(mask, SIGINT);
+	sigdelset(mask, SIGTERM);
+}
+
+/* The monotonic time s seconds from now, in ns. */
+static uint64_t
+deadline_in(int s)
+{
+	return (mono_ns() + (uint64_t)s * 1000000000ULL);
+}
+
+/*
+ * Waits until c's socket is ready for events or the deadline (0: none)
+ * passes. Returns 0 when ready, -1 on timeout; exits 0 once a watch is
+ * signalled.
+ */
+static int
+wait_fd(struct conn *c, short events, uint64_t deadline)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts, *tsp = NULL;
+	uint64_t	 now;
+	int		 n;
+
+	pfd.fd = c->fd;
+	pfd.events = events;
+	for (;;) {
+		if (deadline != 0) {
+			if ((now = mono_ns()) >= deadline)
+				return (-1);
+			ts.tv_sec = (deadline - now) / 1000000000ULL;
+			ts.tv_nsec = (deadline - now) % 1000000000ULL;
+			tsp = &ts;
+		}
+		if ((n = ppoll(&pfd, 1, tsp, c->mask)) > 0)
+			return (0);
+		if (stopped)
+			exit(0);
+		if (n == -1 && errno != EINTR)
+			err(EXIT_USAGE, "poll");
+	}
+}
+
+/*
+ * Connects c to the Unix socket path or the numeric address hostport;
+ * with neither, to the default socket if it exists, else the default
+ * address. Exits 2 on failure.
+ */
+static void
+ctl_connect(struct conn *c, const char *path, const char *hostport)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	socklen_t		 len = sizeof(*sun), elen = sizeof(int);
+	const char		*name = path;
+	int			 e;
+
+	if (path == NULL && hostport == NULL) {
+		if (access(CTL_SOCKET, F_OK) == 0)
+			name = CTL_SOCKET;
+		else
+			hostport = CTL_ADDR;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (hostport != NULL) {
+		name = hostport;
+		if (addr_parse(hostport, &ss, &len) == -1)
+			misuse(NULL, "-H: not a numeric address "
+			    "(IPv4:port or [IPv6]:port)");
+	} else {
+		if (strlen(name) >= sizeof(sun->sun_path))
+			errx(EXIT_USAGE, "%s: path too long", name);
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, name, strlen(name));
+	}
+	if ((c->fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    fd_nonblock_cloexec(c->fd) == -1)
+		err(EXIT_USAGE, "socket");
+	if (connect(c->fd, (struct sockaddr *)&ss, len) == -1) {
+		if (errno != EINPROGRESS)
+			err(EXIT_USAGE, "connect %s", name);
+		if (wait_fd(c, POLLOUT, deadline_in(CTL_TIMEOUT)) == -1)
+			errx(EXIT_USAGE, "connect %s: no answer within %d s",
+			    name, CTL_TIMEOUT);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
+			err(EXIT_USAGE, "connect %s", name);
+		if ((errno = e) != 0)
+			err(EXIT_USAGE, "connect %s", name);
+	}
+}
+
+/* Writes all of line to the daemon; exits 2 when that fails. */
+static void
+conn_write(struct conn *c, const char *line, uint64_t deadline)
+{
+	size_t	 len = strlen(line);
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = send(c->fd, line, len, MSG_NOSIGNAL)) != -1) {
+			line += n;
+			len -= n;
+		} else if (errno == EPIPE || errno == ECONNRESET)
+			errx(EXIT_USAGE, "connection closed by the daemon");
+		else if (errno != EAGAIN && errno != EINTR)
+			err(EXIT_USAGE, "write");
+		else if (wait_fd(c, POLLOUT, deadline) == -1)
+			errx(EXIT_USAGE, "no answer within %d s", CTL_TIMEOUT);
+	}
+}
+
+/*
+ * Reads more bytes into c's buffer, waiting until the deadline. Returns 1
+ * when some came, 0 on EOF; exits 2 on timeout or error.
+ */
+static int
+conn_fill(struct conn *c, uint64_t deadline)
+{
+	ssize_t	 n;
+
+	if (c->off > 0) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->len == c->cap) {
+		c->cap = c->cap == 0 ? CTL_BUFSIZE : c->cap * 2;
+		if ((c->buf = realloc(c->buf, c->cap)) == NULL)
+			err(EXIT_USAGE, NULL);
+	}
+	for (;;) {
+		if ((n = read(c->fd, c->buf + c->len, c->cap - c->len)) > 0) {
+			c->len += n;
+			return (1);
+		}
+		if (n == 0 || errno == ECONNRESET)
+			return (0);
+		if (errno != EAGAIN && errno != EINTR)
+			err(EXIT_USAGE, "read");
+		if (wait_fd(c, POLLIN, deadline) == -1)
+			errx(EXIT_USAGE, "no answer within %d s", CTL_TIMEOUT);
+	}
+}
+
+/*
+ * Returns the next line without its "\r\n" or "\n", valid until the next
+ * call, or NULL when the daemon closed the connection first.
+ */
+static char *
+conn_readline(struct conn *c, uint64_t deadline)
+{
+	char	*line, *nl;
+
+	while ((nl = memchr(c->buf + c->off, '\n', c->len - c->off)) == NULL)
+		if (!conn_fill(c, deadline))
+			return (NULL);
+	line = c->buf + c->off;
+	c->off = nl + 1 - c->buf;
+	if (nl > line && nl[-1] == '\r')
+		nl--;
+	*nl = '\0';
+	return (line);
+}
+
+/* As conn_readline(), but the connection must stay open (else exit 2). */
+static char *
+answer_line(struct conn *c, uint64_t deadline)
+{
+	char	*line;
+
+	if ((line = conn_readline(c, deadline)) == NULL)
+		errx(EXIT_USAGE, "connection closed by the daemon");
+	return (line);
+}
+
+/* Returns 1 when line is word alone or word and a space and more. */
+static int
+is_word(const char *line, const char *word)
+{
+	size_t	 n = strlen(word);
+
+	return (strncmp(line, word, n) == 0 &&
+	    (line[n] == '\0' || line[n] == ' '));
+}
+
+/* Authenticates with token; an ERR goes to stderr and exits 1. */
+static void
+ctl_auth(struct conn *c, const char *token)
+{
+	uint64_t	 deadline = deadline_in(CTL_TIMEOUT);
+	char		*line;
+
+	if (strpbrk(token, "\r\n") != NULL)
+		misuse(NULL, "the token holds CR or LF");
+	if (asprintf(&line, "AUTH %s\n", token) == -1)
+		err(EXIT_USAGE, NULL);
+	conn_write(c, line, deadline);
+	free(line);
+	line = answer_line(c, deadline);
+	if (is_word(line, "ERR")) {
+		fprintf(stderr, "%s\n", line);
+		exit(EXIT_ERR);
+	}
+	if (!is_word(line, "OK"))
+		errx(EXIT_USAGE, "unexpected answer: %s", line);
+}
+
+/* Reads a one-line answer: OK to stdout (0), ERR to stderr (1). */
+static int
+run_single(struct conn *c)
+{
+	char	*line;
+
+	line = answer_line(c, deadline_in(CTL_TIMEOUT));
+	if (is_word(line, "ERR")) {
+		fprintf(stderr, "%s\n", line);
+		return (EXIT_ERR);
+	}
+	if (!is_word(line, "OK"))
+		errx(EXIT_USAGE, "unexpected answer: %s", line);
+	printf("%s\n", line);
+	return (0);
+}
+
+/*
+ * Reads an answer that ends with END and prints its lines, as they are or
+ * through fmt; an ERR instead goes to stderr (1).
+ */
+static int
+run_multi(struct conn *c, const struct json_fmt *fmt)
+{
+	uint64_t	 deadline = deadline_in(CTL_TIMEOUT);
+	char		*line, *json = NULL;
+	size_t		 jsonlen, rows = 0;
+	FILE		*f = stdout;
+
+	line = answer_line(c, deadline);
+	if (is_word(line, "ERR")) {
+		fprintf(stderr, "%s\n", line);
+		return (EXIT_ERR);
+	}
+	if (fmt != NULL && (f = open_memstream(&json, &jsonlen)) == NULL)
+		err(EXIT_USAGE, NULL);
+	for (; !is_word(line, "END"); line = answer_line(c, deadline)) {
+		if (fmt == NULL)
+			fprintf(f, "%s\n", line);
+		else if (fputs(rows++ == 0 ? "\n  " : ",\n  ", f) == EOF ||
+		    fmt->row(f, line) == -1)
+			errx(EXIT_USAGE, "unexpected answer: %s", line);
+	}
+	if (fmt != NULL) {
+		fclose(f);
+		printf("%s%s%s%s\n", fmt->open, json, rows > 0 ? "\n" : "",
+		    fmt->close);
+		free(json);
+	}
+	return (0);
+}
+
+/*
+ * Prints "OK seq=N" and then every line that comes, as it comes, until
+ * the daemon closes the session (0) or sends an ERR (1). SIGINT and
+ * SIGTERM end it with 0 (see wait_fd()).
+ */
+static int
+run_watch(struct conn *c)
+{
+	char	*line;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	line = answer_line(c, deadline_in(CTL_TIMEOUT));
+	for (;;) {
+		if (is_word(line, "ERR")) {
+			fprintf(stderr, "%s\n", line);
+			return (EXIT_ERR);
+		}
+		printf("%s\n", line);
+		if ((line = conn_readline(c, 0)) == NULL)
+			return (0);
+	}
+}
+
+/* Returns 1 when s is a JSON number without exponent, e.g. 125.2. */
+static int
+json_number(const char *s)
+{
+	size_t	 n;
+
+	if (*s == '-')
+		s++;
+	if ((n = strspn(s, "0123456789")) == 0 || (s[0] == '0' && n > 1))
+		return (0);
+	s += n;
+	if (*s == '.') {
+		if ((n = strspn(++s, "0123456789")) == 0)
+			return (0);
+		s += n;
+	}
+	return (*s == '\0');
+}
+
+/* Writes s as a JSON string. */
+static void
+json_string(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			putc(*s, f);
+	}
+	putc('"', f);
+}
+
+/* Writes v as kind; returns -1 when it should be a number and is not. */
+static int
+json_value(FILE *f, const char *v, enum json_kind kind)
+{
+	if (kind == JSON_NAME && strcmp(v, "-") == 0)
+		fputs("null", f);
+	else if (kind == JSON_NUMBER || (kind == JSON_AUTO && json_number(v))) {
+		if (!json_number(v))
+			return (-1);
+		fputs(v, f);
+	} else
+		json_string(f, v);
+	return (0);
+}
+
+/*
+ * Writes "CLIENT #42 name=... addr=... age=... idle=... in=... out=..." as
+ * a JSON object; returns -1 when the line does not have that form.
+ */
+static int
+list_row(FILE *f, char *line)
+{
+	const char	*v[NLIST_FIELDS] = { NULL };
+	char		*word, *eq, *last;
+	size_t		 i;
+
+	if (strncmp(line, "CLIENT #", 8) != 0)
+		return (-1);
+	word = strtok_r(line + 8, " ", &last);
+	if (word == NULL || strspn(word, "0123456789") != strlen(word))
+		return (-1);
+	fprintf(f, "{\"id\": %s", word);
+	while ((word = strtok_r(NULL, " ", &last)) != NULL) {
+		if ((eq = strchr(word, '=')) == NULL)
+			return (-1);
+		*eq = '\0';
+		for (i = 0; i < NLIST_FIELDS; i++)
+			if (strcmp(word, list_fields[i].key) == 0)
+				v[i] = eq + 1;
+	}
+	for (i = 0; i < NLIST_FIELDS; i++) {
+		if (v[i] == NULL)
+			return (-1);
+		fprintf(f, ", \"%s\": ", list_fields[i].key);
+		if (json_value(f, v[i], list_fields[i].kind) == -1)
+			return (-1);
+	}
+	fputc('}', f);
+	return (0);
+}
+
+/* Writes "STAT <key> <value>" as a JSON member; -1 if it is not one. */
+static int
+stats_row(FILE *f, char *line)
+{
+	char	*key, *value;
+
+	if (!is_word(line, "STAT"))
+		return (-1);
+	key = line + 5;
+	if ((value = strchr(key, ' ')) == NULL || value == key)
+		return (-1);
+	*value++ = '\0';
+	json_string(f, key);
+	fputs(": ", f);
+	return (json_value(f, value,
+	    strcmp(key, "version") == 0 ? JSON_STRING : JSON_AUTO));
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct ctl_cmd	*cmd;
+	struct conn		 c;
+	sigset_t		 mask;
+	const char		*path = NULL, *host = NULL, *token;
+	char			*line;
+	int			 ch, json = 0, code;
+
+	token = getenv("HEARTBEATD_TOKEN");
+	while ((ch = getopt_long(argc, argv, "+a:H:hs:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			token = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 'V':
+			printf("heartbeatctl %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (path != NULL && host != NULL)
+		misuse(NULL, "-s and -H exclude each other");
+	if (argc == 0)
+		misuse(NULL, "no command");
+	cmd = cmd_find(argv[0]);
+	line = cmd_line(cmd, argc - 1, argv + 1, json);
+
+	memset(&c, 0, sizeof(c));
+	if (cmd->flags & CTL_WATCH) {
+		watch_signals(&mask);
+		c.mask = &mask;
+	}
+	ctl_connect(&c, path, host);
+	if (token != NULL && *token != '\0')
+		ctl_auth(&c, token);
+	conn_write(&c, line, deadline_in(CTL_TIMEOUT));
+	free(line);
+	if (cmd->flags & CTL_WATCH)
+		code = run_watch(&c);
+	else if (cmd->flags & CTL_MULTI)
+		code = run_multi(&c, !json ? NULL :
+		    strcmp(cmd->name, "list") == 0 ? &list_json : &stats_json);
+	else
+		code = run_single(&c);
+	if (fflush(stdout) == EOF)
+		err(EXIT_USAGE, "stdout");
+	return (code);
+}
