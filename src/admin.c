@@ -393,7 +393,8 @@ admin_next_line(struct admin_session *s, struct evbuffer *in)
 
 	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 	if (eol.pos == -1) {
-		if (evbuffer_get_length(in) > max) {
+		/* Room for the "\r" of a line of max bytes, as for clients. */
+		if (evbuffer_get_length(in) > max + 1) {
 			if (!(s->flags & ADMIN_DISCARD))
 				admin_reply(s, "ERR toolong line exceeds %zu "
 				    "bytes", max);
@@ -405,13 +406,17 @@ admin_next_line(struct admin_session *s, struct evbuffer *in)
 	len = eol.pos;
 	if (s->flags & ADMIN_DISCARD)
 		s->flags &= ~ADMIN_DISCARD;
-	else if (len > max)
-		admin_reply(s, "ERR toolong line exceeds %zu bytes", max);
 	else {
-		line = (const char *)evbuffer_pullup(in, len + eol_len);
-		if (len > 0 && line[len - 1] == '\r')
+		line = NULL;
+		if (len <= max + 1)
+			line = (const char *)evbuffer_pullup(in, len + eol_len);
+		if (line != NULL && len > 0 && line[len - 1] == '\r')
 			len--;
-		admin_dispatch(s, line, len);
+		if (len > max)
+			admin_reply(s, "ERR toolong line exceeds %zu bytes",
+			    max);
+		else
+			admin_dispatch(s, line, len);
 	}
 	evbuffer_drain(in, eol.pos + eol_len);
 	return (0);

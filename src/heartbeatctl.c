@@ -149,9 +149,9 @@ usage(FILE *f, int code)
 		    "broadcast MESSAGE...\n"
 		    "  kick TARGET | reload | watch [FROM SEQ]\n"
 		    "options:\n"
-		    "  -s PATH       admin Unix socket (default %s if it "
-		    "exists)\n"
-		    "  -H HOST:PORT  admin TCP address (default %s)\n"
+		    "  -s PATH       admin Unix socket (default: %s)\n"
+		    "  -H HOST:PORT  admin TCP address (default without the "
+		    "socket: %s)\n"
 		    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
 		    "  --json        list and stats as JSON\n"
 		    "  -V            print the version\n", CTL_SOCKET, CTL_ADDR);
@@ -425,7 +425,10 @@ conn_readline(struct conn *c, uint64_t deadline)
 	return (line);
 }
 
-/* As conn_readline(), but the connection must stay open (else exit 2). */
+/*
+ * As conn_readline(), but the connection must stay open: EOF or a BYE
+ * line (the daemon closing) exits 2.
+ */
 static char *
 answer_line(struct conn *c, uint64_t deadline)
 {
@@ -433,6 +436,8 @@ answer_line(struct conn *c, uint64_t deadline)
 
 	if ((line = conn_readline(c, deadline)) == NULL)
 		errx(EXIT_USAGE, "connection closed by the daemon");
+	if (is_word(line, "BYE"))
+		errx(EXIT_USAGE, "connection closed by the daemon: %s", line);
 	return (line);
 }
 

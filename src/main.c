@@ -127,10 +127,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_init("heartbeatd", to_stderr);
 	hb_base = base_new();
-	if (daemon_start(conf, &cause) == -1) {
-		fprintf(stderr, "heartbeatd: %s\n", cause);
-		return (EXIT_OSERR);
-	}
+	/* Before the start line, which tells a supervisor it may signal. */
 	ev_term = evsignal_new(hb_base, SIGTERM, signal_stop_cb, NULL);
 	ev_int = evsignal_new(hb_base, SIGINT, signal_stop_cb, NULL);
 	ev_hup = evsignal_new(hb_base, SIGHUP, signal_reload_cb, NULL);
@@ -139,6 +136,10 @@ main(int argc, char *argv[])
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_hup, NULL);
+	if (daemon_start(conf, &cause) == -1) {
+		fprintf(stderr, "heartbeatd: %s\n", cause);
+		return (EXIT_OSERR);
+	}
 
 	event_base_dispatch(hb_base);
 
