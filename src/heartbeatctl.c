@@ -42,6 +42,13 @@ struct conn {
 	const sigset_t	*mask;		/* for ppoll() while watching */
 };
 
+/* Formats the lines of a multi-line answer as a JSON array or object. */
+struct json_fmt {
+	const char	*open;
+	const char	*close;
+	int		(*row)(FILE *, char *);
+};
+
 /* A heartbeatctl command and the admin command it sends. */
 struct ctl_cmd {
 	const char	*name;
@@ -50,10 +57,10 @@ struct ctl_cmd {
 	int		 maxargs;	/* -1: any number */
 	int		 flags;
 #define CTL_MULTI	 0x1		/* the answer ends with an END line */
-#define CTL_JSON	 0x2		/* --json is allowed */
-#define CTL_TARGET	 0x4		/* the first argument is a target */
-#define CTL_WATCH	 0x8		/* streams until closed or signalled */
-	const char	*args;
+#define CTL_TARGET	 0x2		/* the first argument is a target */
+#define CTL_WATCH	 0x4		/* streams until closed or signalled */
+	const char	*args;		/* its usage after the name */
+	const struct json_fmt *json;	/* --json form, or NULL */
 };
 
 /* How a value is written in JSON. */
@@ -62,13 +69,6 @@ enum json_kind {
 	JSON_STRING,
 	JSON_NAME,			/* a string, or null for "-" */
 	JSON_AUTO			/* a number when it is one */
-};
-
-/* Formats the lines of a multi-line answer as a JSON array or object. */
-struct json_fmt {
-	const char	*open;
-	const char	*close;
-	int		(*row)(FILE *, char *);
 };
 
 /* The fields of a LIST line after "CLIENT #<id>", in output order. */
@@ -84,27 +84,6 @@ static const struct {
 	{ "out", JSON_NUMBER },
 };
 #define NLIST_FIELDS	(sizeof(list_fields) / sizeof(list_fields[0]))
-
-static const struct ctl_cmd ctl_cmds[] = {
-	{ "list", "LIST", 0, 0, CTL_MULTI | CTL_JSON, "" },
-	{ "stats", "STATS", 0, 0, CTL_MULTI | CTL_JSON, "" },
-	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE..." },
-	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE..." },
-	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET" },
-	{ "reload", "RELOAD", 0, 0, 0, "" },
-	{ "watch", "WATCH", 0, 2, CTL_WATCH, " [FROM SEQ]" },
-};
-#define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
-
-static const struct option longopts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "host", required_argument, NULL, 'H' },
-	{ "socket", required_argument, NULL, 's' },
-	{ "token", required_argument, NULL, 'a' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
 
 static volatile sig_atomic_t	 stopped;
 
@@ -124,6 +103,7 @@ static int	conn_fill(struct conn *, uint64_t);
 static char	*conn_readline(struct conn *, uint64_t);
 static char	*answer_line(struct conn *, uint64_t);
 static int	is_word(const char *, const char *);
+static int	is_err(const char *);
 static void	ctl_auth(struct conn *, const char *);
 static int	run_single(struct conn *);
 static int	run_multi(struct conn *, const struct json_fmt *);
@@ -137,12 +117,35 @@ static int	stats_row(FILE *, char *);
 static const struct json_fmt list_json = { "[", "]", list_row };
 static const struct json_fmt stats_json = { "{", "}", stats_row };
 
+/* The commands, with the admin verb each sends. */
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "list", "LIST", 0, 0, CTL_MULTI, "", &list_json },
+	{ "stats", "STATS", 0, 0, CTL_MULTI, "", &stats_json },
+	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE...", NULL },
+	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE...", NULL },
+	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET", NULL },
+	{ "reload", "RELOAD", 0, 0, 0, "", NULL },
+	{ "watch", "WATCH", 0, 2, CTL_WATCH, " [FROM SEQ]", NULL },
+};
+#define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static const struct option longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "token", required_argument, NULL, 'a' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /* Prints the usage (with the command list for -h) and exits with code. */
 static void
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: heartbeatctl [-s PATH | -H HOST:PORT] [-a TOKEN] "
-	    "[--json] COMMAND [ARG...]\n");
+	    "[--json]\n"
+	    "                    COMMAND [ARG...]\n");
 	if (f == stdout)
 		fprintf(f, "commands:\n"
 		    "  list | stats | send TARGET MESSAGE... | "
@@ -154,7 +157,8 @@ usage(FILE *f, int code)
 		    "socket: %s)\n"
 		    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
 		    "  --json        list and stats as JSON\n"
-		    "  -V            print the version\n", CTL_SOCKET, CTL_ADDR);
+		    "  -V            print the version\n",
+		    CTL_SOCKET, CTL_ADDR);
 	exit(code);
 }
 
@@ -192,7 +196,7 @@ cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 	const char	*why;
 	int		 i;
 
-	if (json && !(cmd->flags & CTL_JSON))
+	if (json && cmd->json == NULL)
 		misuse(cmd, "--json works with list and stats only");
 	if (argc < cmd->minargs || (cmd->maxargs != -1 && argc > cmd->maxargs))
 		misuse(cmd, "wrong number of arguments");
@@ -451,6 +455,16 @@ is_word(const char *line, const char *word)
 	    (line[n] == '\0' || line[n] == ' '));
 }
 
+/* Returns 1 when line is an ERR answer, after copying it to stderr. */
+static int
+is_err(const char *line)
+{
+	if (!is_word(line, "ERR"))
+		return (0);
+	fprintf(stderr, "%s\n", line);
+	return (1);
+}
+
 /* Authenticates with token; an ERR goes to stderr and exits 1. */
 static void
 ctl_auth(struct conn *c, const char *token)
@@ -458,17 +472,12 @@ ctl_auth(struct conn *c, const char *token)
 	uint64_t	 deadline = deadline_in(CTL_TIMEOUT);
 	char		*line;
 
-	if (strpbrk(token, "\r\n") != NULL)
-		misuse(NULL, "the token holds CR or LF");
 	if (asprintf(&line, "AUTH %s\n", token) == -1)
 		err(EXIT_USAGE, NULL);
 	conn_write(c, line, deadline);
 	free(line);
-	line = answer_line(c, deadline);
-	if (is_word(line, "ERR")) {
-		fprintf(stderr, "%s\n", line);
+	if (is_err(line = answer_line(c, deadline)))
 		exit(EXIT_ERR);
-	}
 	if (!is_word(line, "OK"))
 		errx(EXIT_USAGE, "unexpected answer: %s", line);
 }
@@ -479,11 +488,8 @@ run_single(struct conn *c)
 {
 	char	*line;
 
-	line = answer_line(c, deadline_in(CTL_TIMEOUT));
-	if (is_word(line, "ERR")) {
-		fprintf(stderr, "%s\n", line);
+	if (is_err(line = answer_line(c, deadline_in(CTL_TIMEOUT))))
 		return (EXIT_ERR);
-	}
 	if (!is_word(line, "OK"))
 		errx(EXIT_USAGE, "unexpected answer: %s", line);
 	printf("%s\n", line);
@@ -502,11 +508,8 @@ run_multi(struct conn *c, const struct json_fmt *fmt)
 	size_t		 jsonlen, rows = 0;
 	FILE		*f = stdout;
 
-	line = answer_line(c, deadline);
-	if (is_word(line, "ERR")) {
-		fprintf(stderr, "%s\n", line);
+	if (is_err(line = answer_line(c, deadline)))
 		return (EXIT_ERR);
-	}
 	if (fmt != NULL && (f = open_memstream(&json, &jsonlen)) == NULL)
 		err(EXIT_USAGE, NULL);
 	for (; !is_word(line, "END"); line = answer_line(c, deadline)) {
@@ -538,10 +541,8 @@ run_watch(struct conn *c)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	line = answer_line(c, deadline_in(CTL_TIMEOUT));
 	for (;;) {
-		if (is_word(line, "ERR")) {
-			fprintf(stderr, "%s\n", line);
+		if (is_err(line))
 			return (EXIT_ERR);
-		}
 		printf("%s\n", line);
 		if ((line = conn_readline(c, 0)) == NULL)
 			return (0);
@@ -695,6 +696,10 @@ main(int argc, char *argv[])
 		misuse(NULL, "no command");
 	cmd = cmd_find(argv[0]);
 	line = cmd_line(cmd, argc - 1, argv + 1, json);
+	if (token != NULL && *token == '\0')
+		token = NULL;
+	if (token != NULL && strpbrk(token, "\r\n") != NULL)
+		misuse(NULL, "the token holds CR or LF");
 
 	memset(&c, 0, sizeof(c));
 	if (cmd->flags & CTL_WATCH) {
@@ -702,15 +707,14 @@ main(int argc, char *argv[])
 		c.mask = &mask;
 	}
 	ctl_connect(&c, path, host);
-	if (token != NULL && *token != '\0')
+	if (token != NULL)
 		ctl_auth(&c, token);
 	conn_write(&c, line, deadline_in(CTL_TIMEOUT));
 	free(line);
 	if (cmd->flags & CTL_WATCH)
 		code = run_watch(&c);
 	else if (cmd->flags & CTL_MULTI)
-		code = run_multi(&c, !json ? NULL :
-		    strcmp(cmd->name, "list") == 0 ? &list_json : &stats_json);
+		code = run_multi(&c, json ? cmd->json : NULL);
 	else
 		code = run_single(&c);
 	if (fflush(stdout) == EOF)

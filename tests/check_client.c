@@ -28,6 +28,7 @@
 static struct hbd *start(const char *);
 static void	 stop(struct hbd *);
 static struct hbc *named(struct hbd *, const char *, const char *);
+static void	 ping(struct hbc *);
 static void	 expect_bye(struct hbc *, const char *);
 static void	 expect_list(struct hbd *, const char *const []);
 static void	 expect_log_exact(struct hbd *, const char *, const char *);
@@ -65,6 +66,14 @@ named(struct hbd *d, const char *name, const char *want)
 	hbc_send(c, "\n");
 	hbc_expect(c, want, T);
 	return (c);
+}
+
+/* c is served: PING gets PONG. */
+static void
+ping(struct hbc *c)
+{
+	hbc_send(c, "PING\n");
+	hbc_expect(c, "PONG", T);
 }
 
 /* "BYE reason", then EOF, then c is closed. */
@@ -126,8 +135,7 @@ START_TEST(test_client_ping)
 
 	d = start("");
 	c = hbc_connect(d->port);
-	hbc_send(c, "PING\n");
-	hbc_expect(c, "PONG", T);
+	ping(c);
 	hbc_send(c, "PING hello world\n");
 	hbc_expect(c, "PONG hello world", T);
 	hbc_send(c, "ping x\n");
@@ -236,8 +244,7 @@ START_TEST(test_client_badname)
 	hbc_send(c, badnames[_i].line);
 	hbc_send(c, "\n");
 	hbc_expect(c, badnames[_i].answer, T);
-	hbc_send(c, "PING\n");
-	hbc_expect(c, "PONG", T);
+	ping(c);
 	expect_list(d, list);
 	ck_assert_int_eq(hbd_log_count(d, "hello #"), 1);
 	hbc_close(c);
@@ -273,8 +280,7 @@ START_TEST(test_client_replace)
 	expect_bye(a, "replaced");
 	expect_disconnect(d, 1, "x", "replaced");
 	ck_assert_int_eq(hbd_wait_count(d, "hello #2 name=x", 1, T), 1);
-	hbc_send(b, "PING\n");
-	hbc_expect(b, "PONG", T);
+	ping(b);
 	hbc_close(b);
 	stop(d);
 }
@@ -296,8 +302,7 @@ START_TEST(test_client_reject)
 	hbc_expect(b, "ERR taken name in use", T);
 	c = named(d, "x", "ERR taken name in use");
 	expect_list(d, list);
-	hbc_send(a, "PING\n");
-	hbc_expect(a, "PONG", T);
+	ping(a);
 	ck_assert_int_eq(hbd_log_count(d, "disconnect"), 0);
 	hbc_close(a);
 	hbc_close(b);
@@ -432,16 +437,14 @@ START_TEST(test_client_admission)
 	expect_log_exact(d, "reject ", want);
 	if (_i == 1) {
 		c = hbc_connect_from("127.0.0.2", d->port);
-		hbc_send(c, "PING\n");
-		hbc_expect(c, "PONG", T);
+		ping(c);
 		hbc_close(c);
 	}
 	hbc_send(a, "QUIT\n");
 	expect_bye(a, "quit");
 	hbd_expect_log(d, "disconnect #1 ", T);
 	c = hbc_connect(d->port);
-	hbc_send(c, "PING\n");
-	hbc_expect(c, "PONG", T);
+	ping(c);
 	hbc_close(b);
 	hbc_close(c);
 	stop(d);
@@ -530,6 +533,21 @@ START_TEST(test_client_half_close)
 	hbc_expect_closed(c, T);
 	expect_disconnect(d, 1, "-", "closed");
 	hbc_close(c);
+	stop(d);
+}
+END_TEST
+
+/* A reset from the client is logged as such. */
+START_TEST(test_client_reset)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+
+	d = start("");
+	c = hbc_connect(d->port);
+	ping(c);
+	hbc_reset(c);
+	expect_disconnect(d, 1, "-", "reset");
 	stop(d);
 }
 END_TEST
@@ -629,8 +647,7 @@ START_TEST(test_client_reset_storm)
 	for (i = 0; i < STORM; i++)
 		hbc_reset(hbc_connect(d->port));
 	c = hbc_connect(d->port);
-	hbc_send(c, "PING\n");
-	hbc_expect(c, "PONG", T);
+	ping(c);
 	a = hbc_admin(d);
 	hbc_send(a, "LIST\n");
 	hb_assert_match(hbc_expect_prefix(a, "END seq=", T),
@@ -667,6 +684,7 @@ client_suite(void)
 	HB_TCASE(s, "max_line", test_client_max_line, nitems(lines));
 	HB_TCASE(s, "overflow", test_client_overflow, 1);
 	HB_TCASE(s, "half_close", test_client_half_close, 1);
+	HB_TCASE(s, "reset", test_client_reset, 1);
 	HB_TCASE(s, "log_lines", test_client_log_lines, 1);
 	HB_TCASE(s, "ipv6", test_client_ipv6, 1);
 	HB_TCASE(s, "garbage", test_client_garbage, 1);

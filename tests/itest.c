@@ -69,6 +69,7 @@ static struct hbc *hbc_connect_sa(const struct sockaddr *, socklen_t,
 		    const struct sockaddr *, const char *);
 static void	 hbc_consume(struct hbc *);
 static int	 hbc_fill(struct hbc *, long long);
+static const char *quote(const char *, size_t);
 static const char *hbc_what(struct hbc *, int);
 
 static struct hbd	*daemons[MAX_DAEMONS];	/* running, for hb_poll() */
@@ -111,9 +112,11 @@ janitor(int fd)
 	char	**dirs = NULL, line[PATH_MAX + 1];
 	size_t	  i, n = 0;
 
-	/* Out of check's process group, and holding none of the test's
+	/*
+	 * Out of check's process group, and holding none of the test's
 	 * sockets, which would otherwise stay open after the test closes
-	 * them. */
+	 * them.
+	 */
 	setsid();
 	dup2(fd, STDIN_FILENO);
 	close_range(STDERR_FILENO + 1, ~0U, 0);
@@ -394,7 +397,7 @@ hb_runv(char **out, char **err, char *const args[])
 	char		*argv[32], *res[2], **dst[2] = { out, err };
 	size_t		 len[2] = { 0, 0 };
 	struct pollfd	 pfd[2];
-	int		 p[2][2], i, open, code;
+	int		 p[2][2], i, nopen, code;
 	long long	 deadline;
 	pid_t		 pid;
 
@@ -414,17 +417,17 @@ hb_runv(char **out, char **err, char *const args[])
 		pfd[i].fd = p[i][0];
 		pfd[i].events = POLLIN;
 	}
-	for (open = 2; open > 0 && hb_poll(pfd, 2, deadline) > 0;) {
+	for (nopen = 2; nopen > 0 && hb_poll(pfd, 2, deadline) > 0;) {
 		for (i = 0; i < 2; i++) {
 			if (pfd[i].revents == 0 ||
 			    !slurp(pfd[i].fd, &res[i], &len[i]))
 				continue;
 			close(pfd[i].fd);
 			pfd[i].fd = -1;
-			open--;
+			nopen--;
 		}
 	}
-	if ((code = reap(pid, open > 0 ? hb_now_ms() : deadline)) == -1) {
+	if ((code = reap(pid, nopen > 0 ? hb_now_ms() : deadline)) == -1) {
 		kill(pid, SIGKILL);
 		reap(pid, hb_now_ms() + STOP_MS);
 		ck_abort_msg("heartbeatd did not exit within %d ms; "
@@ -896,18 +899,47 @@ hbc_readline(struct hbc *c, int timeout_ms)
 	return (c->buf);
 }
 
+/*
+ * len bytes of s in quotes, with control bytes, quotes and backslashes
+ * escaped, so that a message shows a stray "\r" or NUL. The two most
+ * recent results stay valid.
+ */
+static const char *
+quote(const char *s, size_t len)
+{
+	static char	 buf[2][600];
+	static int	 which;
+	char		*q, *end;
+	size_t		 i;
+
+	which = !which;
+	q = buf[which];
+	end = q + sizeof(buf[0]) - 8;
+	*q++ = '"';
+	for (i = 0; i < len && q < end; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			q += sprintf(q, "\\%c", s[i]);
+		else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			q += sprintf(q, "\\x%02x", (unsigned char)s[i]);
+		else
+			*q++ = s[i];
+	}
+	strcpy(q, i < len ? "\"..." : "\"");
+	return (buf[which]);
+}
+
 /* Says what came instead of a line after a read that returned NULL. */
 static const char *
 hbc_what(struct hbc *c, int timeout_ms)
 {
-	static char	 what[256];
+	static char	 what[700];
 
 	if (c->len == 0)
 		snprintf(what, sizeof(what), "%s within %d ms",
 		    c->eof ? "EOF" : "nothing", timeout_ms);
 	else
-		snprintf(what, sizeof(what), "%s after a partial line \"%.*s\"",
-		    c->eof ? "EOF" : "nothing more", 128, c->buf);
+		snprintf(what, sizeof(what), "%s after a partial line %s",
+		    c->eof ? "EOF" : "nothing more", quote(c->buf, c->len));
 	return (what);
 }
 
@@ -917,10 +949,11 @@ hbc_expect(struct hbc *c, const char *want, int timeout_ms)
 	const char	*line;
 
 	if ((line = hbc_readline(c, timeout_ms)) == NULL)
-		ck_abort_msg("expected \"%s\", got %s", want,
+		ck_abort_msg("expected %s, got %s", quote(want, strlen(want)),
 		    hbc_what(c, timeout_ms));
-	ck_assert_msg(strcmp(line, want) == 0, "expected \"%s\", got \"%s\"",
-	    want, line);
+	ck_assert_msg(c->taken - 1 == strlen(want) && strcmp(line, want) == 0,
+	    "expected %s, got %s", quote(want, strlen(want)),
+	    quote(line, c->taken - 1));
 }
 
 int
@@ -944,7 +977,7 @@ hbc_expect_closed(struct hbc *c, int timeout_ms)
 	if (hbc_expect_eof(c, timeout_ms))
 		return;
 	if ((line = hbc_readline(c, 0)) != NULL)
-		ck_abort_msg("expected EOF, got \"%s\"", line);
+		ck_abort_msg("expected EOF, got %s", quote(line, c->taken - 1));
 	ck_abort_msg("expected EOF, got %s", hbc_what(c, timeout_ms));
 }
 
@@ -958,8 +991,8 @@ hbc_expect_silence(struct hbc *c, int ms)
 	if (c->len == 0 && !hbc_fill(c, deadline))
 		return;
 	if (c->len > 0)
-		ck_abort_msg("expected silence for %d ms, got \"%s\"", ms,
-		    c->buf);
+		ck_abort_msg("expected silence for %d ms, got %s", ms,
+		    quote(c->buf, c->len));
 	ck_abort_msg("expected silence for %d ms, got EOF", ms);
 }
 
@@ -975,8 +1008,9 @@ hbc_expect_prefix(struct hbc *c, const char *prefix, int timeout_ms)
 		if ((left = deadline - hb_now_ms()) < 0)
 			left = 0;
 		if ((line = hbc_readline(c, left)) == NULL)
-			ck_abort_msg("expected a line starting \"%s\", got %s",
-			    prefix, hbc_what(c, timeout_ms));
+			ck_abort_msg("expected a line starting %s, got %s",
+			    quote(prefix, strlen(prefix)),
+			    hbc_what(c, timeout_ms));
 	} while (strncmp(line, prefix, strlen(prefix)) != 0);
 	return (line);
 }
