@@ -32,6 +32,7 @@
 
 #define LISTEN_BACKLOG		4096
 #define ACCEPT_PAUSE_SEC	1
+#define ACCEPT_WARN_SEC		60	/* at most one warning this often */
 
 static int	lsock_bind(const struct hb_addr *, char **);
 static struct lsock *lset_find(struct lsock_list *, const struct hb_addr *);
@@ -52,6 +53,8 @@ static struct lset	 clients = {
 	TAILQ_HEAD_INITIALIZER(clients.added)
 };
 static struct event	*pause_ev;
+static uint64_t		 pause_warned;	/* mono ns of the last warning */
+static uint64_t		 pauses_unwarned;
 
 /*
  * Makes a listening TCP socket. "[::]" is IPv6 only, so that
@@ -302,7 +305,15 @@ listener_error_cb(struct evconnlistener *lev, void *arg)
 	}
 	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL))
 		return;
-	log_warn("accept paused for %d s", ACCEPT_PAUSE_SEC);
+	stats.accept_pauses++;
+	pauses_unwarned++;
+	if (pause_warned == 0 ||
+	    mono_ns() - pause_warned >= ACCEPT_WARN_SEC * 1000000000ULL) {
+		log_warn("accept paused %llu time(s) since the last warning, "
+		    "new clients wait", (unsigned long long)pauses_unwarned);
+		pause_warned = mono_ns();
+		pauses_unwarned = 0;
+	}
 	listener_enable_all(0);
 	if (pause_ev == NULL &&
 	    (pause_ev = evtimer_new(hb_base, listener_pause_cb, NULL)) == NULL)

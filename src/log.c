@@ -1,8 +1,10 @@
 /*
  * Logging that never blocks the event loop. glibc's syslog() blocks when
  * the receiver's queue is full, so heartbeatd speaks the syslog datagram
- * protocol itself: one non-blocking send per line to /dev/log, and a line
- * that cannot go at once is dropped and counted (STAT log_dropped).
+ * protocol itself: non-blocking sends to /dev/log, a short queue that the
+ * event loop flushes when the socket becomes writable again, and beyond
+ * that queue lines are dropped and counted (STAT log_dropped). Once
+ * syslog takes lines again, one "log_dropped=N" line says what was lost.
  */
 
 #include <sys/types.h>
@@ -18,17 +20,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "heartbeatd.h"
 #include "log.h"
 
 #define LOG_PATH		"/dev/log"
 #define LOG_LINE_MAX		2048	/* bytes in one syslog datagram */
-#define LOG_RECONNECT_NS	1000000000ULL
+#define LOG_QUEUE_MAX		256	/* datagrams held while syslog is busy */
 
 static void	log_vwrite(int, const char *, va_list, int);
 static void	log_emit(int, const char *);
 static void	log_syslog(int, const char *);
 static int	log_connect(void);
+static int	log_send(const char *, size_t);
+static void	log_enqueue(const char *, size_t);
+static void	log_flush_cb(evutil_socket_t, short, void *);
+static void	log_report_drops(void);
+static void	log_queue_clear(void);
 
 static struct {
 	char		 ident[64];
@@ -39,8 +48,15 @@ static struct {
 	int		 fd;		/* /dev/log, or -1 */
 	time_t		 retry_at;	/* next connect attempt when fd is -1 */
 	uint64_t	 dropped;
+	uint64_t	 unreported;	/* dropped since the last report */
+	struct event_base *base;	/* NULL: no queue, only drops */
+	struct event	*ev_flush;
+	char		*queue[LOG_QUEUE_MAX];
+	size_t		 qlen[LOG_QUEUE_MAX];
+	size_t		 qhead, qn;
 } logstate = {
-	"heartbeatd", LOG_DAEMON, LOG_INFO, 1, 0, -1, 0, 0
+	.ident = "heartbeatd", .facility = LOG_DAEMON, .level = LOG_INFO,
+	.use_syslog = 1, .fd = -1
 };
 
 /* Sets the defaults of SPEC §5 until a config is loaded. */
@@ -65,12 +81,40 @@ log_configure(const struct hb_config *conf)
 		log_close();
 }
 
+/* Lets busy syslog lines wait on the event loop instead of dropping. */
+void
+log_set_base(struct event_base *base)
+{
+	logstate.base = base;
+}
+
+/* Gives queued lines, such as the stop line, one last chance, then closes. */
 void
 log_close(void)
 {
+	if (logstate.qn > 0)
+		log_flush_cb(logstate.fd, EV_WRITE, NULL);
+	log_queue_clear();
+	if (logstate.ev_flush != NULL) {
+		event_free(logstate.ev_flush);
+		logstate.ev_flush = NULL;
+	}
 	if (logstate.fd != -1) {
 		close(logstate.fd);
 		logstate.fd = -1;
+	}
+}
+
+static void
+log_queue_clear(void)
+{
+	while (logstate.qn > 0) {
+		free(logstate.queue[logstate.qhead]);
+		logstate.queue[logstate.qhead] = NULL;
+		logstate.qhead = (logstate.qhead + 1) % LOG_QUEUE_MAX;
+		logstate.qn--;
+		logstate.dropped++;
+		logstate.unreported++;
 	}
 }
 
@@ -107,10 +151,92 @@ log_connect(void)
 }
 
 /*
- * Sends one RFC 3164 datagram. When /dev/log is missing or its reader is
- * gone, reconnects at most once a second, so a dead syslog costs one
+ * Sends one datagram. Returns 0, 1 when syslog is busy (try again when
+ * the socket is writable), or -1 when it is gone: then the socket is
+ * closed and reconnecting waits a second, so a dead syslog costs one
  * failed send per line and never a busy retry.
  */
+static int
+log_send(const char *line, size_t len)
+{
+	if (send(logstate.fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1)
+		return (0);
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+		return (1);
+	close(logstate.fd);
+	logstate.fd = -1;
+	logstate.retry_at = time(NULL) + 1;
+	return (-1);
+}
+
+/* Holds a line for log_flush_cb(), or drops it when the queue is full. */
+static void
+log_enqueue(const char *line, size_t len)
+{
+	size_t	 i;
+
+	if (logstate.base == NULL || logstate.qn == LOG_QUEUE_MAX ||
+	    logstate.fd == -1) {
+		logstate.dropped++;
+		logstate.unreported++;
+		return;
+	}
+	i = (logstate.qhead + logstate.qn) % LOG_QUEUE_MAX;
+	if ((logstate.queue[i] = malloc(len)) == NULL) {
+		logstate.dropped++;
+		logstate.unreported++;
+		return;
+	}
+	memcpy(logstate.queue[i], line, len);
+	logstate.qlen[i] = len;
+	logstate.qn++;
+	if (logstate.ev_flush == NULL)
+		logstate.ev_flush = event_new(logstate.base, logstate.fd,
+		    EV_WRITE | EV_PERSIST, log_flush_cb, NULL);
+	if (logstate.ev_flush != NULL)
+		event_add(logstate.ev_flush, NULL);
+}
+
+/* syslog is writable again: send what waited, then report any drops. */
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 i;
+	int	 rv;
+
+	while (logstate.qn > 0) {
+		i = logstate.qhead;
+		if ((rv = log_send(logstate.queue[i], logstate.qlen[i])) == 1)
+			return;
+		free(logstate.queue[i]);
+		logstate.queue[i] = NULL;
+		logstate.qhead = (logstate.qhead + 1) % LOG_QUEUE_MAX;
+		logstate.qn--;
+		if (rv == -1) {
+			logstate.dropped++;
+			logstate.unreported++;
+			log_queue_clear();
+		}
+	}
+	if (logstate.ev_flush != NULL) {
+		event_free(logstate.ev_flush);
+		logstate.ev_flush = NULL;
+	}
+	log_report_drops();
+}
+
+static void
+log_report_drops(void)
+{
+	uint64_t	 n = logstate.unreported;
+
+	if (n == 0 || logstate.fd == -1 || logstate.qn > 0)
+		return;
+	logstate.unreported = 0;
+	log_warnx("log_dropped=%llu", (unsigned long long)n);
+}
+
+/* Formats one RFC 3164 datagram and sends or queues it. */
 static void
 log_syslog(int pri, const char *msg)
 {
@@ -120,14 +246,13 @@ log_syslog(int pri, const char *msg)
 	int		 n;
 
 	now = time(NULL);
-	if (logstate.fd == -1) {
-		if (now < logstate.retry_at ||
-		    (logstate.fd = log_connect()) == -1) {
-			if (now >= logstate.retry_at)
-				logstate.retry_at = now + 1;
-			logstate.dropped++;
-			return;
-		}
+	if (logstate.fd == -1 && (now < logstate.retry_at ||
+	    (logstate.fd = log_connect()) == -1)) {
+		if (now >= logstate.retry_at)
+			logstate.retry_at = now + 1;
+		logstate.dropped++;
+		logstate.unreported++;
+		return;
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
@@ -136,14 +261,13 @@ log_syslog(int pri, const char *msg)
 	    msg);
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
-	if (send(logstate.fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1) {
+	if (logstate.qn > 0 || log_send(line, n) == 1)
+		log_enqueue(line, n);
+	else if (logstate.fd == -1) {
 		logstate.dropped++;
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ENOBUFS) {
-			log_close();
-			logstate.retry_at = now + 1;
-		}
-	}
+		logstate.unreported++;
+	} else
+		log_report_drops();
 }
 
 static void

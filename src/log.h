@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+struct event_base;
 struct hb_config;
 
 /*
@@ -13,6 +14,7 @@ struct hb_config;
  */
 void		 log_init(const char *ident, int to_stderr);
 void		 log_configure(const struct hb_config *);
+void		 log_set_base(struct event_base *);
 void		 log_close(void);
 uint64_t	 log_dropped(void);
 int		 log_enabled(int level);

@@ -127,6 +127,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_init("heartbeatd", to_stderr);
 	hb_base = base_new();
+	log_set_base(hb_base);
 	/* Before the start line, which tells a supervisor it may signal. */
 	ev_term = evsignal_new(hb_base, SIGTERM, signal_stop_cb, NULL);
 	ev_int = evsignal_new(hb_base, SIGINT, signal_stop_cb, NULL);
@@ -146,8 +147,8 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	log_close();
 	event_base_free(hb_base);
 	config_free(hb_conf);
-	log_close();
 	return (0);
 }

@@ -62,7 +62,8 @@ stat_put(struct stat_value *v, const char *name, enum stat_kind kind,
 
 /*
  * Fills out with uptime, the counters, log_dropped and seq, in the order
- * of SPEC §4 (version, a string, is the caller's). Returns how many.
+ * of SPEC §4 (version, a string, is the caller's), then the keys SPEC
+ * does not name. Returns how many.
  */
 size_t
 stats_snapshot(struct stat_value *out, size_t max)
@@ -82,6 +83,9 @@ stats_snapshot(struct stat_value *out, size_t max)
 	    log_dropped());
 	stat_put(&out[n++], "seq", STAT_GAUGE, "Number of the last event.",
 	    stats.seq);
+	stat_put(&out[n++], "accept_pauses", STAT_COUNTER,
+	    "Times accepting paused because file descriptors ran out.",
+	    stats.accept_pauses);
 	return (n);
 }
 

@@ -22,6 +22,7 @@ struct stats {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	uint64_t	 seq;			/* last event number */
+	uint64_t	 accept_pauses;		/* out of descriptors */
 
 	/* Finished client sessions, for the duration histogram. */
 	uint64_t	 session_buckets[9];	/* per bound, not cumulative */

@@ -66,7 +66,7 @@ static const char *stat_keys[] = {
 	"version", "uptime", "clients", "clients_peak", "accepted",
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
-	"bytes_out", "log_dropped", "seq"
+	"bytes_out", "log_dropped", "seq", "accept_pauses"
 };
 
 static const struct misuse misuses[] = {
