@@ -317,18 +317,31 @@ admin_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct admin_unix	*un = arg;
+	char			 peer[ADDR_STRLEN];
+
+	if (un != NULL)
+		admin_session_new(fd, un->path, 1);
+	else
+		admin_session_new(fd, addr_format(sa, peer, sizeof(peer)), 0);
+}
+
+/*
+ * Starts a session on a connected socket; peer names it in the logs. A
+ * Unix-socket session is trusted (the file mode guards it), and so is one
+ * opened while no token is set, even if a reload adds one later.
+ */
+void
+admin_session_new(int fd, const char *peer, int on_unix)
+{
 	struct admin_session	*s;
 
 	s = xcalloc(1, sizeof(*s));
 	s->bev = bufferevent_socket_new(hb_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
-	if (un != NULL) {
+	strlcpy(s->addr, peer, sizeof(s->addr));
+	if (on_unix)
 		s->flags |= ADMIN_UNIX | ADMIN_AUTHED;
-		strlcpy(s->addr, un->path, sizeof(s->addr));
-	} else
-		addr_format(sa, s->addr, sizeof(s->addr));
-	/* A session opened while no token is set stays trusted. */
 	if (hb_conf->admin_token == NULL)
 		s->flags |= ADMIN_AUTHED;
 	bufferevent_setcb(s->bev, admin_read_cb, admin_write_cb,

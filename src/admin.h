@@ -10,5 +10,6 @@ void	 admin_commit(const struct hb_config *);
 void	 admin_abort(void);
 void	 admin_close_all(void);
 void	 admin_names(char *, size_t);
+void	 admin_session_new(int, const char *, int);
 
 #endif /* ADMIN_H */
