@@ -96,6 +96,7 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	struct evkeyvalq	*headers = evhttp_request_get_output_headers(req);
 	struct evbuffer		*body;
 	const char		*path;
+	char			 length[32];
 
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
@@ -115,7 +116,14 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		fatalx("%s: evbuffer_new", __func__);
 	metrics_render(body);
 	evhttp_add_header(headers, "Content-Type", METRICS_CONTENT_TYPE);
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
+	/* evhttp would send a HEAD body; the length alone is the answer. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(length, sizeof(length), "%zu",
+		    evbuffer_get_length(body));
+		evhttp_add_header(headers, "Content-Length", length);
+		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+	} else
+		evhttp_send_reply(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
 }
 

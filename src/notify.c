@@ -81,8 +81,6 @@ void
 notify_ready(void)
 {
 	sd_notify(0, "READY=1");
-	if (status_ev != NULL)
-		notify_status_cb(-1, 0, NULL);
 }
 
 /* MONOTONIC_USEC lets a Type=notify-reload manager match the reload. */
