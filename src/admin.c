@@ -147,6 +147,7 @@ admin_listen(int fd, void *arg)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (lev == NULL)
 		fatalx("%s: evconnlistener_new", __func__);
+	listener_guard(lev);
 	return (lev);
 }
 
@@ -159,6 +160,7 @@ admin_tcp_attach(int fd)
 static void
 admin_tcp_detach(void *handle)
 {
+	listener_unguard(handle);
 	evconnlistener_free(handle);
 }
 
@@ -226,6 +228,7 @@ admin_unix_close(void)
 {
 	if (unix_sock.path == NULL)
 		return;
+	listener_unguard(unix_sock.lev);
 	evconnlistener_free(unix_sock.lev);
 	unlink(unix_sock.path);
 	free(unix_sock.path);

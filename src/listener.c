@@ -47,6 +47,17 @@ static void	listener_reject(int, const struct sockaddr *,
 		    enum hb_reason);
 static void	listener_enable_all(int);
 
+/*
+ * Every accepting socket of the daemon, of every kind, so that running out
+ * of descriptors pauses them all: a waiting connection on any of them
+ * would otherwise wake the loop again and again.
+ */
+struct guard {
+	struct evconnlistener	*lev;
+	TAILQ_ENTRY(guard)	 entry;
+};
+static TAILQ_HEAD(, guard)	 guards = TAILQ_HEAD_INITIALIZER(guards);
+
 static struct lset	 clients = {
 	"listen", client_listener_attach, client_listener_detach,
 	TAILQ_HEAD_INITIALIZER(clients.socks),
@@ -211,16 +222,44 @@ client_listener_attach(int fd)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (lev == NULL)
 		fatalx("%s: evconnlistener_new", __func__);
-	evconnlistener_set_error_cb(lev, listener_error_cb);
-	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL))
-		evconnlistener_disable(lev);
+	listener_guard(lev);
 	return (lev);
 }
 
 static void
 client_listener_detach(void *handle)
 {
+	listener_unguard(handle);
 	evconnlistener_free(handle);
+}
+
+/* Puts lev under the out-of-descriptors pause with every other listener. */
+void
+listener_guard(struct evconnlistener *lev)
+{
+	struct guard	*g;
+
+	g = xcalloc(1, sizeof(*g));
+	g->lev = lev;
+	TAILQ_INSERT_TAIL(&guards, g, entry);
+	evconnlistener_set_error_cb(lev, listener_error_cb);
+	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL))
+		evconnlistener_disable(lev);
+}
+
+/* Takes lev out of the pause; call it before freeing lev. */
+void
+listener_unguard(struct evconnlistener *lev)
+{
+	struct guard	*g;
+
+	TAILQ_FOREACH(g, &guards, entry) {
+		if (g->lev == lev) {
+			TAILQ_REMOVE(&guards, g, entry);
+			free(g);
+			return;
+		}
+	}
 }
 
 int
@@ -330,13 +369,13 @@ listener_pause_cb(evutil_socket_t fd, short what, void *arg)
 static void
 listener_enable_all(int on)
 {
-	struct lsock	*ls;
+	struct guard	*g;
 
-	TAILQ_FOREACH(ls, &clients.socks, entry) {
+	TAILQ_FOREACH(g, &guards, entry) {
 		if (on)
-			evconnlistener_enable(ls->handle);
+			evconnlistener_enable(g->lev);
 		else
-			evconnlistener_disable(ls->handle);
+			evconnlistener_disable(g->lev);
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include "heartbeatd.h"
 
+struct evconnlistener;
 struct hb_config;
 
 /* One listening socket of a set, as configured and as bound. */
@@ -47,6 +48,8 @@ void	 listener_commit(const struct hb_config *);
 void	 listener_abort(void);
 void	 listener_close_all(void);
 void	 listener_resume(void);
+void	 listener_guard(struct evconnlistener *);
+void	 listener_unguard(struct evconnlistener *);
 void	 listener_names(char *, size_t);
 
 #endif /* LISTENER_H */

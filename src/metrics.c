@@ -52,12 +52,14 @@ metrics_attach(int fd)
 	}
 	if ((bound = evhttp_accept_socket_with_handle(http, fd)) == NULL)
 		fatalx("%s: evhttp_accept_socket_with_handle", __func__);
+	listener_guard(evhttp_bound_socket_get_listener(bound));
 	return (bound);
 }
 
 static void
 metrics_detach(void *handle)
 {
+	listener_unguard(evhttp_bound_socket_get_listener(handle));
 	evhttp_del_accept_socket(http, handle);
 }
 
