@@ -5,9 +5,14 @@
  *
  * Reads go through one shared buffer and complete lines are handled in
  * place; a client holds memory of its own only for a pending partial line
- * or for output the kernel would not take at once. The heartbeat timer is
- * lazy: a read only stamps last_rx, and the timer, when it fires, either
- * drops the client or re-arms itself for the rest of the timeout.
+ * or for output the kernel would not take at once.
+ *
+ * Heartbeats: every client has the same timeout, so ordering the clients
+ * by their last byte orders their deadlines too. A read stamps last_rx and
+ * moves the client to the tail of that list; one timer waits for the
+ * head's deadline and drops the expired clients from the head, a batch at
+ * a time. No client is visited before its deadline, there is no timer
+ * heap to keep in order, and a client costs no timer event of its own.
  */
 
 #include <sys/types.h>
@@ -37,7 +42,8 @@
 
 static void	client_read_cb(evutil_socket_t, short, void *);
 static void	client_write_cb(evutil_socket_t, short, void *);
-static void	client_timer_cb(evutil_socket_t, short, void *);
+static void	client_expire_cb(evutil_socket_t, short, void *);
+static void	client_expire_arm(uint64_t);
 static int	client_line_cb(void *, const char *, size_t);
 static int	client_ping(struct client *, const char *, size_t);
 static int	client_hello(struct client *, const struct words *);
@@ -46,12 +52,15 @@ static int	client_reply(struct client *, const char *, ...)
 static int	client_sendv(struct client *, struct iovec *, int);
 static int	client_queue(struct client *, struct iovec *, int, size_t);
 static void	client_sent(struct client *, size_t);
-static void	client_arm(struct client *, uint64_t);
 static void	client_eof(struct client *);
 static void	client_last_words(struct client *, enum hb_reason);
 static uint64_t	client_timeout_ns(void);
 
-static uint64_t	 next_id;
+#define EXPIRE_BATCH	256	/* drops per callback, so reads get a turn */
+
+static uint64_t		 next_id;
+static struct client_list by_activity = TAILQ_HEAD_INITIALIZER(by_activity);
+static struct event	*expire_ev;
 
 /* Takes a connected, non-blocking socket and registers the client. */
 struct client *
@@ -68,11 +77,12 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	c->connected = c->last_rx = mono_ns();
 	c->ev_read = event_new(hb_base, fd, EV_READ | EV_PERSIST,
 	    client_read_cb, c);
-	c->ev_timer = evtimer_new(hb_base, client_timer_cb, c);
-	if (c->ev_read == NULL || c->ev_timer == NULL)
+	if (c->ev_read == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(c->ev_read, NULL);
-	client_arm(c, client_timeout_ns());
+	TAILQ_INSERT_TAIL(&by_activity, c, activity);
+	if (expire_ev == NULL || !evtimer_pending(expire_ev, NULL))
+		client_expire_arm(client_timeout_ns());
 	registry_add(c);
 	events_connect(c);
 	return (c);
@@ -84,48 +94,54 @@ client_timeout_ns(void)
 	return ((uint64_t)(hb_conf->heartbeat_timeout * 1e9 + 0.5));
 }
 
-/* Arms the heartbeat timer to fire in ns nanoseconds, rounded up. */
+/* Arms the expiry timer to fire in ns nanoseconds, rounded up. */
 static void
-client_arm(struct client *c, uint64_t ns)
+client_expire_arm(uint64_t ns)
 {
 	struct timeval	 tv;
 
+	if (expire_ev == NULL &&
+	    (expire_ev = evtimer_new(hb_base, client_expire_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 	ns += 999;
 	tv.tv_sec = ns / 1000000000ULL;
 	tv.tv_usec = (ns % 1000000000ULL) / 1000;
-	evtimer_add(c->ev_timer, &tv);
+	evtimer_add(expire_ev, &tv);
 }
 
 /*
- * The timer may fire early by the loop's cached clock, so the precise
- * monotonic clock decides: a client is dropped no sooner than the timeout
- * after its last byte.
+ * Drops the clients whose deadline has passed, oldest first, and waits
+ * for the next deadline. libevent's clock is the coarse one and may wake
+ * this early: the precise monotonic clock decides, so a client is dropped
+ * no sooner than the timeout after its last byte.
  */
 static void
-client_timer_cb(evutil_socket_t fd, short what, void *arg)
+client_expire_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct client	*c = arg;
-	uint64_t	 idle, timeout = client_timeout_ns();
+	struct client	*c;
+	uint64_t	 now = mono_ns(), timeout = client_timeout_ns();
+	int		 n = 0;
 
-	idle = mono_ns() - c->last_rx;
-	if (c->flags & CLIENT_EOF)
-		client_close(c, REASON_CLOSED);
-	else if (idle >= timeout)
-		client_close(c, REASON_TIMEOUT);
-	else
-		client_arm(c, timeout - idle);
+	while ((c = TAILQ_FIRST(&by_activity)) != NULL) {
+		if (c->last_rx + timeout > now) {
+			client_expire_arm(c->last_rx + timeout - now);
+			return;
+		}
+		if (++n > EXPIRE_BATCH) {
+			client_expire_arm(0);
+			return;
+		}
+		client_close(c, (c->flags & CLIENT_EOF) ? REASON_CLOSED :
+		    REASON_TIMEOUT);
+	}
 }
 
-/* After a reload: every client's timer counts anew from its last byte. */
+/* After a reload: every deadline is counted anew from the last byte. */
 void
 client_rearm_all(void)
 {
-	struct client	*c, *next;
-
-	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
-		evtimer_del(c->ev_timer);
-		client_timer_cb(-1, EV_TIMEOUT, c);
-	}
+	if (TAILQ_FIRST(&by_activity) != NULL)
+		client_expire_cb(-1, EV_TIMEOUT, NULL);
 }
 
 static void
@@ -146,6 +162,10 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->last_rx = mono_ns();
+	if (TAILQ_NEXT(c, activity) != NULL) {
+		TAILQ_REMOVE(&by_activity, c, activity);
+		TAILQ_INSERT_TAIL(&by_activity, c, activity);
+	}
 	c->bytes_in += n;
 	stats.bytes_in += n;
 	rv = linebuf_feed(&c->lb, buf, n, hb_conf->max_line, client_line_cb, c);
@@ -359,9 +379,10 @@ client_write_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Sends "BYE <reason>" after whatever is queued, with one non-blocking
- * write: a slow peer does not hold the daemon up. Reading what the peer
- * has sent meanwhile keeps the kernel from answering close() with a reset
- * that would destroy those last words.
+ * write: a slow peer does not hold the daemon up. Unless the peer was
+ * silent (a timeout), what it sent meanwhile is read first, so that the
+ * kernel does not answer close() with a reset that would destroy those
+ * last words.
  */
 static void
 client_last_words(struct client *c, enum hb_reason reason)
@@ -374,6 +395,8 @@ client_last_words(struct client *c, enum hb_reason reason)
 	evbuffer_add_printf(c->outq, "BYE %s\n", reason_names[reason]);
 	if ((n = evbuffer_write(c->outq, c->fd)) > 0)
 		client_sent(c, n);
+	if (reason == REASON_TIMEOUT)
+		return;
 	shutdown(c->fd, SHUT_WR);
 	for (i = 0; i < 4; i++) {
 		if (recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
@@ -395,9 +418,9 @@ client_close(struct client *c, enum hb_reason reason)
 	if (reason != REASON_CLOSED && reason != REASON_RESET)
 		client_last_words(c, reason);
 	registry_remove(c);
+	TAILQ_REMOVE(&by_activity, c, activity);
 	events_disconnect(c, reason);
 	event_free(c->ev_read);
-	event_free(c->ev_timer);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	if (c->outq != NULL)
@@ -416,4 +439,8 @@ client_close_all(enum hb_reason reason)
 
 	while ((c = TAILQ_FIRST(registry_list())) != NULL)
 		client_close(c, reason);
+	if (expire_ev != NULL) {
+		event_free(expire_ev);
+		expire_ev = NULL;
+	}
 }

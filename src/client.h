@@ -34,11 +34,11 @@ struct client {
 	uint64_t		 bytes_out;
 	struct event		*ev_read;
 	struct event		*ev_write;	/* made on first short write */
-	struct event		*ev_timer;
 	struct evbuffer		*outq;		/* unsent output, or NULL */
 	struct linebuf		 lb;
 
 	TAILQ_ENTRY(client)	 entry;		/* registry, oldest first */
+	TAILQ_ENTRY(client)	 activity;	/* by last_rx, oldest first */
 	RB_ENTRY(client)	 id_node;
 	RB_ENTRY(client)	 name_node;	/* only while named */
 };
