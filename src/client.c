@@ -62,6 +62,14 @@ static uint64_t		 next_id;
 static struct client_list by_activity = TAILQ_HEAD_INITIALIZER(by_activity);
 static struct event	*expire_ev;
 
+/*
+ * Descriptors of the clients dropped in one expiry batch, closed together
+ * at its end: back-to-back closes let the peers' wake-ups coalesce, which
+ * on loopback costs more than everything else a drop does.
+ */
+static int		 deferred_fds[EXPIRE_BATCH];
+static int		 ndeferred = -1;	/* -1: close at once */
+
 /* Takes a connected, non-blocking socket and registers the client. */
 struct client *
 client_new(int fd, const struct sockaddr *sa, socklen_t salen)
@@ -120,20 +128,24 @@ client_expire_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client	*c;
 	uint64_t	 now = mono_ns(), timeout = client_timeout_ns();
-	int		 n = 0;
+	int		 i;
 
+	ndeferred = 0;
 	while ((c = TAILQ_FIRST(&by_activity)) != NULL) {
 		if (c->last_rx + timeout > now) {
 			client_expire_arm(c->last_rx + timeout - now);
-			return;
+			break;
 		}
-		if (++n > EXPIRE_BATCH) {
+		if (ndeferred == EXPIRE_BATCH) {
 			client_expire_arm(0);
-			return;
+			break;
 		}
 		client_close(c, (c->flags & CLIENT_EOF) ? REASON_CLOSED :
 		    REASON_TIMEOUT);
 	}
+	for (i = 0; i < ndeferred; i++)
+		close(deferred_fds[i]);
+	ndeferred = -1;
 }
 
 /* After a reload: every deadline is counted anew from the last byte. */
@@ -379,21 +391,27 @@ client_write_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Sends "BYE <reason>" after whatever is queued, with one non-blocking
- * write: a slow peer does not hold the daemon up. Unless the peer was
- * silent (a timeout), what it sent meanwhile is read first, so that the
- * kernel does not answer close() with a reset that would destroy those
- * last words.
+ * write: a slow peer does not hold the daemon up. MSG_MORE holds the line
+ * back for the FIN that close() or shutdown() sends right after, so the
+ * goodbye costs the peer one segment, not two. Unless the peer was silent
+ * (a timeout), what it sent meanwhile is read first, so that the kernel
+ * does not answer close() with a reset that would destroy those words.
  */
 static void
 client_last_words(struct client *c, enum hb_reason reason)
 {
 	char	 buf[HB_READ_CHUNK];
-	int	 i, n;
+	ssize_t	 n;
+	int	 i, len;
 
-	if (c->outq == NULL && (c->outq = evbuffer_new()) == NULL)
-		fatalx("%s: evbuffer_new", __func__);
-	evbuffer_add_printf(c->outq, "BYE %s\n", reason_names[reason]);
-	if ((n = evbuffer_write(c->outq, c->fd)) > 0)
+	len = snprintf(buf, sizeof(buf), "BYE %s\n", reason_names[reason]);
+	if (c->outq != NULL && evbuffer_get_length(c->outq) > 0) {
+		evbuffer_add(c->outq, buf, len);
+		n = evbuffer_write(c->outq, c->fd);
+	} else
+		n = send(c->fd, buf, len, MSG_MORE | MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	if (n > 0)
 		client_sent(c, n);
 	if (reason == REASON_TIMEOUT)
 		return;
@@ -426,7 +444,10 @@ client_close(struct client *c, enum hb_reason reason)
 	if (c->outq != NULL)
 		evbuffer_free(c->outq);
 	linebuf_clear(&c->lb);
-	close(c->fd);
+	if (ndeferred >= 0 && ndeferred < EXPIRE_BATCH)
+		deferred_fds[ndeferred++] = c->fd;
+	else
+		close(c->fd);
 	free(c);
 	listener_resume();
 }
