@@ -418,9 +418,14 @@ conn_readline(struct conn *c, uint64_t deadline)
 {
 	char	*line, *nl;
 
-	while ((nl = memchr(c->buf + c->off, '\n', c->len - c->off)) == NULL)
+	/* Before the first read buf is NULL, which memchr() must not see. */
+	for (;;) {
+		if (c->len > c->off &&
+		    (nl = memchr(c->buf + c->off, '\n', c->len - c->off)) != NULL)
+			break;
 		if (!conn_fill(c, deadline))
 			return (NULL);
+	}
 	line = c->buf + c->off;
 	c->off = nl + 1 - c->buf;
 	if (nl > line && nl[-1] == '\r')
@@ -717,6 +722,8 @@ main(int argc, char *argv[])
 		code = run_multi(&c, json ? cmd->json : NULL);
 	else
 		code = run_single(&c);
+	close(c.fd);
+	free(c.buf);
 	if (fflush(stdout) == EOF)
 		err(EXIT_USAGE, "stdout");
 	return (code);

@@ -120,7 +120,6 @@ static int		 local_port(struct hbc *);
 static char		*log_line(struct hbd *, const char *);
 static void		 check_disconnect(const char *, int, int, const char *,
 			    const char *, int, int, double);
-static int		 devlog_alive(void);
 static void		 syslog_setup(void);
 static void		 syslog_teardown(void);
 static void		*dgram_reader(void *);
@@ -194,23 +193,6 @@ check_disconnect(const char *msg, int id, int port, const char *name,
 	ck_assert_msg(age >= agemin && age < agemin + 1.0, "age: %s", msg);
 }
 
-/* Whether something receives on /dev/log (a running syslog daemon). */
-static int
-devlog_alive(void)
-{
-	struct sockaddr_un	sun;
-	int			fd, ok;
-
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
-		return (0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", DEVLOG);
-	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	close(fd);
-	return (ok);
-}
-
 /*
  * Unchecked fixture (runs in the runner, so teardown happens even when a
  * test fails): binds /dev/log for the syslog tests unless it exists.
@@ -218,37 +200,13 @@ devlog_alive(void)
 static void
 syslog_setup(void)
 {
-	struct sockaddr_un	sun;
-	struct stat		sb;
-	int			fd;
-
-	if (lstat(DEVLOG, &sb) == 0) {
-		if (S_ISSOCK(sb.st_mode) && devlog_alive())
-			logskip = "a running syslog owns " DEVLOG;
-		else
-			logskip = DEVLOG " exists and is not ours";
-		return;
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	ck_assert_int_ne(fd, -1);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", DEVLOG);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		logskip = "cannot bind " DEVLOG;
-		close(fd);
-		return;
-	}
-	logfd = fd;
+	logfd = hb_dgram_bind(DEVLOG, &logskip);
 }
 
 static void
 syslog_teardown(void)
 {
-	if (logfd == -1)
-		return;
-	close(logfd);
-	unlink(DEVLOG);
+	hb_dgram_unbind(logfd, DEVLOG);
 	logfd = -1;
 }
 

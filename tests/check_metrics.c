@@ -94,35 +94,18 @@ static void		 expect_type(const struct http *, const char *,
 			    const char *);
 static void		 check_histogram(const struct http *);
 static void		 session(struct hbd *, int);
-static long long	 stat_value(struct hbc *, const char *);
 static void		 expect_refused(const struct refusal *, size_t);
 static Suite		*metrics_suite(void);
 
-/*
- * Starts the daemon with metrics on a free loopback port, stored in
- * *port. The port is held meanwhile by a socket bound with SO_REUSEADDR
- * that does not listen: nothing else gets it, yet the daemon, which sets
- * SO_REUSEADDR too, can bind and listen there.
- */
+/* Starts the daemon with metrics on a free loopback port, stored in *port. */
 static struct hbd *
 start(int *port)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	struct hbd		*d;
-	char			 conf[1024];
-	int			 fd, on = 1;
+	struct hbd	*d;
+	char		 conf[1024];
+	int		 fd;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-	    sizeof(on)), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
+	*port = hb_reserve_port(&fd);
 	snprintf(conf, sizeof(conf), CONF_FMT, *port);
 	d = hbd_start(conf);
 	close(fd);
@@ -321,26 +304,6 @@ session(struct hbd *d, int id)
 	hbd_expect_log(d, want, TMO);
 }
 
-/* The value of STAT key on admin session a. */
-static long long
-stat_value(struct hbc *a, const char *key)
-{
-	const char	*line;
-	char		 want[64];
-	long long	 v = -1;
-	size_t		 n;
-
-	n = snprintf(want, sizeof(want), "STAT %s ", key);
-	hbc_send(a, "STATS\n");
-	while ((line = hbc_readline(a, TMO)) != NULL &&
-	    strcmp(line, "END") != 0)
-		if (strncmp(line, want, n) == 0)
-			v = strtoll(line + n, NULL, 10);
-	ck_assert_msg(line != NULL, "STATS: no END");
-	ck_assert_msg(v != -1, "no STAT %s", key);
-	return (v);
-}
-
 /* Each request gets its status; /metrics still answers after them. */
 static void
 expect_refused(const struct refusal *x, size_t n)
@@ -457,13 +420,13 @@ START_TEST(test_metrics_stats)
 	scrape(port, &r);
 	for (i = 0; i < nitems(counters); i++)
 		ck_assert_msg(counter(&r, counters[i]) ==
-		    stat_value(a, counters[i]), "%s: metrics %g", counters[i],
+		    hbc_stat(a, counters[i]), "%s: metrics %g", counters[i],
 		    counter(&r, counters[i]));
 	ck_assert_int_eq(value(&r, PREFIX "clients"),
-	    stat_value(a, "clients"));
+	    hbc_stat(a, "clients"));
 	ck_assert_int_eq(value(&r, PREFIX "clients_peak"),
-	    stat_value(a, "clients_peak"));
-	uptime = stat_value(a, "uptime");
+	    hbc_stat(a, "clients_peak"));
+	uptime = hbc_stat(a, "uptime");
 	ck_assert_msg(fabs(value(&r, PREFIX "uptime_seconds") - uptime) <= 1,
 	    "uptime %g, STAT uptime %lld",
 	    value(&r, PREFIX "uptime_seconds"), uptime);

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +101,6 @@ static void		 expect_alive(struct hbc *);
 static void		 expect_bye(struct hbc *, const char *, long long);
 static void		 expect_listed(struct hbc *);
 static void		 expect_http(int);
-static void		 finish(struct hbd *, ...);
 static Suite		*reload_suite(void);
 
 /* The config file for c, with "@DIR@" left for the harness to fill. */
@@ -297,21 +295,6 @@ expect_http(int port)
 	hbc_close(h);
 }
 
-/* Closes every connection in the NULL-terminated list, then stops d and
- * asserts a clean exit. */
-static void
-finish(struct hbd *d, ...)
-{
-	struct hbc	*c;
-	va_list		 ap;
-
-	va_start(ap, d);
-	while ((c = va_arg(ap, struct hbc *)) != NULL)
-		hbc_close(c);
-	va_end(ap);
-	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
-}
-
 /* An identical file, and "6" rewritten as "6.0", change nothing. */
 START_TEST(test_reload_unchanged)
 {
@@ -328,7 +311,7 @@ START_TEST(test_reload_unchanged)
 	c.timeout = "6.000";
 	c.max_clients = "010000";
 	reload_conf(d, a, _i, &c, "OK unchanged");
-	finish(d, a, NULL);
+	hbd_finish(d, a, NULL);
 }
 END_TEST
 
@@ -366,7 +349,7 @@ START_TEST(test_reload_changed)
 	    "ident = other\n");
 	reload(d, a, _i, "OK changed=server.heartbeat_timeout,server.max_line,"
 	    "server.duplicate_name,admin.watch_backlog,log.ident,log.level");
-	finish(d, a, NULL);
+	hbd_finish(d, a, NULL);
 }
 END_TEST
 
@@ -410,7 +393,7 @@ START_TEST(test_reload_invalid)
 	expect_listed(a);
 	/* The running config is still the old one. */
 	reload_conf(d, a, how, &base, "OK unchanged");
-	finish(d, c1, c2, a, NULL);
+	hbd_finish(d, c1, c2, a, NULL);
 }
 END_TEST
 
@@ -433,7 +416,7 @@ START_TEST(test_reload_missing)
 	expect_listed(a);
 	ck_assert_int_eq(rename(moved, d->conf), 0);
 	reload(d, a, _i, "OK unchanged");
-	finish(d, cl, a, NULL);
+	hbd_finish(d, cl, a, NULL);
 }
 END_TEST
 
@@ -464,7 +447,7 @@ START_TEST(test_reload_timeout_lower)
 		hbc_expect_silence(fresh, left);
 	expect_bye(fresh, "timeout", last + 300 + 100 + SLACK);
 	hbd_expect_log(d, "disconnect #2 ", TMO);
-	finish(d, old, fresh, a, NULL);
+	hbd_finish(d, old, fresh, a, NULL);
 }
 END_TEST
 
@@ -487,7 +470,7 @@ START_TEST(test_reload_timeout_raise)
 	hbc_expect_silence(cl, last + 1000 - hb_now_ms());
 	expect_alive(cl);
 	ck_assert_int_eq(hbd_log_count(d, "disconnect #1 "), 0);
-	finish(d, cl, a, NULL);
+	hbd_finish(d, cl, a, NULL);
 }
 END_TEST
 
@@ -517,7 +500,7 @@ START_TEST(test_reload_max_clients)
 		expect_alive(cl[i]);
 		hbc_close(cl[i]);
 	}
-	finish(d, extra, a, NULL);
+	hbd_finish(d, extra, a, NULL);
 }
 END_TEST
 
@@ -544,7 +527,7 @@ START_TEST(test_reload_log_level)
 	reload(d, a, _i, "OK unchanged");
 	ck_assert_int_eq(hbd_log_count(d, "connect #2 "), 0);
 	ck_assert_int_eq(hbd_log_count(d, "disconnect #1 "), 0);
-	finish(d, c1, c2, a, NULL);
+	hbd_finish(d, c1, c2, a, NULL);
 }
 END_TEST
 
@@ -570,7 +553,7 @@ START_TEST(test_reload_token)
 	expect_listed(after);
 	un = hbc_connect_unix(d->admin_sock);
 	expect_listed(un);
-	finish(d, before, after, un, NULL);
+	hbd_finish(d, before, after, un, NULL);
 }
 END_TEST
 
@@ -604,7 +587,7 @@ START_TEST(test_reload_listen)
 	expect_alive(c1);
 	expect_alive(c2);
 	reload(d, a, _i, "OK unchanged");
-	finish(d, c1, c2, a, NULL);
+	hbd_finish(d, c1, c2, a, NULL);
 }
 END_TEST
 
@@ -650,7 +633,7 @@ START_TEST(test_reload_bind_fail)
 	reload_conf(d, a, how, &base, "OK unchanged");
 	close(held);
 	close(resv);
-	finish(d, cl, a, NULL);
+	hbd_finish(d, cl, a, NULL);
 }
 END_TEST
 
@@ -718,7 +701,7 @@ START_TEST(test_reload_metrics)
 	expect_http(port);
 	reload_conf(d, a, _i, &base, "OK changed=metrics.listen");
 	ck_assert_int_eq(connect_errno(port), ECONNREFUSED);
-	finish(d, a, NULL);
+	hbd_finish(d, a, NULL);
 }
 END_TEST
 

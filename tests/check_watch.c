@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +79,6 @@ static void		 sync_client(struct hbc *);
 static void		 send_data(struct hbc *, int, int);
 static int		 pong_ms(struct hbc *);
 static long		 wmem_max(void);
-static void		 finish(struct hbd *, ...);
 static Suite		*watch_suite(void);
 
 /* Starts the daemon with extra [server] and [admin] lines. */
@@ -203,21 +201,6 @@ wmem_max(void)
 	return (max);
 }
 
-/* Closes every connection in the NULL-terminated list, then stops d and
- * asserts a clean exit. */
-static void
-finish(struct hbd *d, ...)
-{
-	struct hbc	*c;
-	va_list		 ap;
-
-	va_start(ap, d);
-	while ((c = va_arg(ap, struct hbc *)) != NULL)
-		hbc_close(c);
-	va_end(ap);
-	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
-}
-
 /*
  * Every kind of event, live, numbered one by one from the n of "OK
  * seq=<n>"; PING and the admin's own commands make none.
@@ -256,7 +239,7 @@ START_TEST(test_watch_live)
 	expect_event(w, 5, re);
 	a = hbc_admin(d);
 	ck_assert_int_eq(list_seq(a), 5);
-	finish(d, a, c1, c2, w, NULL);
+	hbd_finish(d, a, c1, c2, w, NULL);
 }
 END_TEST
 
@@ -277,7 +260,7 @@ START_TEST(test_watch_escape)
 		hbc_sendn(c, escapes[i].sent, escapes[i].len);
 		expect_data(w, n + 1 + i, 1, escapes[i].shown);
 	}
-	finish(d, c, w, NULL);
+	hbd_finish(d, c, w, NULL);
 }
 END_TEST
 
@@ -309,7 +292,7 @@ START_TEST(test_watch_from_list)
 	}
 	hbc_expect_silence(w, 100);
 	ck_assert_int_eq(list_seq(a), n + 15);
-	finish(d, c, a, w, NULL);
+	hbd_finish(d, c, a, w, NULL);
 }
 END_TEST
 
@@ -335,7 +318,7 @@ START_TEST(test_watch_from_start)
 	expect_data(w, 5, 1, "live");
 	hbc_close(c);
 	expect_event(w, 6, "disconnect #1 (.* )?reason=closed( .*)?");
-	finish(d, w, NULL);
+	hbd_finish(d, w, NULL);
 }
 END_TEST
 
@@ -372,7 +355,7 @@ START_TEST(test_watch_gap)
 	}
 	hbc_send(c, "next\n");
 	expect_data(w, n + 1, 1, "next");
-	finish(d, c, a, w, NULL);
+	hbd_finish(d, c, a, w, NULL);
 }
 END_TEST
 
@@ -395,7 +378,7 @@ START_TEST(test_watch_from_future)
 	ck_assert_int_eq(n, 4);
 	hbc_send(c, "then\n");
 	expect_data(w, 5, 1, "then");
-	finish(d, c, w, NULL);
+	hbd_finish(d, c, w, NULL);
 }
 END_TEST
 
@@ -422,7 +405,7 @@ START_TEST(test_watch_syntax)
 	c = hbc_connect(d->port);
 	sync_client(c);
 	ck_assert_int_eq(list_seq(a), 1);
-	finish(d, c, a, NULL);
+	hbd_finish(d, c, a, NULL);
 }
 END_TEST
 
@@ -447,7 +430,7 @@ START_TEST(test_watch_commands_ignored)
 	hbc_send(w, "quit\n");
 	hbc_expect(w, "BYE quit", TMO);
 	hbc_expect_closed(w, TMO);
-	finish(d, c, w, NULL);
+	hbd_finish(d, c, w, NULL);
 }
 END_TEST
 
@@ -510,7 +493,7 @@ START_TEST(test_watch_overflow)
 	hbc_send(c, "after\n");
 	sync_client(c);
 	sync_client(p);
-	finish(d, c, p, NULL);
+	hbd_finish(d, c, p, NULL);
 }
 END_TEST
 

@@ -42,6 +42,8 @@
 #define STOP_MS		10000	/* hbd_stop() */
 #define MAX_DAEMONS	16
 #define PIPE_BYTES	(1024 * 1024)
+#define MEMCHECK_EXIT	99	/* a sanitizer or valgrind report */
+#define WRAP_WORDS	16	/* words of $HEARTBEATD_WRAPPER */
 
 static void	 hb_init(void);
 static void	 janitor(int);
@@ -53,7 +55,9 @@ static int	 rm_entry(const char *, const struct stat *, int,
 		    struct FTW *);
 static void	 write_file(const char *, const char *, const char *);
 static const char *daemon_path(void);
+static int	 wrapper_words(char **, int, char **);
 static void	 log_pipe(int *);
+static void	 memcheck(int, const char *);
 static pid_t	 spawn(char *const [], int, int);
 static int	 exit_code(int);
 static int	 reap(pid_t, long long);
@@ -71,6 +75,7 @@ static void	 hbc_consume(struct hbc *);
 static int	 hbc_fill(struct hbc *, long long);
 static const char *quote(const char *, size_t);
 static const char *hbc_what(struct hbc *, int);
+static int	 dgram_alive(const struct sockaddr_un *);
 
 static struct hbd	*daemons[MAX_DAEMONS];	/* running, for hb_poll() */
 static char		 filedir[PATH_MAX];	/* hb_write_file()'s */
@@ -224,6 +229,51 @@ daemon_path(void)
 	return (bin);
 }
 
+/*
+ * Splits $HEARTBEATD_WRAPPER (e.g. "prlimit --nofile=64:64") on spaces
+ * into argv, for hbd_start() to put before the daemon; the words point
+ * into *copy, which the caller frees. Returns how many.
+ */
+static int
+wrapper_words(char **argv, int max, char **copy)
+{
+	const char	*env;
+	char		*word, *sp;
+	int		 n = 0;
+
+	*copy = NULL;
+	if ((env = getenv("HEARTBEATD_WRAPPER")) == NULL)
+		return (0);
+	*copy = xstrdup(env);
+	for (word = strtok_r(*copy, " ", &sp); word != NULL;
+	    word = strtok_r(NULL, " ", &sp)) {
+		if (n == max)
+			ck_abort_msg("HEARTBEATD_WRAPPER: more than %d words",
+			    max);
+		argv[n++] = word;
+	}
+	return (n);
+}
+
+/*
+ * Sanitizer builds and valgrind (make check-valgrind) exit 99 on a memory
+ * error or a leak (see Makefile.am): that fails the test, whatever exit
+ * code it expected, and shows the report from the program's stderr.
+ */
+static void
+memcheck(int code, const char *err)
+{
+	const char	*report;
+
+	if (code != MEMCHECK_EXIT)
+		return;
+	if ((report = strstr(err, "==")) == NULL &&
+	    (report = strstr(err, "runtime error")) == NULL)
+		report = err;
+	ck_abort_msg("memory errors or leaks (exit %d): %s", MEMCHECK_EXIT,
+	    report);
+}
+
 /* A pipe whose read end p[0] is non-blocking; both ends close on exec. */
 static void
 log_pipe(int *p)
@@ -252,7 +302,7 @@ spawn(char *const argv[], int outfd, int errfd)
 	if ((outfd != -1 && dup2(outfd, STDOUT_FILENO) == -1) ||
 	    dup2(errfd, STDERR_FILENO) == -1)
 		_exit(127);
-	execv(argv[0], argv);
+	execvp(argv[0], argv);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
@@ -433,6 +483,7 @@ hb_runv(char **out, char **err, char *const args[])
 		ck_abort_msg("heartbeatd did not exit within %d ms; "
 		    "stdout: \"%s\", stderr: \"%s\"", WAIT_MS, res[0], res[1]);
 	}
+	memcheck(code, res[1]);
 	for (i = 0; i < 2; i++) {
 		if (pfd[i].fd != -1)
 			close(pfd[i].fd);
@@ -449,8 +500,8 @@ hbd_start(const char *conf)
 {
 	struct hbd	*d;
 	const char	*line;
-	char		*argv[5];
-	int		 p[2], i;
+	char		*argv[WRAP_WORDS + 5], *wrap;
+	int		 p[2], i, n;
 
 	hb_init();
 	d = xmalloc(sizeof(*d));
@@ -464,13 +515,15 @@ hbd_start(const char *conf)
 	ck_assert_msg(i < MAX_DAEMONS, "more than %d daemons", MAX_DAEMONS);
 	daemons[i] = d;
 
-	argv[0] = (char *)daemon_path();
-	argv[1] = "-f";
-	argv[2] = "-c";
-	argv[3] = d->conf;
-	argv[4] = NULL;
+	n = wrapper_words(argv, WRAP_WORDS, &wrap);
+	argv[n++] = (char *)daemon_path();
+	argv[n++] = "-f";
+	argv[n++] = "-c";
+	argv[n++] = d->conf;
+	argv[n] = NULL;
 	log_pipe(p);
 	d->pid = spawn(argv, -1, p[1]);
+	free(wrap);
 	close(p[1]);
 	d->errfd = p[0];
 	if ((line = hbd_wait_log(d, "start version=", WAIT_MS)) == NULL) {
@@ -549,6 +602,7 @@ hbd_exit(struct hbd *d, int sig)
 	}
 	d->pid = -1;
 	hbd_drain_log(d);
+	memcheck(d->status, d->log);
 	return (d->status);
 }
 
@@ -560,6 +614,19 @@ hbd_stop(struct hbd *d, int sig)
 	code = hbd_exit(d, sig);
 	hbd_free(d);
 	return (code);
+}
+
+void
+hbd_finish(struct hbd *d, ...)
+{
+	struct hbc	*c;
+	va_list		 ap;
+
+	va_start(ap, d);
+	while ((c = va_arg(ap, struct hbc *)) != NULL)
+		hbc_close(c);
+	va_end(ap);
+	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 }
 
 static void
@@ -1030,6 +1097,99 @@ hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms)
 	return (hbc_readline(c, timeout_ms));
 }
 
+long long
+hbc_stat(struct hbc *a, const char *key)
+{
+	const char	*line;
+	char		 want[128];
+	long long	 v = -1;
+	size_t		 n;
+
+	n = snprintf(want, sizeof(want), "STAT %s ", key);
+	hbc_send(a, "STATS\n");
+	while ((line = hbc_readline(a, WAIT_MS)) != NULL &&
+	    strcmp(line, "END") != 0)
+		if (strncmp(line, want, n) == 0)
+			v = strtoll(line + n, NULL, 10);
+	ck_assert_msg(line != NULL, "STATS: no END within %d ms", WAIT_MS);
+	ck_assert_msg(v != -1, "no STAT %s", key);
+	return (v);
+}
+
+/* Whether something receives datagrams at sun (e.g. a running syslog). */
+static int
+dgram_alive(const struct sockaddr_un *sun)
+{
+	int	 fd, ok;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return (0);
+	ok = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return (ok);
+}
+
+int
+hb_dgram_bind(const char *path, const char **why)
+{
+	static char		 buf[PATH_MAX + 64];
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		ck_abort_msg("socket path too long: %s", path);
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &sb) == 0) {
+		snprintf(buf, sizeof(buf), S_ISSOCK(sb.st_mode) &&
+		    dgram_alive(&sun) ? "a running receiver owns %s" :
+		    "%s exists and is not ours", path);
+		*why = buf;
+		return (-1);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		ck_abort_msg("socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		snprintf(buf, sizeof(buf), "cannot bind %s: %s", path,
+		    strerror(errno));
+		*why = buf;
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+void
+hb_dgram_unbind(int fd, const char *path)
+{
+	if (fd == -1)
+		return;
+	close(fd);
+	unlink(path);
+}
+
+int
+hb_reserve_port(int *fd)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 on = 1;
+
+	if ((*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		ck_abort_msg("socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(*fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(*fd, (struct sockaddr *)&sin, &len) == -1)
+		ck_abort_msg("bind 127.0.0.1:0: %s", strerror(errno));
+	return (ntohs(sin.sin_port));
+}
+
 void
 hb_assert_match(const char *s, const char *re)
 {
@@ -1054,6 +1214,18 @@ hb_main(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+double
+hb_slow_factor(void)
+{
+	const char	*s;
+	double		 f;
+
+	if ((s = getenv("HB_SLOW_FACTOR")) == NULL ||
+	    (f = strtod(s, NULL)) < 1)
+		return (1);
+	return (f);
 }
 
 long long

@@ -47,6 +47,8 @@ struct hbc {
  * Writes conf (every "@DIR@" replaced by the daemon's temp dir) and starts
  * "$HEARTBEATD -f -c dir/heartbeatd.conf", then waits up to 5 s for the
  * "start " line and takes the ports from it. Aborts the test on failure.
+ * The words of $HEARTBEATD_WRAPPER, if set, go before the daemon (e.g.
+ * "prlimit --nofile=64:64"); the wrapper must exec it, keeping the pid.
  */
 struct hbd	*hbd_start(const char *conf);
 /* Sends sig, waits up to 10 s and returns the exit code (128+N if killed
@@ -72,6 +74,10 @@ int		 hbd_wait_count(struct hbd *d, const char *substr, int n,
  * its stderr to the end; returns the exit code as hbd_stop() does, but
  * keeps d so that its log can still be checked. hbd_stop() then frees. */
 int		 hbd_exit(struct hbd *d, int sig);
+
+/* Closes the connections given, up to a NULL, then stops d with SIGTERM
+ * and asserts exit 0 (as hbd_stop(), d is freed). */
+void		 hbd_finish(struct hbd *d, ...);
 
 /* Connect to 127.0.0.1:port / [::1]:port / a Unix socket; abort on error. */
 struct hbc	*hbc_connect(int port);
@@ -112,6 +118,9 @@ const char	*hbc_expect_prefix(struct hbc *c, const char *prefix,
 		    int timeout_ms);
 /* Sends cmd + "\n" and returns the first answer line (as readline). */
 const char	*hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms);
+/* Sends STATS on admin session a and returns the value of "STAT key";
+ * aborts when there is none or no END within 5 s. */
+long long	 hbc_stat(struct hbc *a, const char *key);
 
 /* Runs "$HEARTBEATD args..." (NULL-terminated) and returns its exit code,
  * with its stdout and stderr in *out and *err (malloc'd, may be NULL). */
@@ -124,6 +133,22 @@ int		 hb_runv(char **out, char **err, char *const args[]);
 char		*hb_write_file(const char *name, const char *text);
 /* Asserts that s matches the POSIX extended regular expression re. */
 void		 hb_assert_match(const char *s, const char *re);
+/*
+ * Binds a non-blocking, close-on-exec AF_UNIX datagram socket at path
+ * (e.g. /dev/log, to receive the daemon's syslog) unless something is
+ * there already. Returns it, or -1 with *why naming what is in the way.
+ * hb_dgram_unbind() closes it and removes the path (fd -1: nothing).
+ */
+int		 hb_dgram_bind(const char *path, const char **why);
+void		 hb_dgram_unbind(int fd, const char *path);
+/*
+ * A free 127.0.0.1 port for a listener the test names itself (e.g.
+ * [metrics] listen), held meanwhile by a socket *fd bound with
+ * SO_REUSEADDR that does not listen: nothing else gets the port, yet the
+ * daemon, which sets SO_REUSEADDR too, can listen there. Close *fd once
+ * the daemon has started.
+ */
+int		 hb_reserve_port(int *fd);
 
 /* Adds to suite s a TCase name that runs test for _i = 0 .. n-1. */
 #define HB_TCASE(s, name, test, n) do {					\
@@ -138,5 +163,12 @@ int		 hb_main(Suite *s);
 
 /* Milliseconds on the monotonic clock. */
 long long	 hb_now_ms(void);
+/*
+ * How many times slower than native the daemon runs, at least 1:
+ * $HB_SLOW_FACTOR, which make check sets to 3 in a --enable-sanitizers
+ * build and make check-valgrind to 20. A timing assert that cannot hold
+ * at that speed scales by it or skips.
+ */
+double		 hb_slow_factor(void);
 
 #endif /* ITEST_H */

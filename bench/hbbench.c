@@ -1,0 +1,1480 @@
+/*
+ * hbbench: the load generator of bench/run. It drives heartbeatd, or any
+ * peer that answers "PING\n" with a line starting "PONG" or "+PONG", over
+ * loopback only, and every mode stops by itself:
+ *
+ *   rtt      N connections in closed loop, PING -> PONG
+ *   hold     N connections heartbeating every I seconds, spread evenly
+ *   silence  N connections PING at once and go quiet; how late is each drop
+ *   fanout   N named connections, BROADCAST on the admin port
+ *   push     N named connections, SENDs pipelined on one admin session
+ *
+ * One epoll loop, level-triggered, non-blocking sockets, one recv per
+ * event. Times are CLOCK_MONOTONIC; a reply is stamped with the time
+ * epoll_wait returned, the earliest moment the generator could know of
+ * it, so a busy generator does not add its own backlog to the figures.
+ * The last output line is "RESULT mode=... key=value ...", for scripts.
+ *
+ * Exit status: 0 measured, 1 could not measure, 2 usage, 3 measured but
+ * incomplete (connections that failed, or drops that never came).
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* sched_setaffinity, CPU_SET */
+#endif
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS		1000000000ULL
+#define MS		1000000ULL
+#define US		1000ULL
+#define MAX_EVENTS	1024
+#define PART_MAX	23		/* bytes kept of a line split by recv */
+#define ADMIN_ID	UINT32_MAX
+#define LIVE_EVERY	(10 * MS)	/* silence: the live client's pace */
+#define ROUND_GAP	(50 * MS)	/* fanout: quiet time between rounds */
+#define WAIT_MAX	(30 * NS)	/* fanout, push: give up on a round */
+
+#define EXIT_MEASURED	0
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+#define EXIT_PARTIAL	3
+
+enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH };
+enum state { C_IDLE, C_CONNECTING, C_GREETING, C_READY, C_CLOSED, C_FAILED };
+enum kind { L_PONG, L_OK, L_BYE, L_ERR, L_OTHER };
+
+struct conn {
+	int		 fd;
+	uint8_t		 state;
+	uint8_t		 busy;		/* a PING awaits its PONG */
+	uint8_t		 plen;		/* bytes in part */
+	uint8_t		 silent;	/* silence: went quiet in the burst */
+	char		 part[PART_MAX];
+	uint32_t	 round;		/* fanout: the last round received */
+	uint64_t	 sent;		/* ns, the PING awaiting its PONG */
+	uint64_t	 last_send;	/* ns */
+	uint64_t	 pong;		/* ns, the last PONG */
+	uint64_t	 end;		/* ns, EOF or BYE */
+};
+
+/* A log-linear histogram of ns: exact below 128, then 64 steps a power. */
+#define HIST_N		(128 + 57 * 64)
+struct hist {
+	uint64_t	 n;
+	uint64_t	 max;
+	uint64_t	 b[HIST_N];
+};
+
+struct admin {
+	int		 fd;
+	char		*out;		/* push: the pipelined commands */
+	size_t		 outlen, outoff;
+	char		 part[64];
+	size_t		 plen;
+	uint64_t	 oks, errs;
+	uint64_t	 last_ok;	/* ns */
+	long long	 ok_value;	/* the number after the last OK */
+};
+
+static struct {
+	enum mode		 mode;
+	const char		*mode_name;
+	struct sockaddr_in	 addr;
+	struct sockaddr_in	 admin;
+	int			 have_admin;
+	int			 conns;
+	double			 duration;
+	double			 interval;
+	double			 timeout;
+	double			 warmup;
+	double			 patience;
+	int			 pid;
+	int			 cpu;
+	int			 count;
+	int			 rounds;
+	int			 window;
+	int			 hello;		/* greet with HELLO: 1, PING: 0 */
+	int			 quiet;
+} opt = {
+	.conns = 100, .duration = 5, .interval = 5, .timeout = 0,
+	.warmup = 1, .patience = 10, .pid = 0, .cpu = -1, .count = 200000,
+	.rounds = 10, .window = 256, .hello = -1
+};
+
+static struct conn	*conns;
+static int		 nconns;	/* slots used, the live client included */
+static int		 epfd = -1;
+static uint64_t		 now;		/* when epoll_wait last returned */
+static int		 inflight, nready, nfailed, nclosed;
+static volatile sig_atomic_t stop;
+static struct admin	 adm = { .fd = -1 };
+
+/* What the current phase wants done with the lines that arrive. */
+static struct {
+	int		 loop;		/* rtt: a PONG sends the next PING */
+	int		 measuring;	/* record latencies and counts */
+	uint64_t	 pongs;
+	uint64_t	 other;		/* lines that are not replies */
+	uint64_t	 errors;
+	uint32_t	 round;		/* fanout: the current round */
+	char		 token[32];
+	size_t		 toklen;
+	uint64_t	 got;		/* fanout: conns that have the token */
+	uint64_t	 last_got;	/* ns */
+	struct hist	 lat;
+} run;
+
+static void	usage(void) __attribute__((__noreturn__));
+static void	fatal(const char *, ...)
+		    __attribute__((__noreturn__, __format__(printf, 1, 2)));
+static void	fatalx(const char *, ...)
+		    __attribute__((__noreturn__, __format__(printf, 1, 2)));
+static void	say(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+static uint64_t	mono_ns(void);
+static double	parse_num(const char *, double, double, const char *);
+static void	parse_addr(struct sockaddr_in *, const char *, const char *);
+static void	setup(void);
+static void	on_signal(int);
+static int	proc_cpu(pid_t, uint64_t *);
+static long	proc_rss(pid_t);
+static double	self_cpu_s(void);
+static void	hist_add(struct hist *, uint64_t);
+static uint64_t	hist_pct(const struct hist *, double);
+static int	cmp_i64(const void *, const void *);
+static int64_t	pct_i64(const int64_t *, size_t, double);
+static int	conn_start(struct conn *, int);
+static void	conn_connected(struct conn *);
+static void	conn_ready(struct conn *);
+static void	conn_fail(struct conn *);
+static void	conn_ended(struct conn *);
+static int	conn_write(struct conn *, const char *, size_t);
+static int	conn_ping(struct conn *);
+static void	conn_event(struct conn *, uint32_t);
+static void	conn_read(struct conn *);
+static void	conn_line(struct conn *, const char *, size_t);
+static enum kind classify(const char *, size_t);
+static void	poll_once(uint64_t);
+static void	connect_all(int, uint64_t);
+static void	ping_idle(int, uint64_t);
+static void	settle(uint64_t);
+static void	connect_named(void);
+static void	admin_open(void);
+static void	admin_send(const char *, size_t);
+static void	admin_flush(void);
+static void	admin_event(uint32_t);
+static void	admin_line(const char *, size_t);
+static void	close_all(void);
+static const char *fig(double, int, const char *);
+static void	drain(uint64_t);
+static int	num_opt(int, const char *);
+static int	run_rtt(void);
+static int	run_hold(void);
+static int	run_silence(void);
+static int	run_fanout(void);
+static int	run_push(void);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: hbbench rtt     -c N -d SECONDS [-w WARMUP] [-p PID]\n"
+	    "       hbbench hold    -c N -i INTERVAL -d SECONDS -p PID\n"
+	    "       hbbench silence -c N -t TIMEOUT [-p PID]\n"
+	    "       hbbench fanout  -c N -a ADMINPORT [-r ROUNDS] [-p PID]\n"
+	    "       hbbench push    -c N -n COUNT -a ADMINPORT [-p PID]\n"
+	    "common: [-h 127.0.0.1] [-P PORT] [-C CPU] [-W INFLIGHT]\n"
+	    "        [-T PATIENCE] [-G | -H] [-q]\n"
+	    "  -h HOST    a loopback IPv4 address (default 127.0.0.1)\n"
+	    "  -P PORT    client port (default 7000)\n"
+	    "  -a PORT    admin port (fanout, push)\n"
+	    "  -p PID     the server, for CPU time (/proc/PID/stat) and RSS\n"
+	    "  -C CPU     pin hbbench to this CPU\n"
+	    "  -W N       connects in flight at once (default 256)\n"
+	    "  -T SEC     give up connecting after SEC without progress "
+	    "(default 10)\n"
+	    "  -G         greet with PING (default but for fanout and push)\n"
+	    "  -H         greet with HELLO hb<i> (default for fanout and push)\n"
+	    "  -q         only the RESULT line\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	fprintf(stderr, "hbbench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	exit(EXIT_FAILED);
+}
+
+static void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "hbbench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(EXIT_FAILED);
+}
+
+/* Progress and human-readable figures, on stdout unless -q. */
+static void
+say(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (opt.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec);
+}
+
+static double
+parse_num(const char *s, double lo, double hi, const char *what)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "hbbench: %s: bad value \"%s\" (%g-%g)\n",
+		    what, s, lo, hi);
+		exit(EXIT_USAGE);
+	}
+	return (v);
+}
+
+/* Only loopback: the benchmark must never load somebody else's host. */
+static void
+parse_addr(struct sockaddr_in *sin, const char *host, const char *port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
+	    (ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "hbbench: %s: not a loopback IPv4 address\n",
+		    host);
+		exit(EXIT_USAGE);
+	}
+	sin->sin_port = htons((uint16_t)parse_num(port, 1, 65535, "port"));
+}
+
+static void
+on_signal(int sig)
+{
+	stop = 1;
+}
+
+/* Raises the fd limit to the hard one, pins the CPU, makes the epoll. */
+static void
+setup(void)
+{
+	struct rlimit	 rl;
+	cpu_set_t	 set;
+	int		 i, need = opt.conns + 16;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit");
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)need > rl.rlim_cur)
+		fatalx("-c %d needs %d open files, the hard limit is %llu",
+		    opt.conns, need, (unsigned long long)rl.rlim_cur);
+	if (opt.cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(opt.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) == -1)
+			fatal("sched_setaffinity %d", opt.cpu);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	/* One more slot: the live client of silence. */
+	if ((conns = calloc(opt.conns + 1, sizeof(*conns))) == NULL)
+		fatal("calloc");
+	for (i = 0; i <= opt.conns; i++)
+		conns[i].fd = -1;
+}
+
+/* utime + stime of the whole process, in clock ticks. */
+static int
+proc_cpu(pid_t pid, uint64_t *ticks)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*f;
+	size_t			 n;
+	int			 i;
+
+	if (pid <= 0)
+		return (-1);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name may hold spaces; fields count from the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return (-1);
+	for (i = 0; i < 12 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu %llu", &ut, &st) != 2)
+		return (-1);
+	*ticks = ut + st;
+	return (0);
+}
+
+/* VmRSS of pid in KiB, or -1. */
+static long
+proc_rss(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kib = -1;
+
+	if (pid <= 0)
+		return (-1);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kib = strtol(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return (kib);
+}
+
+/* The generator's own CPU seconds, to show when it is the bottleneck. */
+static double
+self_cpu_s(void)
+{
+	struct rusage	 ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+static void
+hist_add(struct hist *h, uint64_t v)
+{
+	int	 e, i;
+
+	if (v < 128)
+		i = (int)v;
+	else {
+		e = 63 - __builtin_clzll(v);
+		i = 128 + (e - 7) * 64 + (int)((v >> (e - 6)) - 64);
+	}
+	h->b[i]++;
+	h->n++;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* The q-quantile, as the middle of its bucket (1.6% wide at most). */
+static uint64_t
+hist_pct(const struct hist *h, double q)
+{
+	uint64_t	 want, seen = 0, v;
+	int		 i, e, sub;
+
+	if (h->n == 0)
+		return (0);
+	want = (uint64_t)(q * h->n + 0.999999);
+	if (want < 1)
+		want = 1;
+	for (i = 0; i < HIST_N; i++) {
+		if ((seen += h->b[i]) >= want)
+			break;
+	}
+	if (i < 128)
+		return ((uint64_t)i);
+	e = (i - 128) / 64 + 7;
+	sub = (i - 128) % 64;
+	v = ((uint64_t)(64 + sub) << (e - 6)) + ((1ULL << (e - 6)) >> 1);
+	return (v > h->max ? h->max : v);
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The q-quantile of sorted v (nearest rank). */
+static int64_t
+pct_i64(const int64_t *v, size_t n, double q)
+{
+	size_t	 i;
+
+	if (n == 0)
+		return (0);
+	i = (size_t)(q * n + 0.999999);
+	if (i < 1)
+		i = 1;
+	if (i > n)
+		i = n;
+	return (v[i - 1]);
+}
+
+/* Starts a non-blocking connect; id is the slot, the epoll tag. */
+static int
+conn_start(struct conn *c, int id)
+{
+	struct epoll_event	 ev;
+	int			 one = 1;
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		c->state = C_FAILED;
+		return (-1);
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&opt.addr,
+	    sizeof(opt.addr)) == -1 && errno != EINPROGRESS) {
+		close(c->fd);
+		c->fd = -1;
+		c->state = C_FAILED;
+		return (-1);
+	}
+	c->state = C_CONNECTING;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLOUT;
+	ev.data.u32 = (uint32_t)id;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		fatal("epoll_ctl add");
+	return (0);
+}
+
+/* The handshake is done: read from now on, and greet the server. */
+static void
+conn_connected(struct conn *c)
+{
+	struct epoll_event	 ev;
+	char			 hello[32];
+	socklen_t		 len = sizeof(int);
+	int			 err = 0, n;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err != 0) {
+		conn_fail(c);
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u32 = (uint32_t)(c - conns);
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		fatal("epoll_ctl mod");
+	c->state = C_GREETING;
+	if (opt.hello > 0) {
+		n = snprintf(hello, sizeof(hello), "HELLO hb%d\n",
+		    (int)(c - conns));
+		c->last_send = mono_ns();
+		if (conn_write(c, hello, n) == -1)
+			conn_fail(c);
+	} else if (conn_ping(c) == -1)
+		conn_fail(c);
+}
+
+static void
+conn_ready(struct conn *c)
+{
+	c->state = C_READY;
+	inflight--;
+	nready++;
+}
+
+/* Connecting or greeting went wrong: the slot is given up at once. */
+static void
+conn_fail(struct conn *c)
+{
+	if (c->state == C_CONNECTING || c->state == C_GREETING)
+		inflight--;
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->state = C_FAILED;
+	nfailed++;
+}
+
+/*
+ * The server closed a ready connection (EOF, reset or BYE). The socket is
+ * only taken out of the epoll set: closing it now would put our close on
+ * the clock of the drops still to come. close_all() closes it.
+ */
+static void
+conn_ended(struct conn *c)
+{
+	if (c->state == C_GREETING || c->state == C_CONNECTING) {
+		conn_fail(c);
+		return;
+	}
+	if (c->state != C_READY)
+		return;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->state = C_CLOSED;
+	c->end = now;
+	nclosed++;
+}
+
+/* Writes a short line whole. Returns 0, or -1 when the peer is gone. */
+static int
+conn_write(struct conn *c, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == (ssize_t)len)
+		return (0);
+	if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+		/* The server stopped reading; count it, never block. */
+		run.errors++;
+		return (0);
+	}
+	return (-1);
+}
+
+/* Sends a PING stamped with its send time. Returns -1 if c is gone. */
+static int
+conn_ping(struct conn *c)
+{
+	c->sent = c->last_send = mono_ns();
+	c->busy = 1;
+	if (conn_write(c, "PING\n", 5) == -1) {
+		c->busy = 0;
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+conn_event(struct conn *c, uint32_t events)
+{
+	switch (c->state) {
+	case C_CONNECTING:
+		conn_connected(c);
+		break;
+	case C_GREETING:
+	case C_READY:
+		conn_read(c);
+		break;
+	default:
+		break;		/* closed earlier in this batch */
+	}
+}
+
+/* One recv; complete lines go to conn_line(), a split one waits. */
+static void
+conn_read(struct conn *c)
+{
+	static char	 buf[65536];
+	char		*p, *end, *nl;
+	ssize_t		 n;
+	size_t		 len, room;
+
+	if ((n = recv(c->fd, buf, sizeof(buf), 0)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_ended(c);
+		return;
+	}
+	if (n == 0) {
+		conn_ended(c);
+		return;
+	}
+	for (p = buf, end = buf + n; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		len = (nl != NULL ? nl : end) - p;
+		if (c->plen > 0 || nl == NULL) {
+			room = sizeof(c->part) - c->plen;
+			if (len > room)
+				len = room;
+			memcpy(c->part + c->plen, p, len);
+			c->plen += len;
+			if (nl == NULL)
+				break;
+			len = c->plen;
+			c->plen = 0;
+			conn_line(c, c->part, len);
+		} else
+			conn_line(c, p, len);
+		if (c->state != C_READY && c->state != C_GREETING)
+			break;
+	}
+}
+
+static enum kind
+classify(const char *line, size_t len)
+{
+	if (len >= 4 && memcmp(line, "PONG", 4) == 0)
+		return (L_PONG);
+	if (len >= 5 && memcmp(line, "+PONG", 5) == 0)
+		return (L_PONG);
+	if (len >= 2 && line[0] == 'O' && line[1] == 'K' &&
+	    (len == 2 || line[2] == ' ' || line[2] == '\r'))
+		return (L_OK);
+	if (len >= 3 && memcmp(line, "BYE", 3) == 0)
+		return (L_BYE);
+	if ((len >= 3 && memcmp(line, "ERR", 3) == 0) ||
+	    (len >= 1 && line[0] == '-'))
+		return (L_ERR);
+	return (L_OTHER);
+}
+
+static void
+conn_line(struct conn *c, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	switch (classify(line, len)) {
+	case L_PONG:
+		c->pong = now;
+		if (c->busy) {
+			c->busy = 0;
+			if (run.measuring) {
+				hist_add(&run.lat, now - c->sent);
+				run.pongs++;
+			}
+		}
+		if (c->state == C_GREETING)
+			conn_ready(c);
+		else if (run.loop && conn_ping(c) == -1)
+			conn_ended(c);
+		break;
+	case L_OK:
+		if (c->state == C_GREETING)
+			conn_ready(c);
+		break;
+	case L_BYE:
+		conn_ended(c);
+		break;
+	case L_ERR:
+		if (c->state == C_GREETING)
+			conn_fail(c);
+		else
+			run.errors++;
+		break;
+	case L_OTHER:
+		run.other++;
+		if (run.toklen > 0 && c->round != run.round &&
+		    len == run.toklen && memcmp(line, run.token, len) == 0) {
+			c->round = run.round;
+			run.got++;
+			run.last_got = now;
+		}
+		break;
+	}
+}
+
+/* One epoll_wait of at most wait ns, and the events it returned. */
+static void
+poll_once(uint64_t wait)
+{
+	struct epoll_event	 ev[MAX_EVENTS];
+	int			 i, n, ms;
+
+	ms = (int)((wait + MS - 1) / MS);
+	if ((n = epoll_wait(epfd, ev, MAX_EVENTS, ms)) == -1) {
+		if (errno != EINTR)
+			fatal("epoll_wait");
+		n = 0;
+	}
+	now = mono_ns();
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.u32 == ADMIN_ID)
+			admin_event(ev[i].events);
+		else
+			conn_event(&conns[ev[i].data.u32], ev[i].events);
+	}
+}
+
+/*
+ * Opens n connections, opt.window in flight at a time, each greeted and
+ * answered (so the server has accepted it) before it counts as ready.
+ * Gives up on the rest after opt.patience seconds without progress. With
+ * ka, a ready connection idle that long is pinged, so that a slow
+ * connect phase does not time the first ones out.
+ */
+static void
+connect_all(int n, uint64_t ka)
+{
+	uint64_t	 start, last, swept, patience = opt.patience * NS;
+	int		 done, next = 0, i;
+
+	start = last = swept = now = mono_ns();
+	nconns = n;
+	while (nready + nfailed < n && !stop) {
+		while (inflight < opt.window && next < n) {
+			if (conn_start(&conns[next], next) == 0)
+				inflight++;
+			else if (errno == EMFILE || errno == ENFILE)
+				fatal("socket");
+			else
+				nfailed++;
+			next++;
+		}
+		done = nready + nfailed;
+		poll_once(50 * MS);
+		if (nready + nfailed != done)
+			last = now;
+		else if (now - last > patience)
+			break;
+		if (ka > 0 && now - swept >= 50 * MS) {
+			ping_idle(next, ka);
+			swept = now;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (conns[i].state == C_CONNECTING ||
+		    conns[i].state == C_GREETING || conns[i].state == C_IDLE)
+			conn_fail(&conns[i]);
+	}
+	inflight = 0;
+	say("connected %d of %d in %.2f s (%d failed)\n", nready, n,
+	    (now - start) / 1e9, nfailed);
+}
+
+/*
+ * Pings the ready connections among the first n that await no PONG and
+ * sent nothing for idle ns.
+ */
+static void
+ping_idle(int n, uint64_t idle)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		if (conns[i].state == C_READY && !conns[i].busy &&
+		    now - conns[i].last_send >= idle &&
+		    conn_ping(&conns[i]) == -1)
+			conn_ended(&conns[i]);
+	}
+}
+
+/* Runs the loop for d ns, until stopped. */
+static void
+settle(uint64_t d)
+{
+	uint64_t	 end = mono_ns() + d;
+
+	while (!stop && (now = mono_ns()) < end)
+		poll_once(end - now < 10 * MS ? end - now : 10 * MS);
+}
+
+/* fanout and push: named clients (unless -G), and the admin session. */
+static void
+connect_named(void)
+{
+	if (opt.hello < 0)
+		opt.hello = 1;
+	connect_all(opt.conns, 2 * NS);
+	if (nready == 0)
+		fatalx("no connection could be made");
+	admin_open();
+}
+
+/* A blocking connect to the admin port, then non-blocking in the set. */
+static void
+admin_open(void)
+{
+	struct epoll_event	 ev;
+	int			 one = 1;
+
+	if (!opt.have_admin)
+		fatalx("%s needs the admin port (-a)", opt.mode_name);
+	if ((adm.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	setsockopt(adm.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(adm.fd, (struct sockaddr *)&opt.admin,
+	    sizeof(opt.admin)) == -1)
+		fatal("admin connect");
+	if (fcntl(adm.fd, F_SETFL, fcntl(adm.fd, F_GETFL) | O_NONBLOCK) == -1)
+		fatal("fcntl");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = ADMIN_ID;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, adm.fd, &ev) == -1)
+		fatal("epoll_ctl admin");
+}
+
+/* Sends buf, which must live until written, on the admin session. */
+static void
+admin_send(const char *buf, size_t len)
+{
+	adm.out = (char *)buf;
+	adm.outlen = len;
+	adm.outoff = 0;
+	admin_flush();
+}
+
+/* Writes what the socket takes; waits for EPOLLOUT for the rest. */
+static void
+admin_flush(void)
+{
+	struct epoll_event	 ev;
+	ssize_t			 n;
+
+	while (adm.outoff < adm.outlen) {
+		n = send(adm.fd, adm.out + adm.outoff, adm.outlen - adm.outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			fatal("admin send");
+		if (n == -1)
+			break;
+		adm.outoff += n;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (adm.outoff < adm.outlen ? EPOLLOUT : 0);
+	ev.data.u32 = ADMIN_ID;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, adm.fd, &ev) == -1)
+		fatal("epoll_ctl admin");
+}
+
+static void
+admin_event(uint32_t events)
+{
+	static char	 buf[65536];
+	char		*p, *end, *nl;
+	ssize_t		 n;
+	size_t		 len;
+
+	if (events & EPOLLOUT)
+		admin_flush();
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	if ((n = recv(adm.fd, buf, sizeof(buf), 0)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		fatal("admin recv");
+	}
+	if (n == 0)
+		fatalx("the server closed the admin session");
+	for (p = buf, end = buf + n; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		len = (nl != NULL ? nl : end) - p;
+		if (adm.plen > 0 || nl == NULL) {
+			if (len > sizeof(adm.part) - 1 - adm.plen)
+				len = sizeof(adm.part) - 1 - adm.plen;
+			memcpy(adm.part + adm.plen, p, len);
+			adm.plen += len;
+			if (nl == NULL)
+				break;
+			adm.part[adm.plen] = '\0';
+			admin_line(adm.part, adm.plen);
+			adm.plen = 0;
+		} else
+			admin_line(p, len);
+	}
+}
+
+static void
+admin_line(const char *line, size_t len)
+{
+	char	 num[24];
+	size_t	 n;
+
+	switch (classify(line, len)) {
+	case L_OK:
+		adm.oks++;
+		adm.last_ok = now;
+		n = len > 3 ? len - 3 : 0;
+		if (n >= sizeof(num))
+			n = sizeof(num) - 1;
+		memcpy(num, line + 3, n);
+		num[n] = '\0';
+		adm.ok_value = strtoll(num, NULL, 10);
+		break;
+	case L_ERR:
+		if (adm.errs++ == 0)
+			fprintf(stderr, "hbbench: admin: %.*s\n", (int)len, line);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+close_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].fd != -1 && conns[i].state != C_IDLE)
+			close(conns[i].fd);
+	}
+	if (adm.fd != -1)
+		close(adm.fd);
+}
+
+/* Formats a server figure, or "NA" when there is no -p. */
+static const char *
+fig(double v, int ok, const char *fmt)
+{
+	static char	 bufs[8][32];
+	static int	 i;
+	char		*b = bufs[i++ % 8];
+
+	if (!ok)
+		return ("NA");
+	snprintf(b, sizeof(bufs[0]), fmt, v);
+	return (b);
+}
+
+static int
+run_rtt(void)
+{
+	uint64_t	 c0 = 0, c1 = 0, t0, t1;
+	double		 g0, g1, secs, tick = sysconf(_SC_CLK_TCK), cpu_s;
+	int		 cpu_ok;
+
+	connect_all(opt.conns, 2 * NS);
+	if (nready == 0)
+		fatalx("no connection could be made");
+	run.loop = 1;
+	ping_idle(nconns, 0);
+	settle(opt.warmup * NS);
+	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+	g0 = self_cpu_s();
+	t0 = mono_ns();
+	run.measuring = 1;
+	settle(opt.duration * NS);
+	run.measuring = 0;
+	t1 = mono_ns();
+	cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0;
+	g1 = self_cpu_s();
+	run.loop = 0;
+	secs = (t1 - t0) / 1e9;
+	if (run.pongs == 0)
+		fatalx("no PONG in %.1f s", secs);
+	cpu_s = (c1 - c0) / tick;
+	say("rtt: %d connections, %.2f s: %.0f PONG/s, latency p50 %.1f us "
+	    "p99 %.1f us max %.1f us\n", nready - nclosed, secs,
+	    run.pongs / secs, hist_pct(&run.lat, 0.5) / 1e3,
+	    hist_pct(&run.lat, 0.99) / 1e3, run.lat.max / 1e3);
+	say("rtt: server CPU %s us/PONG (%s%% of a core), hbbench %.0f%%\n",
+	    fig(cpu_s * 1e6 / run.pongs, cpu_ok, "%.3f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	printf("RESULT mode=rtt conns=%d ready=%d closed=%d pongs=%llu "
+	    "secs=%.3f pong_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f "
+	    "cpu_us_per_pong=%s srv_cpu_pct=%s gen_cpu_pct=%.1f\n",
+	    opt.conns, nready, nclosed, (unsigned long long)run.pongs, secs,
+	    run.pongs / secs, hist_pct(&run.lat, 0.5) / 1e3,
+	    hist_pct(&run.lat, 0.99) / 1e3, run.lat.max / 1e3,
+	    fig(cpu_s * 1e6 / run.pongs, cpu_ok, "%.3f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	return (nready < opt.conns || nclosed > 0 ? EXIT_PARTIAL :
+	    EXIT_MEASURED);
+}
+
+/*
+ * Connects, takes the server's RSS, pings every connection once, then
+ * gives connection i the slot (i + 1) * I / N in every interval I. The
+ * first interval is a warm-up; CPU is measured over the next -d seconds.
+ */
+static int
+run_hold(void)
+{
+	struct conn	*c;
+	uint64_t	 c0 = 0, c1 = 0, base, due, slot = 0, step, t0 = 0;
+	uint64_t	 t1, end, warm, interval = opt.interval * NS;
+	uint64_t	 missed = 0;
+	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_pct, kib;
+	double		 g0 = 0, g1;
+	long		 rss0, rss1, rss2;
+	int		 n = opt.conns, held;
+
+	if ((rss0 = proc_rss(opt.pid)) == -1)
+		fatalx("hold needs -p PID of a running server");
+	connect_all(n, interval / 2);
+	if (nready == 0)
+		fatalx("no connection could be made");
+	settle(100 * MS);
+	rss1 = proc_rss(opt.pid);
+	ping_idle(n, 0);
+	step = interval / n;
+	base = now = mono_ns();
+	warm = base + interval;
+	end = warm + (uint64_t)(opt.duration * NS);
+	while (!stop) {
+		now = mono_ns();
+		if (!run.measuring && now >= warm) {
+			if (proc_cpu(opt.pid, &c0) == -1)
+				fatalx("server %d is gone", (int)opt.pid);
+			t0 = now;
+			g0 = self_cpu_s();
+			run.measuring = 1;
+		}
+		if (now >= end)
+			break;
+		while ((due = base + (slot + 1) * step) <= now) {
+			c = &conns[slot++ % n];
+			if (c->state != C_READY)
+				continue;
+			if (c->busy && run.measuring)
+				missed++;
+			if (conn_ping(c) == -1)
+				conn_ended(c);
+		}
+		poll_once(due - now < 10 * MS ? due - now : 10 * MS);
+	}
+	t1 = mono_ns();
+	if (proc_cpu(opt.pid, &c1) == -1 || !run.measuring)
+		fatalx("server %d is gone", (int)opt.pid);
+	rss2 = proc_rss(opt.pid);
+	g1 = self_cpu_s();
+	secs = (t1 - t0) / 1e9;
+	cpu_pct = (c1 - c0) / tick / secs * 100;
+	held = nready - nclosed;
+	kib = (double)(rss1 - rss0) / nready;
+	say("hold: %d of %d held, heartbeat every %.1f s, %.1f s measured\n",
+	    held, n, opt.interval, secs);
+	say("hold: server RSS idle %ld KiB, connected %ld KiB, at end %ld KiB:"
+	    " %.2f KiB/client (%.2f at end)\n", rss0, rss1, rss2, kib,
+	    (double)(rss2 - rss0) / (held > 0 ? held : 1));
+	say("hold: server CPU %.2f%% of a core, %.0f PONG/s, p99 %.2f ms, "
+	    "%llu late\n", cpu_pct, run.pongs / secs,
+	    hist_pct(&run.lat, 0.99) / 1e6, (unsigned long long)missed);
+	printf("RESULT mode=hold conns=%d ready=%d held=%d interval=%.3f "
+	    "secs=%.3f rss_idle_kib=%ld rss_kib=%ld rss_end_kib=%ld "
+	    "kib_per_conn=%.3f kib_per_conn_end=%.3f srv_cpu_pct=%.3f "
+	    "pong_per_s=%.0f p99_ms=%.3f missed=%llu gen_cpu_pct=%.2f\n", n,
+	    nready, held, opt.interval, secs, rss0, rss1, rss2, kib,
+	    (double)(rss2 - rss0) / (held > 0 ? held : 1), cpu_pct,
+	    run.pongs / secs, hist_pct(&run.lat, 0.99) / 1e6,
+	    (unsigned long long)missed, (g1 - g0) / secs * 100);
+	return (held < n ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/* Lets the PINGs in flight be answered, for at most d ns. */
+static void
+drain(uint64_t d)
+{
+	uint64_t	 end = mono_ns() + d;
+	int		 i, busy;
+
+	do {
+		for (busy = 0, i = 0; i < nconns; i++)
+			busy += conns[i].state == C_READY && conns[i].busy;
+		if (busy == 0)
+			return;
+		poll_once(5 * MS);
+	} while (!stop && now < end);
+}
+
+/*
+ * Every connection but one PINGs at once and goes quiet; each drop is
+ * timed against that PING + T, the client's own view of its deadline.
+ * The one left PINGs every 10 ms meanwhile.
+ */
+static int
+run_silence(void)
+{
+	struct conn	*live = NULL, *c;
+	int64_t		*late, *plate;
+	uint64_t	 t = opt.timeout * NS, grace, b0, b1, deadline, next;
+	int		 i, n = opt.conns, nsilent = 0, nl = 0, early = 0;
+	int		 waiting = 0, before, gone;
+
+	if (opt.timeout <= 0)
+		fatalx("silence needs -t TIMEOUT, the server's timeout");
+	connect_all(n + 1, t / 4);
+	for (i = n; i >= 0 && live == NULL; i--) {
+		if (conns[i].state == C_READY)
+			live = &conns[i];
+	}
+	if (live == NULL || nready < 2)
+		fatalx("too few connections could be made");
+	drain(t / 4);
+	before = nclosed;
+	b0 = mono_ns();
+	for (i = 0; i <= n; i++) {
+		c = &conns[i];
+		if (c == live || c->state != C_READY)
+			continue;
+		if (conn_ping(c) == -1)
+			conn_ended(c);
+		c->silent = 1;
+		nsilent++;
+	}
+	b1 = now = mono_ns();
+	grace = t > 10 * NS ? t : 10 * NS;
+	deadline = b1 + t + grace;
+	for (next = b0; !stop; ) {
+		now = mono_ns();
+		if (waiting && !live->busy) {
+			hist_add(&run.lat, live->pong - live->sent);
+			waiting = 0;
+		}
+		if (live->state == C_READY && !live->busy && now >= next) {
+			if (conn_ping(live) == -1)
+				conn_ended(live);
+			waiting = 1;
+			next = now + LIVE_EVERY;
+		}
+		gone = nclosed - before - (live->state == C_CLOSED);
+		if (gone >= nsilent || now >= deadline)
+			break;
+		poll_once(next > now && next - now < 10 * MS ? next - now :
+		    10 * MS);
+	}
+	if (waiting) {
+		settle(0);
+		for (i = 0; i < 100 && live->busy && live->state == C_READY;
+		    i++)
+			poll_once(10 * MS);
+		hist_add(&run.lat, (live->busy ? mono_ns() : live->pong) -
+		    live->sent);
+	}
+	if ((late = calloc(n + 1, sizeof(*late))) == NULL ||
+	    (plate = calloc(n + 1, sizeof(*plate))) == NULL)
+		fatal("calloc");
+	for (i = 0; i <= n; i++) {
+		c = &conns[i];
+		if (!c->silent || c->state != C_CLOSED)
+			continue;
+		late[nl] = (int64_t)(c->end - c->sent) - (int64_t)t;
+		plate[nl] = (int64_t)(c->end - (c->pong > c->sent ? c->pong :
+		    c->sent)) - (int64_t)t;
+		early += late[nl] < 0;
+		nl++;
+	}
+	qsort(late, nl, sizeof(*late), cmp_i64);
+	qsort(plate, nl, sizeof(*plate), cmp_i64);
+	say("silence: %d went quiet in %.2f ms, timeout %.3f s: %d dropped, "
+	    "%d not dropped within %.0f s after the deadline, %d early\n",
+	    nsilent, (b1 - b0) / 1e6, opt.timeout, nl, nsilent - nl,
+	    grace / 1e9, early);
+	say("silence: late p50 %.2f ms, p99 %.2f ms, max %.2f ms, min %.2f ms"
+	    " (from the PONG: p99 %.2f ms)\n", pct_i64(late, nl, 0.5) / 1e6,
+	    pct_i64(late, nl, 0.99) / 1e6, nl ? late[nl - 1] / 1e6 : 0,
+	    nl ? late[0] / 1e6 : 0, pct_i64(plate, nl, 0.99) / 1e6);
+	say("silence: live client %s, %llu PINGs, RTT p99 %.2f ms, max "
+	    "%.2f ms\n", live->state == C_READY ? "kept" : "DROPPED",
+	    (unsigned long long)run.lat.n, hist_pct(&run.lat, 0.99) / 1e6,
+	    run.lat.max / 1e6);
+	printf("RESULT mode=silence conns=%d silent=%d timeout=%.3f "
+	    "dropped=%d undropped=%d early=%d late_p50_ms=%.3f "
+	    "late_p99_ms=%.3f late_max_ms=%.3f late_min_ms=%.3f "
+	    "pong_late_p99_ms=%.3f burst_ms=%.3f live=%s live_pings=%llu "
+	    "live_p99_ms=%.3f live_max_ms=%.3f\n", n, nsilent, opt.timeout,
+	    nl, nsilent - nl, early, pct_i64(late, nl, 0.5) / 1e6,
+	    pct_i64(late, nl, 0.99) / 1e6, nl ? late[nl - 1] / 1e6 : 0,
+	    nl ? late[0] / 1e6 : 0, pct_i64(plate, nl, 0.99) / 1e6,
+	    (b1 - b0) / 1e6, live->state == C_READY ? "kept" : "dropped",
+	    (unsigned long long)run.lat.n, hist_pct(&run.lat, 0.99) / 1e6,
+	    run.lat.max / 1e6);
+	free(late);
+	free(plate);
+	if (nl == 0)
+		return (EXIT_FAILED);
+	return (nsilent < n || nl < nsilent || live->state != C_READY ?
+	    EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * Rounds of BROADCAST: each round's figure is the time from sending the
+ * command until the last client has the line; the time until the admin's
+ * "OK n" is the server's own share of it.
+ */
+static int
+run_fanout(void)
+{
+	static char	 cmd[64];
+	int64_t		*all, *ok;
+	uint64_t	 t0, oks, expect, c0 = 0, c1 = 0;
+	double		 tick = sysconf(_SC_CLK_TCK), cpu_ms = 0;
+	int		 r, nr = 0, len, partial = 0, cpu_ok;
+
+	connect_named();
+	if ((all = calloc(opt.rounds, sizeof(*all))) == NULL ||
+	    (ok = calloc(opt.rounds, sizeof(*ok))) == NULL)
+		fatal("calloc");
+	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+	for (r = 1; r <= opt.rounds && !stop; r++) {
+		settle(ROUND_GAP);
+		expect = nready - nclosed;
+		run.round = r;
+		run.toklen = snprintf(run.token, sizeof(run.token),
+		    "fanout-%d", r);
+		run.got = 0;
+		oks = adm.oks;
+		len = snprintf(cmd, sizeof(cmd), "BROADCAST %s\n", run.token);
+		t0 = now = mono_ns();
+		admin_send(cmd, len);
+		while (!stop && (run.got < expect || adm.oks == oks) &&
+		    now - t0 < WAIT_MAX)
+			poll_once(10 * MS);
+		if (run.got < expect || adm.oks == oks) {
+			say("fanout: round %d: %llu of %llu clients had the "
+			    "line after %.0f s\n", r,
+			    (unsigned long long)run.got,
+			    (unsigned long long)expect, WAIT_MAX / 1e9);
+			partial = 1;
+			break;
+		}
+		if (adm.ok_value != (long long)expect)
+			say("fanout: round %d: the server queued %lld, %llu "
+			    "connected\n", r, adm.ok_value,
+			    (unsigned long long)expect);
+		all[nr] = run.last_got - t0;
+		ok[nr] = adm.last_ok - t0;
+		nr++;
+	}
+	if (nr == 0)
+		fatalx("no BROADCAST round completed");
+	if ((cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0))
+		cpu_ms = (c1 - c0) / tick * 1e3 / nr;
+	qsort(all, nr, sizeof(*all), cmp_i64);
+	qsort(ok, nr, sizeof(*ok), cmp_i64);
+	say("fanout: %llu clients, %d rounds: all have the line after p50 "
+	    "%.2f ms (min %.2f, max %.2f); OK after p50 %.2f ms\n",
+	    (unsigned long long)(nready - nclosed), nr,
+	    pct_i64(all, nr, 0.5) / 1e6, all[0] / 1e6, all[nr - 1] / 1e6,
+	    pct_i64(ok, nr, 0.5) / 1e6);
+	say("fanout: server CPU %s ms a round\n", fig(cpu_ms, cpu_ok, "%.2f"));
+	printf("RESULT mode=fanout conns=%d ready=%d rounds=%d "
+	    "all_p50_ms=%.3f all_min_ms=%.3f all_max_ms=%.3f "
+	    "ok_p50_ms=%.3f cpu_ms_per_round=%s\n", opt.conns, nready, nr,
+	    pct_i64(all, nr, 0.5) / 1e6, all[0] / 1e6, all[nr - 1] / 1e6,
+	    pct_i64(ok, nr, 0.5) / 1e6, fig(cpu_ms, cpu_ok, "%.2f"));
+	free(all);
+	free(ok);
+	return (partial || nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * COUNT "SEND hb<i> push" lines, round robin over the named clients, all
+ * written at once on one admin session; done when every command is
+ * answered and every answered line has reached its client.
+ */
+static int
+run_push(void)
+{
+	char		*buf;
+	int		*to;
+	size_t		 len = 0, cap;
+	uint64_t	 t0, t1, c0 = 0, c1 = 0, limit;
+	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_s, g0, g1;
+	int		 i, k, nto = 0, cpu_ok;
+
+	connect_named();
+	if ((to = calloc(nconns, sizeof(*to))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].state == C_READY)
+			to[nto++] = i;
+	}
+	cap = (size_t)opt.count * 24 + 1;
+	if ((buf = malloc(cap)) == NULL)
+		fatal("malloc");
+	for (k = 0; k < opt.count; k++)
+		len += snprintf(buf + len, cap - len, "SEND hb%d push\n",
+		    to[k % nto]);
+	settle(ROUND_GAP);
+	run.other = 0;
+	adm.oks = adm.errs = 0;
+	limit = WAIT_MAX + (uint64_t)opt.count * 10 * US;
+	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+	g0 = self_cpu_s();
+	t0 = now = mono_ns();
+	admin_send(buf, len);
+	while (!stop && (adm.oks + adm.errs < (uint64_t)opt.count ||
+	    run.other < adm.oks) && now - t0 < limit)
+		poll_once(10 * MS);
+	t1 = now;
+	cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0;
+	g1 = self_cpu_s();
+	secs = (t1 - t0) / 1e9;
+	cpu_s = (c1 - c0) / tick;
+	say("push: %d SENDs to %d clients in %.3f s: %.0f SENDs/s end to end;"
+	    " last OK after %.3f s; %llu OK, %llu ERR, %llu delivered\n",
+	    opt.count, nto, secs, opt.count / secs,
+	    (adm.last_ok - t0) / 1e9, (unsigned long long)adm.oks,
+	    (unsigned long long)adm.errs, (unsigned long long)run.other);
+	say("push: server CPU %s us/SEND (%s%% of a core), hbbench %.0f%%\n",
+	    fig(cpu_s * 1e6 / opt.count, cpu_ok, "%.3f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	printf("RESULT mode=push conns=%d ready=%d count=%d ok=%llu err=%llu "
+	    "delivered=%llu secs=%.3f send_per_s=%.0f ok_per_s=%.0f "
+	    "cpu_us_per_send=%s srv_cpu_pct=%s gen_cpu_pct=%.1f\n", opt.conns,
+	    nready, opt.count, (unsigned long long)adm.oks,
+	    (unsigned long long)adm.errs, (unsigned long long)run.other, secs,
+	    opt.count / secs, opt.count / ((adm.last_ok - t0) / 1e9),
+	    fig(cpu_s * 1e6 / opt.count, cpu_ok, "%.3f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	free(buf);
+	free(to);
+	if (adm.oks == 0)
+		return (EXIT_FAILED);
+	return (adm.oks < (uint64_t)opt.count || run.other < adm.oks ||
+	    nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/* Sets a numeric option from its table entry; -1 if ch is not one. */
+static int
+num_opt(int ch, const char *arg)
+{
+	static const struct {
+		int	 ch;
+		double	 lo, hi;
+		double	*d;		/* a double option, or */
+		int	*i;		/* an int one */
+	} t[] = {
+		{ 'C', 0, CPU_SETSIZE - 1, NULL, &opt.cpu },
+		{ 'c', 1, 1000000, NULL, &opt.conns },
+		{ 'd', 0.1, 86400, &opt.duration, NULL },
+		{ 'i', 0.01, 86400, &opt.interval, NULL },
+		{ 'n', 1, 100000000, NULL, &opt.count },
+		{ 'p', 1, INT_MAX, NULL, &opt.pid },
+		{ 'r', 1, 100000, NULL, &opt.rounds },
+		{ 'T', 0.1, 3600, &opt.patience, NULL },
+		{ 't', 0.001, 86400, &opt.timeout, NULL },
+		{ 'W', 1, 1000000, NULL, &opt.window },
+		{ 'w', 0, 3600, &opt.warmup, NULL },
+	};
+	char	 what[3] = { '-', (char)ch, '\0' };
+	double	 v;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].ch != ch)
+			continue;
+		v = parse_num(arg, t[i].lo, t[i].hi, what);
+		if (t[i].d != NULL)
+			*t[i].d = v;
+		else
+			*t[i].i = (int)v;
+		return (0);
+	}
+	return (-1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const char	*names[] = { "rtt", "hold", "silence", "fanout",
+				    "push" };
+	const char		*host = "127.0.0.1", *port = "7000";
+	const char		*aport = NULL;
+	int			 ch, rv = EXIT_FAILED;
+	size_t			 i;
+
+	if (argc < 2)
+		usage();
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(argv[1], names[i]) == 0)
+			break;
+	}
+	if (i == sizeof(names) / sizeof(names[0]))
+		usage();
+	opt.mode = (enum mode)i;
+	opt.mode_name = names[i];
+	argc--;
+	argv++;
+	while ((ch = getopt(argc, argv, "a:C:c:d:GHh:i:n:P:p:qr:T:t:W:w:")) !=
+	    -1) {
+		if (num_opt(ch, optarg) == 0)
+			continue;
+		switch (ch) {
+		case 'a':
+			aport = optarg;
+			break;
+		case 'G':
+			opt.hello = 0;
+			break;
+		case 'H':
+			opt.hello = 1;
+			break;
+		case 'h':
+			host = optarg;
+			break;
+		case 'P':
+			port = optarg;
+			break;
+		case 'q':
+			opt.quiet = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	parse_addr(&opt.addr, host, port);
+	if (aport != NULL) {
+		parse_addr(&opt.admin, host, aport);
+		opt.have_admin = 1;
+	}
+	setup();
+	switch (opt.mode) {
+	case M_RTT:
+		rv = run_rtt();
+		break;
+	case M_HOLD:
+		rv = run_hold();
+		break;
+	case M_SILENCE:
+		rv = run_silence();
+		break;
+	case M_FANOUT:
+		rv = run_fanout();
+		break;
+	case M_PUSH:
+		rv = run_push();
+		break;
+	}
+	close_all();
+	return (stop ? EXIT_FAILED : rv);
+}
