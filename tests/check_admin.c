@@ -20,6 +20,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
@@ -114,7 +115,6 @@ static char		*big_command(const char *);
 static int		 repeat_until(const char *, const char *, struct hbc *,
 			    const char **);
 static void		 add_case(Suite *, const char *, const TTest *, int);
-static Suite		*admin_suite(void);
 
 /*
  * Starts the daemon with extra [server] and [admin] lines, opens an admin
@@ -1143,8 +1143,8 @@ add_case(Suite *s, const char *name, const TTest *t, int n)
 	suite_add_tcase(s, tc);
 }
 
-static Suite *
-admin_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -1179,17 +1179,4 @@ admin_suite(void)
 	add_case(s, "auth_none", test_admin_auth_none, BOTH);
 	add_case(s, "ipv6", test_admin_ipv6, TCP_ONLY);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(admin_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

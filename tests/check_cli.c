@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define USAGE	"usage: heartbeatd [-c FILE] [-t] [-f] [-V] [-h]\n"
@@ -25,7 +26,6 @@
 static void	 run(int, char *const []);
 static void	 assert_suffix(const char *, const char *);
 static int	 listen_any(int *);
-static Suite	*cli_suite(void);
 
 /* Output of the last run(). */
 static char	*out, *err;
@@ -223,8 +223,8 @@ START_TEST(test_cli_signal_stop)
 }
 END_TEST
 
-static Suite *
-cli_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -240,10 +240,4 @@ cli_suite(void)
 	HB_TCASE(s, "bind_fail", test_cli_bind_fail, 2);
 	HB_TCASE(s, "signal_stop", test_cli_signal_stop, 10);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(cli_suite()));
 }

@@ -16,6 +16,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define T		1000	/* ms to wait for an answer that is due */
@@ -34,7 +35,6 @@ static void	 expect_list(struct hbd *, const char *const []);
 static void	 expect_log_exact(struct hbd *, const char *, const char *);
 static void	 expect_disconnect(struct hbd *, int, const char *,
 		    const char *);
-static Suite	*client_suite(void);
 
 /* Starts a daemon on 127.0.0.1:0 with the extra [server] keys. */
 static struct hbd *
@@ -663,8 +663,8 @@ START_TEST(test_client_reset_storm)
 }
 END_TEST
 
-static Suite *
-client_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -690,10 +690,4 @@ client_suite(void)
 	HB_TCASE(s, "garbage", test_client_garbage, 1);
 	HB_TCASE(s, "reset_storm", test_client_reset_storm, 1);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(client_suite()));
 }

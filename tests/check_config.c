@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <check.h>
+
+#include "check_main.h"
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +66,6 @@ static void		 check_fields(const struct hb_config *,
 static char		*long_line(const char *, size_t, const char *);
 static void		 diff_check(const char *, const char *, const char *,
 			    int);
-static Suite		*config_suite(void);
 
 /* Returns $env/name, or dflt/name when env is not set. */
 static const char *
@@ -891,8 +892,8 @@ START_TEST(test_config_shipped)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -945,17 +946,4 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -25,6 +25,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one line */
@@ -128,7 +129,6 @@ static const char	*dgram_next(pid_t, int);
 static const char	*dgram_wait(pid_t, const char *);
 static const char	*dgram_body(const char *, int, const char *, pid_t);
 static TCase		*add_case(Suite *, const char *, const TTest *, int);
-static Suite		*daemon_suite(void);
 
 /* Starts the daemon; alisten and asock may be "" to turn admin off. */
 static struct hbd *
@@ -588,8 +588,8 @@ add_case(Suite *s, const char *name, const TTest *t, int n)
 
 #define NITEMS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-static Suite *
-daemon_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -604,17 +604,4 @@ daemon_suite(void)
 	    NITEMS(startcases));
 	add_case(s, "bytes", test_daemon_bytes, NITEMS(bytecases));
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(daemon_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

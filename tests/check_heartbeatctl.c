@@ -24,6 +24,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one line */
@@ -117,7 +118,6 @@ static const char	*json_value(const char *);
 static const char	*json_members(const char *, char, int);
 static const char	*json_string(const char *);
 static int		 json_valid(const char *);
-static Suite		*heartbeatctl_suite(void);
 
 /* A token in the test's environment must not leak into the tests. */
 static void
@@ -872,8 +872,8 @@ START_TEST(test_heartbeatctl_reload)
 }
 END_TEST
 
-static Suite *
-heartbeatctl_suite(void)
+Suite *
+test_suite(void)
 {
 	const struct {
 		const char	*name;
@@ -913,17 +913,4 @@ heartbeatctl_suite(void)
 		suite_add_tcase(s, tc);
 	}
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(heartbeatctl_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -42,6 +42,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
@@ -208,7 +209,6 @@ static char		*socket_path(const char *);
 static int		 unix_socket(const char *, int);
 static int		 raise_nofile(rlim_t);
 static void		 connect_batch(int, int *, int);
-static Suite		*hostile_suite(void);
 
 /*
  * Starts the daemon: server and admin are extra lines for [server] and
@@ -884,8 +884,8 @@ START_TEST(test_hostile_no_newline)
 		ping_us(other);
 	}
 	free(junk);
-	ck_assert_msg(sent > (size_t)f->max_line, "only %zu bytes sent",
-	    sent);
+	ck_assert_msg(sent > (size_t)f->max_line, "only %zu bytes sent (%s)",
+	    sent, n == -1 ? strerror(errno) : "no room within the wait");
 	snprintf(want, sizeof(want), "ERR toolong line exceeds %d bytes",
 	    f->max_line);
 	hbc_expect(c, want, TMO);
@@ -1238,8 +1238,8 @@ START_TEST(test_hostile_shutdown_load)
 }
 END_TEST
 
-static Suite *
-hostile_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -1269,10 +1269,4 @@ hostile_suite(void)
 	tcase_add_test(tc, test_hostile_shutdown_load);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(hostile_suite()));
 }

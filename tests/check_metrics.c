@@ -19,6 +19,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
@@ -95,7 +96,6 @@ static void		 expect_type(const struct http *, const char *,
 static void		 check_histogram(const struct http *);
 static void		 session(struct hbd *, int);
 static void		 expect_refused(const struct refusal *, size_t);
-static Suite		*metrics_suite(void);
 
 /* Starts the daemon with metrics on a free loopback port, stored in *port. */
 static struct hbd *
@@ -469,8 +469,8 @@ START_TEST(test_metrics_method)
 }
 END_TEST
 
-static Suite *
-metrics_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -482,10 +482,4 @@ metrics_suite(void)
 	HB_TCASE(s, "not_found", test_metrics_not_found, 1);
 	HB_TCASE(s, "method", test_metrics_method, 1);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(metrics_suite()));
 }

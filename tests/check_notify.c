@@ -21,13 +21,13 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one datagram */
 #define STATUS_MS	1000	/* STATUS at most this often */
 #define JITTER		100	/* ms a timer may be early or late */
 #define DGRAM_MAX	4096
-#define EXIT_SKIP	77	/* automake's "skipped" */
 #ifdef HAVE_LIBSYSTEMD
 #define WITH_SYSTEMD	1
 #else
@@ -58,7 +58,6 @@ static void		 expect_status(struct notify *, int, int);
 static void		 expect_no_status(struct notify *, int);
 static struct hbc	*client(struct hbd *);
 static void		 end(struct hbd *, struct notify *);
-static Suite		*notify_suite(void);
 
 /*
  * Binds a datagram socket in a private temp dir and starts the daemon
@@ -385,11 +384,16 @@ START_TEST(test_notify_stopping)
 }
 END_TEST
 
-static Suite *
-notify_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
+	if (!WITH_SYSTEMD) {
+		printf("heartbeatd is built without libsystemd: notify tests "
+		    "skipped\n");
+		return (NULL);
+	}
 	s = suite_create("notify");
 	HB_TCASE(s, "ready", test_notify_ready, 1);
 	HB_TCASE(s, "status", test_notify_status, 1);
@@ -398,15 +402,4 @@ notify_suite(void)
 	HB_TCASE(s, "watchdog", test_notify_watchdog, 1);
 	HB_TCASE(s, "stopping", test_notify_stopping, 1);
 	return (s);
-}
-
-int
-main(void)
-{
-	if (!WITH_SYSTEMD) {
-		printf("heartbeatd is built without libsystemd: notify tests "
-		    "skipped\n");
-		return (EXIT_SKIP);
-	}
-	return (hb_main(notify_suite()));
 }

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,6 @@ struct bytes {
 	size_t		 len;
 };
 
-static Suite	*proto_suite(void);
 static int	 collect_cb(void *, const char *, size_t);
 static int	 feed_split(struct collect *, const char *, size_t, size_t);
 static int	 feed_chunks(struct collect *, const char *, size_t, size_t);
@@ -758,8 +759,8 @@ START_TEST(test_proto_reasons)
 }
 END_TEST
 
-static Suite *
-proto_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -822,17 +823,4 @@ proto_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(proto_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,6 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-static Suite		*registry_suite(void);
 static void		 teardown(void);
 static TCase		*tcase_new(Suite *, const char *);
 static struct sockaddr	*sa(const char *);
@@ -303,8 +304,8 @@ tcase_new(Suite *s, const char *name)
 	return (tc);
 }
 
-static Suite *
-registry_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -330,17 +331,4 @@ registry_suite(void)
 	tcase_add_test(tc, test_registry_host_count);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(registry_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

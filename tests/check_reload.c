@@ -21,6 +21,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
@@ -101,7 +102,6 @@ static void		 expect_alive(struct hbc *);
 static void		 expect_bye(struct hbc *, const char *, long long);
 static void		 expect_listed(struct hbc *);
 static void		 expect_http(int);
-static Suite		*reload_suite(void);
 
 /* The config file for c, with "@DIR@" left for the harness to fill. */
 static const char *
@@ -705,8 +705,8 @@ START_TEST(test_reload_metrics)
 }
 END_TEST
 
-static Suite *
-reload_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -727,10 +727,4 @@ reload_suite(void)
 	HB_TCASE(s, "admin_move", test_reload_admin_move, BOTH);
 	HB_TCASE(s, "metrics", test_reload_metrics, BOTH);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(reload_suite()));
 }

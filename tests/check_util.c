@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 
 #include <check.h>
+
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 
 #include "util.h"
 
-static Suite	*util_suite(void);
 static int	 parse_ok(const char *, struct sockaddr_storage *);
 
 /* Addresses that parse and format back to themselves. */
@@ -349,8 +350,8 @@ END_TEST
 
 #define NITEMS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-static Suite *
-util_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -405,17 +406,4 @@ util_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(util_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -15,6 +15,7 @@
 
 #include <check.h>
 
+#include "check_main.h"
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one line */
@@ -79,7 +80,6 @@ static void		 sync_client(struct hbc *);
 static void		 send_data(struct hbc *, int, int);
 static int		 pong_ms(struct hbc *);
 static long		 wmem_max(void);
-static Suite		*watch_suite(void);
 
 /* Starts the daemon with extra [server] and [admin] lines. */
 static struct hbd *
@@ -497,8 +497,8 @@ START_TEST(test_watch_overflow)
 }
 END_TEST
 
-static Suite *
-watch_suite(void)
+Suite *
+test_suite(void)
 {
 	Suite	*s;
 
@@ -513,10 +513,4 @@ watch_suite(void)
 	HB_TCASE(s, "commands_ignored", test_watch_commands_ignored, 1);
 	HB_TCASE(s, "overflow", test_watch_overflow, 1);
 	return (s);
-}
-
-int
-main(void)
-{
-	return (hb_main(watch_suite()));
 }

@@ -96,8 +96,9 @@ void		 hbc_reset(struct hbc *c);
 /* Writes all of s (or len bytes of buf); aborts on error. */
 void		 hbc_send(struct hbc *c, const char *s);
 void		 hbc_sendn(struct hbc *c, const void *buf, size_t len);
-/* Sends up to len bytes within timeout_ms; returns the count sent, or -1
- * with errno set when the connection fails (EPIPE, ECONNRESET). */
+/* Sends up to len bytes within timeout_ms; returns the count sent, which
+ * is short when the connection fails midway, or -1 with errno set when it
+ * fails before the first byte (EPIPE, ECONNRESET). */
 ssize_t		 hbc_trysend(struct hbc *c, const void *buf, size_t len,
 		    int timeout_ms);
 /* Next line without its "\n" (valid until the next call on c), or NULL
@@ -158,8 +159,6 @@ int		 hb_reserve_port(int *fd);
 	tcase_add_loop_test(tc_, test, 0, n);				\
 	suite_add_tcase(s, tc_);					\
 } while (0)
-/* Runs s and returns main()'s exit status. */
-int		 hb_main(Suite *s);
 
 /* Milliseconds on the monotonic clock. */
 long long	 hb_now_ms(void);
