@@ -20,7 +20,7 @@
 
 #include <ini.h>
 
-#include "config.h"
+#include "conf.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"

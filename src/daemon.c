@@ -13,7 +13,7 @@
 
 #include "admin.h"
 #include "client.h"
-#include "config.h"
+#include "conf.h"
 #include "daemon.h"
 #include "events.h"
 #include "listener.h"

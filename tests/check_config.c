@@ -19,7 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "util.h"
 
 #define NITEMS(a)	((int)(sizeof(a) / sizeof((a)[0])))

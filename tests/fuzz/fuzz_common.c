@@ -24,7 +24,7 @@
 
 #include "admin.h"
 #include "client.h"
-#include "config.h"
+#include "conf.h"
 #include "daemon.h"
 #include "events.h"
 #include "log.h"

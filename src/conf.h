@@ -1,5 +1,10 @@
-#ifndef CONFIG_H
-#define CONFIG_H
+/*
+ * The API of config.c. Not named config.h, so that it is never taken for
+ * autoconf's generated header.
+ */
+
+#ifndef CONF_H
+#define CONF_H
 
 #include "heartbeatd.h"
 
@@ -8,4 +13,4 @@ void			 config_free(struct hb_config *);
 int			 config_diff(const struct hb_config *,
 			    const struct hb_config *, char **);
 
-#endif /* CONFIG_H */
+#endif /* CONF_H */
