@@ -49,6 +49,17 @@ struct hb_addrlist {
 	size_t			 n;
 };
 
+/* A network such as 10.0.0.0/8 or 2001:db8::/32 (proxy_from, @<cidr>). */
+struct hb_cidr {
+	struct sockaddr_storage	 net;	/* address with host bits cleared */
+	unsigned int		 bits;	/* prefix length */
+};
+
+struct hb_cidrlist {
+	struct hb_cidr		*v;
+	size_t			 n;
+};
+
 /*
  * A loaded, validated config. config_load() builds a fresh one; the daemon
  * swaps it in only when it is whole. It owns every string and array in it.

@@ -1,6 +1,6 @@
 /*
- * Small pure helpers: numeric socket addresses, bounded number parsing,
- * file descriptor flags and the monotonic clock.
+ * Small pure helpers: numeric socket addresses and networks, bounded
+ * number parsing, file descriptor flags and the monotonic clock.
  */
 
 #include <sys/types.h>
@@ -20,7 +20,9 @@
 
 #include "util.h"
 
-static int	parse_port(const char *, uint16_t *);
+static int		 parse_port(const char *, uint16_t *);
+static const uint8_t	*addr_bytes(const struct sockaddr *, int *, size_t *);
+static void		 mask_bits(uint8_t *, size_t, unsigned int);
 
 static int
 parse_port(const char *s, uint16_t *port)
@@ -169,6 +171,138 @@ addr_is_loopback(const struct sockaddr *sa)
 		return ((ntohl(sin->sin_addr.s_addr) >> 24) == 127);
 	if (sa->sa_family == AF_INET6)
 		return (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	return (0);
+}
+
+/*
+ * Points at the address bytes of an IPv4 or IPv6 sa, with their family
+ * and number; NULL for other families. An IPv4-mapped IPv6 address gives
+ * its IPv4 bytes: it is an IPv4 peer on a dual-stack socket.
+ */
+static const uint8_t *
+addr_bytes(const struct sockaddr *sa, int *af, size_t *len)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	*af = AF_INET;
+	*len = 4;
+	if (sa->sa_family == AF_INET)
+		return ((const uint8_t *)&sin->sin_addr);
+	if (sa->sa_family != AF_INET6)
+		return (NULL);
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return (sin6->sin6_addr.s6_addr + 12);
+	*af = AF_INET6;
+	*len = 16;
+	return (sin6->sin6_addr.s6_addr);
+}
+
+/* Clears all but the leading bits bits of the len bytes at a. */
+static void
+mask_bits(uint8_t *a, size_t len, unsigned int bits)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++, bits = (bits > 8) ? bits - 8 : 0)
+		a[i] &= (bits >= 8) ? 0xff : (uint8_t)(0xff00 >> bits);
+}
+
+/*
+ * Parses a network: "10.0.0.0/8", "2001:db8::/32" or "[2001:db8::]/32";
+ * a bare address ("192.0.2.7", "[::1]") is a network of one host. Returns
+ * 0 or -1.
+ *
+ * Host bits set in the address (10.0.0.1/8) are refused, not masked: they
+ * are most likely a typo, and in proxy_from a typo that widens a network
+ * trusts hosts nobody meant to trust. An IPv4-mapped network
+ * (::ffff:10.0.0.0/104) is kept as the IPv4 one it stands for, since
+ * mapped peers are matched as IPv4.
+ */
+int
+cidr_parse(const char *s, struct hb_cidr *c)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&c->net;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&c->net;
+	struct in6_addr		 a;
+	uint8_t			 m[sizeof(a)];
+	char			 host[INET6_ADDRSTRLEN];
+	const char		*end, *why;
+	uint64_t		 bits;
+	size_t			 n, alen;
+	int			 af = AF_INET6;
+
+	if (s[0] == '[') {
+		if ((end = strchr(++s, ']')) == NULL)
+			return (-1);
+		n = end++ - s;
+	} else {
+		n = strcspn(s, "/");
+		end = s + n;
+		if (memchr(s, ':', n) == NULL)
+			af = AF_INET;
+	}
+	if (n == 0 || n >= sizeof(host) || (*end != '\0' && *end != '/'))
+		return (-1);
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(af, host, &a) != 1)
+		return (-1);
+	alen = (af == AF_INET) ? 4 : 16;
+	bits = alen * 8;
+	if (*end == '/' && parse_u64(end + 1, 0, bits, &bits, &why) == -1)
+		return (-1);
+	memcpy(m, &a, alen);
+	mask_bits(m, alen, bits);
+	if (memcmp(m, &a, alen) != 0)
+		return (-1);
+
+	memset(c, 0, sizeof(*c));
+	c->bits = (unsigned int)bits;
+	if (af == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a)) {
+		/* Its host bits are clear, so bits >= 96. */
+		af = AF_INET;
+		c->bits -= 96;
+		memmove(&a, a.s6_addr + 12, 4);
+	}
+	if (af == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, &a, sizeof(sin->sin_addr));
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = a;
+	}
+	return (0);
+}
+
+/* Returns 1 when the network c holds the host sa. */
+int
+cidr_contains(const struct hb_cidr *c, const struct sockaddr *sa)
+{
+	const uint8_t	*net, *addr;
+	uint8_t		 m[16];
+	size_t		 nlen, alen;
+	int		 naf, aaf;
+
+	net = addr_bytes((const struct sockaddr *)&c->net, &naf, &nlen);
+	addr = addr_bytes(sa, &aaf, &alen);
+	if (net == NULL || addr == NULL || naf != aaf)
+		return (0);
+	memcpy(m, addr, alen);
+	mask_bits(m, alen, c->bits);
+	return (memcmp(m, net, alen) == 0);
+}
+
+/* Returns 1 when a network in l holds the host sa. */
+int
+cidrlist_contains(const struct hb_cidrlist *l, const struct sockaddr *sa)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++) {
+		if (cidr_contains(&l->v[i], sa))
+			return (1);
+	}
 	return (0);
 }
 

@@ -22,6 +22,10 @@ int		 addr_is_loopback(const struct sockaddr *);
 uint16_t	 addr_port(const struct sockaddr *);
 int		 addrlist_contains(const struct hb_addrlist *,
 		    const struct hb_addr *);
+int		 cidr_parse(const char *, struct hb_cidr *);
+int		 cidr_contains(const struct hb_cidr *, const struct sockaddr *);
+int		 cidrlist_contains(const struct hb_cidrlist *,
+		    const struct sockaddr *);
 
 int		 parse_u64(const char *, uint64_t, uint64_t, uint64_t *,
 		    const char **);
