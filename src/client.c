@@ -7,12 +7,16 @@
  * place; a client holds memory of its own only for a pending partial line
  * or for output the kernel would not take at once.
  *
- * Heartbeats: every client has the same timeout, so ordering the clients
- * by their last byte orders their deadlines too. A read stamps last_rx and
- * moves the client to the tail of that list; one timer waits for the
- * head's deadline and drops the expired clients from the head, a batch at
- * a time. No client is visited before its deadline, there is no timer
- * heap to keep in order, and a client costs no timer event of its own.
+ * Deadlines: every client in a list has the same timeout, so ordering
+ * the list by last byte orders the deadlines too. A read stamps last_rx
+ * and moves the client to the tail of its list; one timer per list waits
+ * for the head's deadline and drops the expired clients from the head, a
+ * batch at a time. No client is visited before its deadline, there is no
+ * timer heap to keep in order, and a client costs no timer event of its
+ * own. The heartbeat list holds every client but those that still owe a
+ * HELLO with a token ([auth] mode token or any): they wait in the hello
+ * list, their lines are no heartbeats, and its deadline is hello_timeout
+ * from connecting.
  */
 
 #include <sys/types.h>
@@ -24,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "client.h"
+#include "conf.h"
 #include "daemon.h"
 #include "events.h"
 #include "listener.h"
@@ -37,30 +43,54 @@
 #include "proto.h"
 #include "registry.h"
 #include "stats.h"
+#include "tls.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
+/* Clients that share one timeout, ordered by last byte. */
+struct deadlines {
+	struct client_list	 clients;
+	struct event		*ev;
+	uint64_t		 (*timeout_ns)(void);
+	enum hb_reason		 reason;	/* why the expired are dropped */
+};
+
 static void	client_read_cb(evutil_socket_t, short, void *);
 static void	client_write_cb(evutil_socket_t, short, void *);
-static void	client_expire_cb(evutil_socket_t, short, void *);
-static void	client_expire_arm(uint64_t);
+static void	deadlines_add(struct deadlines *, struct client *);
+static struct deadlines *deadlines_of(const struct client *);
+static void	deadlines_expire_cb(evutil_socket_t, short, void *);
+static void	deadlines_arm(struct deadlines *, uint64_t);
+static uint64_t	heartbeat_ns(void);
+static uint64_t	hello_ns(void);
+static int	client_auth_start(struct client *);
 static int	client_line_cb(void *, const char *, size_t);
 static int	client_ping(struct client *, const char *, size_t);
 static int	client_hello(struct client *, const struct words *);
+static int	client_prove(struct client *, const char *,
+		    const struct hello *);
+static int	client_take_name(struct client *, const char *);
 static int	client_reply(struct client *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 static int	client_sendv(struct client *, struct iovec *, int);
+static void	client_wait_write(struct client *);
+static void	client_read_waits(struct client *);
 static int	client_queue(struct client *, struct iovec *, int, size_t);
 static void	client_sent(struct client *, size_t);
 static void	client_eof(struct client *);
 static void	client_last_words(struct client *, enum hb_reason);
-static uint64_t	client_timeout_ns(void);
 
 #define EXPIRE_BATCH	256	/* drops per callback, so reads get a turn */
 
 static uint64_t		 next_id;
-static struct client_list by_activity = TAILQ_HEAD_INITIALIZER(by_activity);
-static struct event	*expire_ev;
+static struct deadlines	 heartbeats = {
+	TAILQ_HEAD_INITIALIZER(heartbeats.clients), NULL, heartbeat_ns,
+	REASON_TIMEOUT
+};
+static struct deadlines	 hellos = {
+	TAILQ_HEAD_INITIALIZER(hellos.clients), NULL, hello_ns, REASON_AUTH
+};
 
 /*
  * Descriptors of the clients dropped in one expiry batch, closed together
@@ -70,51 +100,116 @@ static struct event	*expire_ev;
 static int		 deferred_fds[EXPIRE_BATCH];
 static int		 ndeferred = -1;	/* -1: close at once */
 
-/* Takes a connected, non-blocking socket and registers the client. */
+/*
+ * Takes a connected, non-blocking socket (with its TLS handshake done)
+ * and registers the client. Returns it, or NULL when the auth mode
+ * closed it at once.
+ */
 struct client *
-client_new(int fd, const struct sockaddr *sa, socklen_t salen)
+client_new(const struct conn *conn, const struct sockaddr *sa,
+    socklen_t salen)
 {
 	struct client	*c;
 
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++next_id;
-	c->fd = fd;
+	c->conn = *conn;
 	if (salen > sizeof(c->addr))
 		salen = sizeof(c->addr);
 	memcpy(&c->addr, sa, salen);
 	c->connected = c->last_rx = mono_ns();
-	c->ev_read = event_new(hb_base, fd, EV_READ | EV_PERSIST,
+	c->ev_read = event_new(hb_base, conn->fd, EV_READ | EV_PERSIST,
 	    client_read_cb, c);
 	if (c->ev_read == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(c->ev_read, NULL);
-	TAILQ_INSERT_TAIL(&by_activity, c, activity);
-	if (expire_ev == NULL || !evtimer_pending(expire_ev, NULL))
-		client_expire_arm(client_timeout_ns());
 	registry_add(c);
 	events_connect(c);
+	if (client_auth_start(c) == -1)
+		return (NULL);
 	return (c);
 }
 
+/*
+ * The auth mode decides how a new client gets its name: not at all yet
+ * (none), from its verified certificate (cert, any), or by a HELLO with a
+ * token (token, and any without a certificate). Returns -1 when c was
+ * closed.
+ */
+static int
+client_auth_start(struct client *c)
+{
+	enum hb_auth_mode	 mode = hb_conf->auth_mode;
+	char			 name[HB_NAME_MAX + 1];
+	int			 rv = 0;
+
+	if (mode == AUTH_CERT || mode == AUTH_ANY)
+		rv = tls_peer_name(c->conn.ssl, name, sizeof(name));
+	if (rv == -1 || (rv == 0 && mode == AUTH_CERT)) {
+		deadlines_add(&heartbeats, c);
+		client_close(c, REASON_AUTH);
+		return (-1);
+	}
+	if (rv == 1) {
+		c->flags |= CLIENT_CERT;
+		deadlines_add(&heartbeats, c);
+		if (client_take_name(c, name) == -1)
+			return (-1);
+		if (c->name[0] == '\0') {
+			client_close(c, REASON_AUTH);
+			return (-1);
+		}
+		return (0);
+	}
+	if (mode == AUTH_NONE) {
+		deadlines_add(&heartbeats, c);
+		return (0);
+	}
+	c->flags |= CLIENT_UNPROVEN;
+	deadlines_add(&hellos, c);
+	return (0);
+}
+
 static uint64_t
-client_timeout_ns(void)
+heartbeat_ns(void)
 {
 	return ((uint64_t)(hb_conf->heartbeat_timeout * 1e9 + 0.5));
 }
 
-/* Arms the expiry timer to fire in ns nanoseconds, rounded up. */
+static uint64_t
+hello_ns(void)
+{
+	return ((uint64_t)(hb_conf->hello_timeout * 1e9 + 0.5));
+}
+
+static struct deadlines *
+deadlines_of(const struct client *c)
+{
+	return ((c->flags & CLIENT_UNPROVEN) ? &hellos : &heartbeats);
+}
+
+/* Appends c, whose last_rx is now, and starts the timer if it waits. */
 static void
-client_expire_arm(uint64_t ns)
+deadlines_add(struct deadlines *dl, struct client *c)
+{
+	TAILQ_INSERT_TAIL(&dl->clients, c, activity);
+	if (dl->ev == NULL || !evtimer_pending(dl->ev, NULL))
+		deadlines_arm(dl, dl->timeout_ns());
+}
+
+/* Arms dl's timer to fire in ns nanoseconds, rounded up. */
+static void
+deadlines_arm(struct deadlines *dl, uint64_t ns)
 {
 	struct timeval	 tv;
 
-	if (expire_ev == NULL &&
-	    (expire_ev = evtimer_new(hb_base, client_expire_cb, NULL)) == NULL)
+	if (dl->ev == NULL && (dl->ev = evtimer_new(hb_base,
+	    deadlines_expire_cb, dl)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	ns += 999;
 	tv.tv_sec = ns / 1000000000ULL;
 	tv.tv_usec = (ns % 1000000000ULL) / 1000;
-	evtimer_add(expire_ev, &tv);
+	evtimer_add(dl->ev, &tv);
 }
 
 /*
@@ -124,24 +219,25 @@ client_expire_arm(uint64_t ns)
  * no sooner than the timeout after its last byte.
  */
 static void
-client_expire_cb(evutil_socket_t fd, short what, void *arg)
+deadlines_expire_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct client	*c;
-	uint64_t	 now = mono_ns(), timeout = client_timeout_ns();
-	int		 i;
+	struct deadlines	*dl = arg;
+	struct client		*c;
+	uint64_t		 now = mono_ns(), timeout = dl->timeout_ns();
+	int			 i;
 
 	ndeferred = 0;
-	while ((c = TAILQ_FIRST(&by_activity)) != NULL) {
+	while ((c = TAILQ_FIRST(&dl->clients)) != NULL) {
 		if (c->last_rx + timeout > now) {
-			client_expire_arm(c->last_rx + timeout - now);
+			deadlines_arm(dl, c->last_rx + timeout - now);
 			break;
 		}
 		if (ndeferred == EXPIRE_BATCH) {
-			client_expire_arm(0);
+			deadlines_arm(dl, 0);
 			break;
 		}
 		client_close(c, (c->flags & CLIENT_EOF) ? REASON_CLOSED :
-		    REASON_TIMEOUT);
+		    dl->reason);
 	}
 	for (i = 0; i < ndeferred; i++)
 		close(deferred_fds[i]);
@@ -152,8 +248,10 @@ client_expire_cb(evutil_socket_t fd, short what, void *arg)
 void
 client_rearm_all(void)
 {
-	if (TAILQ_FIRST(&by_activity) != NULL)
-		client_expire_cb(-1, EV_TIMEOUT, NULL);
+	if (TAILQ_FIRST(&heartbeats.clients) != NULL)
+		deadlines_expire_cb(-1, EV_TIMEOUT, &heartbeats);
+	if (TAILQ_FIRST(&hellos.clients) != NULL)
+		deadlines_expire_cb(-1, EV_TIMEOUT, &hellos);
 }
 
 static void
@@ -162,21 +260,29 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	static char	 buf[HB_READ_CHUNK];
 	struct client	*c = arg;
 	ssize_t		 n;
+	short		 want;
 	int		 rv;
 
-	if ((n = recv(fd, buf, sizeof(buf), 0)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			client_close(c, REASON_RESET);
+	if ((n = conn_read(&c->conn, buf, sizeof(buf), &want)) ==
+	    CONN_AGAIN) {
+		if (want == EV_WRITE)
+			client_read_waits(c);
+		return;
+	}
+	if (n == CONN_ERROR) {
+		client_close(c, REASON_RESET);
 		return;
 	}
 	if (n == 0) {
 		client_eof(c);
 		return;
 	}
-	c->last_rx = mono_ns();
-	if (TAILQ_NEXT(c, activity) != NULL) {
-		TAILQ_REMOVE(&by_activity, c, activity);
-		TAILQ_INSERT_TAIL(&by_activity, c, activity);
+	if (!(c->flags & CLIENT_UNPROVEN)) {
+		c->last_rx = mono_ns();
+		if (TAILQ_NEXT(c, activity) != NULL) {
+			TAILQ_REMOVE(&heartbeats.clients, c, activity);
+			TAILQ_INSERT_TAIL(&heartbeats.clients, c, activity);
+		}
 	}
 	c->bytes_in += n;
 	stats.bytes_in += n;
@@ -209,14 +315,16 @@ client_line_cb(void *arg, const char *line, size_t len)
 	struct words	 w;
 
 	proto_split(line, len, &w);
-	if (proto_is(&w, "PING"))
-		return (client_ping(c, line, len));
 	if (proto_is(&w, "HELLO"))
 		return (client_hello(c, &w));
 	if (proto_is(&w, "QUIT")) {
 		client_close(c, REASON_QUIT);
 		return (-1);
 	}
+	if (c->flags & CLIENT_UNPROVEN)
+		return (client_reply(c, "ERR auth hello first"));
+	if (proto_is(&w, "PING"))
+		return (client_ping(c, line, len));
 	events_data(c, line, len);
 	return (0);
 }
@@ -238,30 +346,85 @@ client_ping(struct client *c, const char *line, size_t len)
 }
 
 /*
- * HELLO <name>: names the connection. A name held by another client is
- * taken from it (duplicate_name = replace) or refused (reject).
+ * HELLO <name> [token=<token>]: names the connection. In the token modes
+ * the name must be proven by a token, and a certificate's name cannot be
+ * changed at all.
  */
 static int
 client_hello(struct client *c, const struct words *w)
 {
 	char		 name[HB_NAME_MAX + 1];
-	const char	*p, *why;
-	size_t		 len;
+	struct hello	 h;
+	const char	*why;
+	int		 rv;
+
+	if ((rv = hello_parse(w->rest, w->restlen, &h, &why)) != 0)
+		return (client_reply(c, "ERR %s %s",
+		    rv == HELLO_BADNAME ? "badname" : "syntax", why));
+	memcpy(name, h.name, h.namelen);
+	name[h.namelen] = '\0';
+	if (c->flags & CLIENT_CERT) {
+		if (strcmp(name, c->name) != 0)
+			return (client_reply(c,
+			    "ERR auth name bound to certificate"));
+		return (client_reply(c, "OK #%llu",
+		    (unsigned long long)c->id));
+	}
+	if (hb_conf->auth_mode != AUTH_NONE &&
+	    client_prove(c, name, &h) == -1)
+		return (-1);
+	if (client_take_name(c, name) == -1)
+		return (-1);
+	if (strcmp(c->name, name) != 0)
+		return (0);
+	return (client_reply(c, "OK #%llu", (unsigned long long)c->id));
+}
+
+/*
+ * Checks HELLO's token for name. A bad one is answered and closes c, and
+ * -1 is returned; a good one ends the wait for a HELLO, so the client's
+ * heartbeats count from now on.
+ */
+static int
+client_prove(struct client *c, const char *name, const struct hello *h)
+{
+	const char	*why;
+
+	if (h->token == NULL || token_verify(&hb_conf->auth_secret, name,
+	    h->token, h->tokenlen, (uint64_t)time(NULL), &why) == -1) {
+		if (client_reply(c, "ERR auth bad token") == 0)
+			client_close(c, REASON_AUTH);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Gives c the name, taking it from another client (duplicate_name =
+ * replace) or answering "ERR taken" (reject). A client still owing its
+ * HELLO has proven itself once it holds the name. Returns -1 when c was
+ * closed.
+ */
+static int
+client_take_name(struct client *c, const char *name)
+{
 	struct client	*other;
 
-	if (hello_name(w->rest, w->restlen, &p, &len, &why) == -1)
-		return (client_reply(c, "ERR badname %s", why));
-	memcpy(name, p, len);
-	name[len] = '\0';
-	if ((other = registry_by_name(name)) != c) {
-		if (other != NULL && hb_conf->duplicate_name == DUP_REJECT)
-			return (client_reply(c, "ERR taken name in use"));
-		if (other != NULL)
-			client_close(other, REASON_REPLACED);
-		registry_set_name(c, name);
-		events_hello(c);
+	if ((other = registry_by_name(name)) == c)
+		return (0);
+	if (other != NULL && hb_conf->duplicate_name == DUP_REJECT)
+		return (client_reply(c, "ERR taken name in use"));
+	if (other != NULL)
+		client_close(other, REASON_REPLACED);
+	registry_set_name(c, name);
+	if (c->flags & CLIENT_UNPROVEN) {
+		TAILQ_REMOVE(&hellos.clients, c, activity);
+		c->flags &= ~CLIENT_UNPROVEN;
+		c->last_rx = mono_ns();
+		deadlines_add(&heartbeats, c);
 	}
-	return (client_reply(c, "OK #%llu", (unsigned long long)c->id));
+	events_hello(c);
+	return (0);
 }
 
 /* Sends a short formatted line. Returns 0, or -1 when c was closed. */
@@ -320,24 +483,18 @@ client_sent(struct client *c, size_t n)
 static int
 client_sendv(struct client *c, struct iovec *iov, int iovcnt)
 {
-	struct msghdr	 msg;
 	ssize_t		 n;
 	size_t		 left;
+	short		 want;
 	int		 i;
 
 	for (left = 0, i = 0; i < iovcnt; i++)
 		left += iov[i].iov_len;
 	if (c->outq != NULL && evbuffer_get_length(c->outq) > 0)
 		return (client_queue(c, iov, iovcnt, left));
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = iovcnt;
-	if ((n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			client_close(c, REASON_RESET);
-			return (-1);
-		}
-		n = 0;
+	if ((n = conn_writev(&c->conn, iov, iovcnt, &want)) == CONN_ERROR) {
+		client_close(c, REASON_RESET);
+		return (-1);
 	}
 	client_sent(c, n);
 	if ((size_t)n == left)
@@ -363,63 +520,77 @@ client_queue(struct client *c, struct iovec *iov, int iovcnt, size_t len)
 	}
 	for (i = 0; i < iovcnt; i++)
 		evbuffer_add(c->outq, iov[i].iov_base, iov[i].iov_len);
-	if (c->ev_write == NULL && (c->ev_write = event_new(hb_base, c->fd,
-	    EV_WRITE | EV_PERSIST, client_write_cb, c)) == NULL)
+	client_wait_write(c);
+	return (0);
+}
+
+static void
+client_wait_write(struct client *c)
+{
+	if (c->ev_write == NULL && (c->ev_write = event_new(hb_base,
+	    c->conn.fd, EV_WRITE | EV_PERSIST, client_write_cb, c)) == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(c->ev_write, NULL);
-	return (0);
+}
+
+/* A TLS read must write first: it is retried once the socket takes data. */
+static void
+client_read_waits(struct client *c)
+{
+	c->flags |= CLIENT_READ_WAITS;
+	client_wait_write(c);
 }
 
 static void
 client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client	*c = arg;
-	int		 n;
+	ssize_t		 n;
+	short		 want;
 
-	if ((n = evbuffer_write(c->outq, fd)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+	if (c->outq != NULL && evbuffer_get_length(c->outq) > 0) {
+		if ((n = conn_write_buffer(&c->conn, c->outq, &want)) ==
+		    CONN_ERROR) {
 			client_close(c, REASON_RESET);
+			return;
+		}
+		client_sent(c, n);
+		if (evbuffer_get_length(c->outq) > 0)
+			return;
+	}
+	if (c->flags & CLIENT_EOF) {
+		client_close(c, REASON_CLOSED);
 		return;
 	}
-	client_sent(c, n);
-	if (evbuffer_get_length(c->outq) > 0)
-		return;
 	event_del(c->ev_write);
-	if (c->flags & CLIENT_EOF)
-		client_close(c, REASON_CLOSED);
+	if (c->flags & CLIENT_READ_WAITS) {
+		c->flags &= ~CLIENT_READ_WAITS;
+		client_read_cb(fd, EV_READ, c);
+	}
 }
 
 /*
  * Sends "BYE <reason>" after whatever is queued, with one non-blocking
- * write: a slow peer does not hold the daemon up. MSG_MORE holds the line
- * back for the FIN that close() or shutdown() sends right after, so the
- * goodbye costs the peer one segment, not two. Unless the peer was silent
- * (a timeout), what it sent meanwhile is read first, so that the kernel
- * does not answer close() with a reset that would destroy those words.
+ * write: a slow peer does not hold the daemon up. Unless the peer was
+ * silent (a timeout), what it sent meanwhile is read first (conn.c).
  */
 static void
 client_last_words(struct client *c, enum hb_reason reason)
 {
-	char	 buf[HB_READ_CHUNK];
+	char	 bye[32];
 	ssize_t	 n;
-	int	 i, len;
+	short	 want;
+	int	 len, linger = reason != REASON_TIMEOUT;
 
-	len = snprintf(buf, sizeof(buf), "BYE %s\n", reason_names[reason]);
-	if (c->outq != NULL && evbuffer_get_length(c->outq) > 0) {
-		evbuffer_add(c->outq, buf, len);
-		n = evbuffer_write(c->outq, c->fd);
-	} else
-		n = send(c->fd, buf, len, MSG_MORE | MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
-	if (n > 0)
-		client_sent(c, n);
-	if (reason == REASON_TIMEOUT)
+	len = snprintf(bye, sizeof(bye), "BYE %s\n", reason_names[reason]);
+	if (c->outq == NULL || evbuffer_get_length(c->outq) == 0) {
+		client_sent(c, conn_goodbye(&c->conn, bye, len, linger));
 		return;
-	shutdown(c->fd, SHUT_WR);
-	for (i = 0; i < 4; i++) {
-		if (recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			break;
 	}
+	evbuffer_add(c->outq, bye, len);
+	if ((n = conn_write_buffer(&c->conn, c->outq, &want)) > 0)
+		client_sent(c, n);
+	conn_goodbye(&c->conn, NULL, 0, linger);
 }
 
 /*
@@ -436,7 +607,7 @@ client_close(struct client *c, enum hb_reason reason)
 	if (reason != REASON_CLOSED && reason != REASON_RESET)
 		client_last_words(c, reason);
 	registry_remove(c);
-	TAILQ_REMOVE(&by_activity, c, activity);
+	TAILQ_REMOVE(&deadlines_of(c)->clients, c, activity);
 	events_disconnect(c, reason);
 	event_free(c->ev_read);
 	if (c->ev_write != NULL)
@@ -444,10 +615,11 @@ client_close(struct client *c, enum hb_reason reason)
 	if (c->outq != NULL)
 		evbuffer_free(c->outq);
 	linebuf_clear(&c->lb);
+	conn_free_tls(&c->conn);
 	if (ndeferred >= 0 && ndeferred < EXPIRE_BATCH)
-		deferred_fds[ndeferred++] = c->fd;
+		deferred_fds[ndeferred++] = c->conn.fd;
 	else
-		close(c->fd);
+		close(c->conn.fd);
 	free(c);
 	listener_resume();
 }
@@ -460,8 +632,12 @@ client_close_all(enum hb_reason reason)
 
 	while ((c = TAILQ_FIRST(registry_list())) != NULL)
 		client_close(c, reason);
-	if (expire_ev != NULL) {
-		event_free(expire_ev);
-		expire_ev = NULL;
+	if (heartbeats.ev != NULL) {
+		event_free(heartbeats.ev);
+		heartbeats.ev = NULL;
+	}
+	if (hellos.ev != NULL) {
+		event_free(hellos.ev);
+		hellos.ev = NULL;
 	}
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "conn.h"
 #include "heartbeatd.h"
 #include "proto.h"
 
@@ -18,10 +19,13 @@ struct evbuffer;
 /* One client connection, from accept to client_close(). */
 struct client {
 	uint64_t		 id;		/* #1, #2, ... never reused */
-	int			 fd;
+	struct conn		 conn;		/* socket, and TLS on it */
 	int			 flags;
 #define CLIENT_CLOSING		 0x1		/* being torn down */
 #define CLIENT_EOF		 0x2		/* peer half-closed */
+#define CLIENT_UNPROVEN		 0x4		/* owes a HELLO with a token */
+#define CLIENT_CERT		 0x8		/* named by its certificate */
+#define CLIENT_READ_WAITS	 0x10		/* TLS read waits to write */
 	char			 name[HB_NAME_MAX + 1];	/* "" if unnamed */
 	union {
 		struct sockaddr		 sa;
@@ -38,12 +42,13 @@ struct client {
 	struct linebuf		 lb;
 
 	TAILQ_ENTRY(client)	 entry;		/* registry, oldest first */
-	TAILQ_ENTRY(client)	 activity;	/* by last_rx, oldest first */
+	TAILQ_ENTRY(client)	 activity;	/* in a deadline list */
 	RB_ENTRY(client)	 id_node;
 	RB_ENTRY(client)	 name_node;	/* only while named */
 };
 
-struct client	*client_new(int, const struct sockaddr *, socklen_t);
+struct client	*client_new(const struct conn *, const struct sockaddr *,
+		    socklen_t);
 void		 client_close(struct client *, enum hb_reason);
 int		 client_send(struct client *, const char *, size_t);
 int		 client_send_line(struct client *, const char *, size_t);

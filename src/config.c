@@ -19,9 +19,11 @@
 #include <syslog.h>
 
 #include <ini.h>
+#include <openssl/tls1.h>
 
 #include "conf.h"
 #include "log.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -45,6 +47,7 @@ struct cfg_type {
 	int			 (*equal)(const void *, const void *);
 	void			 (*free)(void *);
 	size_t			 size;		/* bytes compared by default */
+	int			 list;		/* later lines append */
 	const struct cfg_word	*words;		/* word types only */
 	const char		*what;		/* reason for a bad word */
 };
@@ -72,7 +75,7 @@ struct cfg_ctx {
 	size_t			 linesize;
 	int			 lineno;
 	char			*cause;		/* the first error */
-	int			*seen;		/* keys the file has set */
+	int			*seen;		/* line that set each key */
 	const struct cfg_key	*open_key;	/* first admin listen off */
 	int			 open_line;	/* loopback, and where */
 	char			*open_addr;
@@ -110,11 +113,17 @@ static int	 set_string(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, void *);
 static int	 set_path(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, void *);
+static int	 set_cidrs(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
+static int	 set_secret(struct cfg_ctx *, const struct cfg_key *,
+		    const char *, void *);
 
 static int	 eq_addrs(const void *, const void *);
 static int	 eq_double(const void *, const void *);
 static int	 eq_string(const void *, const void *);
 static void	 free_addrs(void *);
+static int	 eq_cidrs(const void *, const void *);
+static void	 free_cidrs(void *);
 static void	 free_string(void *);
 
 static const struct cfg_key *key_find(const char *, const char *);
@@ -129,6 +138,10 @@ static int	 cfg_handler(void *, const char *, const char *,
 		    const char *);
 static void	 parse_file(struct cfg_ctx *);
 static void	 check_admin(struct cfg_ctx *);
+static int	 fail_at(struct cfg_ctx *, const char *, const char *,
+		    const char *, ...) __attribute__((__format__(printf, 4, 5)));
+static void	 check_tls(struct cfg_ctx *);
+static void	 check_auth(struct cfg_ctx *);
 
 static const struct cfg_word dup_words[] = {
 	{ "replace",	DUP_REPLACE },
@@ -159,40 +172,81 @@ static const struct cfg_word level_words[] = {
 	{ NULL,		0 }
 };
 
+static const struct cfg_word verify_words[] = {
+	{ "no",		VERIFY_NO },
+	{ "optional",	VERIFY_OPTIONAL },
+	{ "require",	VERIFY_REQUIRE },
+	{ NULL,		0 }
+};
+
+static const struct cfg_word tls_version_words[] = {
+	{ "1.2",	TLS1_2_VERSION },
+	{ "1.3",	TLS1_3_VERSION },
+	{ NULL,		0 }
+};
+
+static const struct cfg_word auth_words[] = {
+	{ "none",	AUTH_NONE },
+	{ "token",	AUTH_TOKEN },
+	{ "cert",	AUTH_CERT },
+	{ "any",	AUTH_ANY },
+	{ NULL,		0 }
+};
+
 static const struct cfg_type type_addrs = {
-	set_addrs, eq_addrs, free_addrs, 0, NULL, NULL
+	set_addrs, eq_addrs, free_addrs, 0, 1, NULL, NULL
+};
+static const struct cfg_type type_cidrs = {
+	set_cidrs, eq_cidrs, free_cidrs, 0, 1, NULL, NULL
 };
 static const struct cfg_type type_seconds = {
-	set_seconds, eq_double, NULL, 0, NULL, NULL
+	set_seconds, eq_double, NULL, 0, 0, NULL, NULL
 };
 static const struct cfg_type type_u64 = {
-	set_u64, NULL, NULL, sizeof(uint64_t), NULL, NULL
+	set_u64, NULL, NULL, sizeof(uint64_t), 0, NULL, NULL
 };
 static const struct cfg_type type_size = {
-	set_size, NULL, NULL, sizeof(size_t), NULL, NULL
+	set_size, NULL, NULL, sizeof(size_t), 0, NULL, NULL
 };
 static const struct cfg_type type_dup = {
-	set_dup, NULL, NULL, sizeof(enum hb_dup_policy), dup_words,
-	"not replace or reject"
+	set_dup, NULL, NULL, sizeof(enum hb_dup_policy), 0,
+	dup_words, "not replace or reject"
 };
 static const struct cfg_type type_string = {
-	set_string, eq_string, free_string, 0, NULL, NULL
+	set_string, eq_string, free_string, 0, 0, NULL, NULL
 };
 static const struct cfg_type type_path = {
-	set_path, eq_string, free_string, 0, NULL, NULL
+	set_path, eq_string, free_string, 0, 0, NULL, NULL
 };
 static const struct cfg_type type_mode = {
-	set_mode, NULL, NULL, sizeof(mode_t), NULL, NULL
+	set_mode, NULL, NULL, sizeof(mode_t), 0, NULL, NULL
 };
 static const struct cfg_type type_bool = {
-	set_bool, NULL, NULL, sizeof(int), NULL, NULL
+	set_bool, NULL, NULL, sizeof(int), 0, NULL, NULL
 };
 static const struct cfg_type type_facility = {
-	set_int_word, NULL, NULL, sizeof(int), facility_words,
-	"unknown facility"
+	set_int_word, NULL, NULL, sizeof(int), 0,
+	facility_words, "unknown facility"
 };
 static const struct cfg_type type_level = {
-	set_int_word, NULL, NULL, sizeof(int), level_words, "unknown level"
+	set_int_word, NULL, NULL, sizeof(int), 0,
+	level_words, "unknown level"
+};
+
+static const struct cfg_type type_verify = {
+	set_int_word, NULL, NULL, sizeof(int), 0, verify_words,
+	"not no, optional or require"
+};
+static const struct cfg_type type_tls_version = {
+	set_int_word, NULL, NULL, sizeof(int), 0, tls_version_words,
+	"not 1.2 or 1.3"
+};
+static const struct cfg_type type_auth = {
+	set_int_word, NULL, NULL, sizeof(int), 0, auth_words,
+	"not none, token, cert or any"
+};
+static const struct cfg_type type_secret = {
+	set_secret, NULL, NULL, sizeof(struct hb_secret), 0, NULL, NULL
 };
 
 #define OFF(f)	offsetof(struct hb_config, f)
@@ -213,6 +267,10 @@ static const struct cfg_key keys[] = {
 	    OFF(send_buffer_limit), 1024, 1073741824, 0, "262144" },
 	{ "server", "duplicate_name", &type_dup, OFF(duplicate_name),
 	    0, 0, 0, "replace" },
+	{ "server", "tls_listen", &type_addrs, OFF(tls_listen), 0, 0, 0, "" },
+	{ "server", "proxy_from", &type_cidrs, OFF(proxy_from), 0, 0, 0, "" },
+	{ "server", "hello_timeout", &type_seconds, OFF(hello_timeout),
+	    0.05, 86400, 0, "10" },
 	{ "admin", "listen", &type_addrs, OFF(admin_listen), 0, 0,
 	    CFG_LOOPBACK, "127.0.0.1:7001" },
 	{ "admin", "socket", &type_path, OFF(admin_socket), 0, 0, 0, "" },
@@ -221,7 +279,20 @@ static const struct cfg_key keys[] = {
 	{ "admin", "token", &type_string, OFF(admin_token), 0, 0, 0, "" },
 	{ "admin", "watch_backlog", &type_size, OFF(watch_backlog),
 	    0, 1000000, 0, "10000" },
+	{ "admin", "tls_listen", &type_addrs, OFF(admin_tls_listen), 0, 0,
+	    CFG_LOOPBACK, "" },
 	{ "metrics", "listen", &type_addrs, OFF(metrics_listen), 0, 0,
+	    0, "" },
+	{ "tls", "cert", &type_string, OFF(tls_cert), 0, 0, 0, "" },
+	{ "tls", "key", &type_string, OFF(tls_key), 0, 0, 0, "" },
+	{ "tls", "ca", &type_string, OFF(tls_ca), 0, 0, 0, "" },
+	{ "tls", "verify_client", &type_verify, OFF(tls_verify_client),
+	    0, 0, 0, "no" },
+	{ "tls", "min_version", &type_tls_version, OFF(tls_min_version),
+	    0, 0, 0, "1.2" },
+	{ "auth", "mode", &type_auth, OFF(auth_mode), 0, 0, 0, "none" },
+	{ "auth", "secret", &type_secret, OFF(auth_secret), 0, 0, 0, "" },
+	{ "auth", "secret_file", &type_string, OFF(auth_secret_file), 0, 0,
 	    0, "" },
 	{ "log", "syslog", &type_bool, OFF(log_syslog), 0, 0, 0, "yes" },
 	{ "log", "ident", &type_string, OFF(log_ident), 0, 0,
@@ -458,6 +529,48 @@ set_path(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	return (set_string(ctx, k, value, p));
 }
 
+/* Appends the space-separated networks in value to the list at p. */
+static int
+set_cidrs(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	struct hb_cidrlist	*l = p;
+	struct hb_cidr		 net;
+	char			*copy, *s, *tok;
+	int			 rc = 0;
+
+	copy = s = xstrdup(value);
+	while (rc == 0 && (tok = strsep(&s, " \t")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		if (cidr_parse(tok, &net) == -1) {
+			rc = cfg_fail(ctx, "%s: not a network (10.0.0.0/8, "
+			    "[2001:db8::]/32 or an address): \"%s\"", k->key,
+			    tok);
+			break;
+		}
+		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+		l->v[l->n++] = net;
+	}
+	free(copy);
+	return (rc);
+}
+
+/* Decodes a hex secret; empty means none. */
+static int
+set_secret(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
+    void *p)
+{
+	const char	*why;
+
+	memset(p, 0, sizeof(struct hb_secret));
+	if (*value == '\0')
+		return (0);
+	if (token_secret_parse(value, p, &why) == -1)
+		return (cfg_fail(ctx, "%s: %s", k->key, why));
+	return (0);
+}
+
 /* Address lists are equal when they hold the same set of addresses. */
 static int
 eq_addrs(const void *a, const void *b)
@@ -472,6 +585,25 @@ eq_addrs(const void *a, const void *b)
 			return (0);
 	}
 	return (1);
+}
+
+static int
+eq_cidrs(const void *a, const void *b)
+{
+	const struct hb_cidrlist	*la = a, *lb = b;
+
+	return (la->n == lb->n && (la->n == 0 ||
+	    memcmp(la->v, lb->v, la->n * sizeof(*la->v)) == 0));
+}
+
+static void
+free_cidrs(void *p)
+{
+	struct hb_cidrlist	*l = p;
+
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 static int
@@ -622,7 +754,7 @@ handle_key(struct cfg_ctx *ctx, const char *section, const char *name,
 	if ((k = key_find(section, name)) == NULL)
 		return (cfg_fail(ctx, "%s: unknown key", name));
 	i = k - keys;
-	list = k->type == &type_addrs;
+	list = k->type->list;
 	if (ctx->seen[i] != 0 && !list)
 		return (cfg_fail(ctx, "%s: duplicate key", name));
 	if (ctx->seen[i] == 0 && list)
@@ -661,8 +793,6 @@ parse_file(struct cfg_ctx *ctx)
 		ctx->lineno = line;
 		cfg_fail(ctx, "syntax error");
 	}
-	free(ctx->seen);
-	ctx->seen = NULL;
 }
 
 /* The admin port never opens to the network unauthenticated. */
@@ -674,6 +804,78 @@ check_admin(struct cfg_ctx *ctx)
 	ctx->lineno = ctx->open_line;
 	cfg_fail(ctx, "%s: not a loopback address and no token is set: "
 	    "\"%s\"", ctx->open_key->key, ctx->open_addr);
+}
+
+/*
+ * Fails at the line that set section.key, or at the end of the file when
+ * the key was left at its default.
+ */
+static int
+fail_at(struct cfg_ctx *ctx, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	const struct cfg_key	*k = key_find(section, key);
+	va_list			 ap;
+	char			*msg;
+	int			 rc;
+
+	if (ctx->seen[k - keys] != 0)
+		ctx->lineno = ctx->seen[k - keys];
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	rc = cfg_fail(ctx, "%s: %s", key, msg);
+	free(msg);
+	return (rc);
+}
+
+/* TLS listeners need a certificate; a client certificate needs a CA. */
+static void
+check_tls(struct cfg_ctx *ctx)
+{
+	struct hb_config	*c = ctx->cfg;
+
+	if (c->tls_listen.n > 0 && c->tls_cert == NULL)
+		fail_at(ctx, "server", "tls_listen", "needs [tls] cert");
+	else if (c->admin_tls_listen.n > 0 && c->tls_cert == NULL)
+		fail_at(ctx, "admin", "tls_listen", "needs [tls] cert");
+	else if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		fail_at(ctx, "tls", c->tls_cert == NULL ? "key" : "cert",
+		    "cert and key go together");
+	else if (c->tls_verify_client != VERIFY_NO && c->tls_ca == NULL)
+		fail_at(ctx, "tls", "verify_client", "needs [tls] ca");
+}
+
+/*
+ * Token modes need a secret, from the file when secret_file is set (it is
+ * read here, so that -t and a reload see a bad file); certificate modes
+ * need a CA to verify against.
+ */
+static void
+check_auth(struct cfg_ctx *ctx)
+{
+	struct hb_config	*c = ctx->cfg;
+	char			*why;
+
+	if (c->auth_secret_file != NULL && c->auth_secret.len > 0) {
+		fail_at(ctx, "auth", "secret_file", "secret is set too");
+		return;
+	}
+	if (c->auth_secret_file != NULL && token_secret_load(
+	    c->auth_secret_file, &c->auth_secret, &why) == -1) {
+		fail_at(ctx, "auth", "secret_file", "%s", why);
+		free(why);
+		return;
+	}
+	if ((c->auth_mode == AUTH_TOKEN || c->auth_mode == AUTH_ANY) &&
+	    c->auth_secret.len == 0)
+		fail_at(ctx, "auth", "mode", "%s needs [auth] secret or "
+		    "secret_file", c->auth_mode == AUTH_TOKEN ? "token" : "any");
+	else if ((c->auth_mode == AUTH_CERT || c->auth_mode == AUTH_ANY) &&
+	    c->tls_ca == NULL)
+		fail_at(ctx, "auth", "mode", "%s needs [tls] ca",
+		    c->auth_mode == AUTH_CERT ? "cert" : "any");
 }
 
 /*
@@ -696,6 +898,11 @@ config_load(const char *path, char **cause)
 	}
 	if (ctx.cause == NULL)
 		check_admin(&ctx);
+	if (ctx.cause == NULL)
+		check_tls(&ctx);
+	if (ctx.cause == NULL)
+		check_auth(&ctx);
+	free(ctx.seen);
 	free(ctx.line);
 	free(ctx.open_addr);
 	if (ctx.cause != NULL) {

@@ -20,8 +20,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "pending.h"
 #include "registry.h"
 #include "stats.h"
+#include "tls.h"
 #include "util.h"
 
 #define NAMES_MAX	4096	/* bytes of addresses in the start line */
@@ -33,21 +35,28 @@ struct event_base	*hb_base;
 struct hb_config	*hb_conf;
 
 /*
- * Binds every socket conf adds to the running set, of all three kinds.
- * Returns 0, or -1 with *cause and nothing changed.
+ * Loads conf's TLS files and binds every socket conf adds to the running
+ * set, of all three kinds. Returns 0, or -1 with *cause and nothing
+ * changed.
  */
 static int
 daemon_prepare(const struct hb_config *conf, char **cause)
 {
-	if (listener_prepare(conf, cause) == -1)
+	if (tls_prepare(conf, cause) == -1)
 		return (-1);
+	if (listener_prepare(conf, cause) == -1) {
+		tls_abort();
+		return (-1);
+	}
 	if (admin_prepare(conf, cause) == -1) {
 		listener_abort();
+		tls_abort();
 		return (-1);
 	}
 	if (metrics_prepare(conf, cause) == -1) {
 		admin_abort();
 		listener_abort();
+		tls_abort();
 		return (-1);
 	}
 	return (0);
@@ -57,6 +66,7 @@ daemon_prepare(const struct hb_config *conf, char **cause)
 static void
 daemon_commit(const struct hb_config *conf)
 {
+	tls_commit();
 	listener_commit(conf);
 	admin_commit(conf);
 	metrics_commit(conf);
@@ -71,7 +81,7 @@ daemon_commit(const struct hb_config *conf)
 int
 daemon_start(struct hb_config *conf, char **cause)
 {
-	char	 listen[NAMES_MAX], admin[NAMES_MAX];
+	char	 listen[NAMES_MAX], tls[NAMES_MAX], admin[NAMES_MAX];
 
 	hb_conf = conf;
 	stats.started = mono_ns();
@@ -79,9 +89,11 @@ daemon_start(struct hb_config *conf, char **cause)
 		return (-1);
 	daemon_commit(conf);
 	listener_names(listen, sizeof(listen));
+	listener_tls_names(tls, sizeof(tls));
 	admin_names(admin, sizeof(admin));
-	log_notice("start version=%s listen=%s admin=%s timeout=%g",
-	    PACKAGE_VERSION, listen, admin, conf->heartbeat_timeout);
+	log_notice("start version=%s listen=%s%s%s admin=%s timeout=%g",
+	    PACKAGE_VERSION, listen, tls[0] != '\0' ? " tls=" : "", tls, admin,
+	    conf->heartbeat_timeout);
 	notify_start();
 	notify_ready();
 	return (0);
@@ -108,8 +120,11 @@ daemon_reload(char **changed, char **cause)
 	config_diff(old, conf, changed);
 	hb_conf = conf;
 	daemon_commit(conf);
-	if (conf->heartbeat_timeout != old->heartbeat_timeout)
+	if (conf->heartbeat_timeout != old->heartbeat_timeout ||
+	    conf->hello_timeout != old->hello_timeout)
 		client_rearm_all();
+	if (conf->hello_timeout != old->hello_timeout)
+		pending_rearm();
 	config_free(old);
 	if (*changed == NULL)
 		log_notice("reload ok unchanged");
@@ -132,8 +147,10 @@ daemon_stop(const char *reason)
 	listener_close_all();
 	admin_close_all();
 	metrics_close();
+	pending_close_all();
 	client_close_all(REASON_SHUTDOWN);
 	log_notice("stop reason=%s clients=%zu", reason, n);
 	notify_stop();
 	events_free();
+	tls_free();
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "client.h"
+#include "conf.h"
+#include "daemon.h"
 #include "events.h"
 #include "log.h"
 #include "proto.h"
@@ -182,17 +184,25 @@ events_connect(const struct client *c)
 	stats.accepted++;
 	if (++stats.clients > stats.clients_peak)
 		stats.clients_peak = stats.clients;
-	events_emit(1, "connect #%llu addr=%s clients=%llu",
+	events_emit(1, "connect #%llu addr=%s clients=%llu%s",
 	    (unsigned long long)c->id,
 	    addr_format(&c->addr.sa, addr, sizeof(addr)),
-	    (unsigned long long)stats.clients);
+	    (unsigned long long)stats.clients,
+	    c->conn.ssl != NULL ? " tls=yes" : "");
 }
 
+/* In the auth modes the line says how the name was proven. */
 void
 events_hello(const struct client *c)
 {
-	events_emit(1, "hello #%llu name=%s", (unsigned long long)c->id,
-	    c->name);
+	const char	*auth = "";
+
+	if (c->flags & CLIENT_CERT)
+		auth = " auth=cert";
+	else if (hb_conf->auth_mode != AUTH_NONE)
+		auth = " auth=token";
+	events_emit(1, "hello #%llu name=%s%s", (unsigned long long)c->id,
+	    c->name, auth);
 }
 
 /* Data lines are not logged; for WATCH they are escaped to one line. */
@@ -234,6 +244,8 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 		stats.replaced++;
 	else if (reason == REASON_OVERFLOW)
 		stats.overflows++;
+	else if (reason == REASON_AUTH)
+		stats.auth_failures++;
 	stats_session_ended(age);
 	events_emit(1, "disconnect #%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
@@ -249,7 +261,12 @@ events_reject(const struct sockaddr *sa, enum hb_reason reason)
 {
 	char	 addr[ADDR_STRLEN];
 
-	stats.rejected++;
+	if (reason == REASON_HANDSHAKE)
+		stats.handshake_failures++;
+	else if (reason == REASON_PROXY)
+		stats.proxy_failures++;
+	else
+		stats.rejected++;
 	events_emit(1, "reject addr=%s reason=%s",
 	    addr_format(sa, addr, sizeof(addr)), reason_names[reason]);
 }

@@ -30,12 +30,38 @@ enum hb_reason {
 	REASON_SHUTDOWN,
 	REASON_FULL,
 	REASON_PER_IP,
+	REASON_HANDSHAKE,
+	REASON_AUTH,
+	REASON_PROXY,
 	REASON__COUNT
 };
 
 enum hb_dup_policy {
 	DUP_REPLACE,
 	DUP_REJECT
+};
+
+/* [tls] verify_client: whether a client certificate is asked for. */
+enum hb_verify {
+	VERIFY_NO,
+	VERIFY_OPTIONAL,
+	VERIFY_REQUIRE
+};
+
+/* [auth] mode: how a connection proves the name it takes (SPEC §9). */
+enum hb_auth_mode {
+	AUTH_NONE,
+	AUTH_TOKEN,
+	AUTH_CERT,
+	AUTH_ANY
+};
+
+/* The [auth] secret, its hex decoded. */
+#define HB_SECRET_MAX		128	/* bytes */
+
+struct hb_secret {
+	unsigned char		 key[HB_SECRET_MAX];
+	size_t			 len;		/* 0: none */
 };
 
 /* A numeric socket address from the config, e.g. 127.0.0.1:7000. */
@@ -75,6 +101,9 @@ struct hb_config {
 	size_t			 max_line;		/* bytes */
 	size_t			 send_buffer_limit;	/* bytes */
 	enum hb_dup_policy	 duplicate_name;
+	struct hb_addrlist	 tls_listen;
+	struct hb_cidrlist	 proxy_from;
+	double			 hello_timeout;		/* s */
 
 	/* [admin] */
 	struct hb_addrlist	 admin_listen;
@@ -82,9 +111,22 @@ struct hb_config {
 	mode_t			 admin_socket_mode;
 	char			*admin_token;		/* NULL: no AUTH */
 	size_t			 watch_backlog;		/* events */
+	struct hb_addrlist	 admin_tls_listen;
 
 	/* [metrics] */
 	struct hb_addrlist	 metrics_listen;
+
+	/* [tls]: files; tls.c loads them into a context */
+	char			*tls_cert;
+	char			*tls_key;
+	char			*tls_ca;
+	enum hb_verify		 tls_verify_client;
+	int			 tls_min_version;	/* TLS1_2_VERSION, ... */
+
+	/* [auth] */
+	enum hb_auth_mode	 auth_mode;
+	struct hb_secret	 auth_secret;		/* from secret or file */
+	char			*auth_secret_file;
 
 	/* [log] */
 	int			 log_syslog;		/* 0 or 1 */

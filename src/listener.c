@@ -1,8 +1,9 @@
 /*
  * Listening sockets: the generic listen set that every kind of listener
- * reconciles through on reload, and the client listeners with accept,
- * admission against max_clients and max_clients_per_ip, and the pause when
- * the process runs out of file descriptors.
+ * reconciles through on reload, and the client listeners (plain and TLS)
+ * with accept, admission against max_clients and max_clients_per_ip, and
+ * the pause when the process runs out of file descriptors. A connection
+ * that owes a TLS handshake or a PROXY header goes to pending.c first.
  */
 
 #include <sys/types.h>
@@ -24,6 +25,7 @@
 #include "events.h"
 #include "listener.h"
 #include "log.h"
+#include "pending.h"
 #include "proto.h"
 #include "registry.h"
 #include "stats.h"
@@ -38,6 +40,8 @@ static int	lsock_bind(const struct hb_addr *, char **);
 static struct lsock *lset_find(struct lsock_list *, const struct hb_addr *);
 static void	lsock_free(struct lset *, struct lsock *);
 static void	*client_listener_attach(int);
+static void	*tls_listener_attach(int);
+static struct evconnlistener *listener_new(int, void *);
 static void	client_listener_detach(void *);
 static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -62,6 +66,11 @@ static struct lset	 clients = {
 	"listen", client_listener_attach, client_listener_detach,
 	TAILQ_HEAD_INITIALIZER(clients.socks),
 	TAILQ_HEAD_INITIALIZER(clients.added)
+};
+static struct lset	 tls_clients = {
+	"tls listen", tls_listener_attach, client_listener_detach,
+	TAILQ_HEAD_INITIALIZER(tls_clients.socks),
+	TAILQ_HEAD_INITIALIZER(tls_clients.added)
 };
 static struct event	*pause_ev;
 static uint64_t		 pause_warned;	/* mono ns of the last warning */
@@ -213,17 +222,30 @@ lset_names(const struct lset *set, char *buf, size_t size)
 	}
 }
 
-static void *
-client_listener_attach(int fd)
+/* A client listener; arg is non-NULL on a TLS one. */
+static struct evconnlistener *
+listener_new(int fd, void *arg)
 {
 	struct evconnlistener	*lev;
 
-	lev = evconnlistener_new(hb_base, listener_accept_cb, NULL,
+	lev = evconnlistener_new(hb_base, listener_accept_cb, arg,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (lev == NULL)
 		fatalx("%s: evconnlistener_new", __func__);
 	listener_guard(lev);
 	return (lev);
+}
+
+static void *
+client_listener_attach(int fd)
+{
+	return (listener_new(fd, NULL));
+}
+
+static void *
+tls_listener_attach(int fd)
+{
+	return (listener_new(fd, &tls_clients));
 }
 
 static void
@@ -265,25 +287,34 @@ listener_unguard(struct evconnlistener *lev)
 int
 listener_prepare(const struct hb_config *conf, char **cause)
 {
-	return (lset_prepare(&clients, &conf->listen, cause));
+	if (lset_prepare(&clients, &conf->listen, cause) == -1)
+		return (-1);
+	if (lset_prepare(&tls_clients, &conf->tls_listen, cause) == -1) {
+		lset_abort(&clients);
+		return (-1);
+	}
+	return (0);
 }
 
 void
 listener_commit(const struct hb_config *conf)
 {
 	lset_commit(&clients, &conf->listen);
+	lset_commit(&tls_clients, &conf->tls_listen);
 }
 
 void
 listener_abort(void)
 {
 	lset_abort(&clients);
+	lset_abort(&tls_clients);
 }
 
 void
 listener_close_all(void)
 {
 	lset_close(&clients);
+	lset_close(&tls_clients);
 	if (pause_ev != NULL) {
 		event_free(pause_ev);
 		pause_ev = NULL;
@@ -298,19 +329,52 @@ listener_names(char *buf, size_t size)
 	lset_names(&clients, buf, size);
 }
 
-/* Admission is decided before anything is allocated for the client. */
+/* The same for the TLS client listeners. */
+void
+listener_tls_names(char *buf, size_t size)
+{
+	buf[0] = '\0';
+	lset_names(&tls_clients, buf, size);
+}
+
+/*
+ * Whether a connection from sa may become a client now, pending ones
+ * counted. Returns 0, or -1 with *why: full or per-ip.
+ */
+int
+listener_admit(const struct sockaddr *sa, enum hb_reason *why)
+{
+	uint64_t	 per_ip = hb_conf->max_clients_per_ip;
+
+	if (registry_count() + pending_count() >= hb_conf->max_clients)
+		*why = REASON_FULL;
+	else if (per_ip != 0 && registry_host_count(sa) >= per_ip)
+		*why = REASON_PER_IP;
+	else
+		return (0);
+	return (-1);
+}
+
+/*
+ * A plain connection is admitted before anything is allocated for it;
+ * one that owes a handshake or a PROXY header is admitted once it has
+ * its real address.
+ */
 static void
 listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	uint64_t	 per_ip = hb_conf->max_clients_per_ip;
+	struct conn	 conn = { fd, NULL };
+	enum hb_reason	 why;
+	int		 tls = arg != NULL, proxy;
 
-	if (registry_count() >= hb_conf->max_clients)
-		listener_reject(fd, sa, REASON_FULL);
-	else if (per_ip != 0 && registry_host_count(sa) >= per_ip)
-		listener_reject(fd, sa, REASON_PER_IP);
+	proxy = cidrlist_contains(&hb_conf->proxy_from, sa);
+	if (tls || proxy)
+		pending_new(fd, sa, salen, tls, proxy);
+	else if (listener_admit(sa, &why) == -1)
+		listener_reject(fd, sa, why);
 	else
-		client_new(fd, sa, salen);
+		client_new(&conn, sa, salen);
 }
 
 static void

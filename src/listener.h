@@ -51,5 +51,7 @@ void	 listener_resume(void);
 void	 listener_guard(struct evconnlistener *);
 void	 listener_unguard(struct evconnlistener *);
 void	 listener_names(char *, size_t);
+void	 listener_tls_names(char *, size_t);
+int	 listener_admit(const struct sockaddr *, enum hb_reason *);
 
 #endif /* LISTENER_H */

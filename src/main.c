@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "tls.h"
 
 static void	usage(FILE *);
 static void	signal_stop_cb(evutil_socket_t, short, void *);
@@ -97,6 +98,14 @@ main(int argc, char *argv[])
 		free(cause);
 		return (EXIT_CONFIG);
 	}
+	/* The TLS files are part of the config: -t loads them too. */
+	if (tls_prepare(conf, &cause) == -1) {
+		fprintf(stderr, "heartbeatd: %s\n", cause);
+		free(cause);
+		config_free(conf);
+		return (EXIT_CONFIG);
+	}
+	tls_abort();
 	if (test_only) {
 		printf("config ok: %s\n", path);
 		config_free(conf);

@@ -34,6 +34,9 @@ const char *const reason_names[REASON__COUNT] = {
 	[REASON_SHUTDOWN] = "shutdown",
 	[REASON_FULL] = "full",
 	[REASON_PER_IP] = "per-ip",
+	[REASON_HANDSHAKE] = "handshake",
+	[REASON_AUTH] = "auth",
+	[REASON_PROXY] = "proxy",
 };
 
 /*
@@ -181,27 +184,50 @@ name_check(const char *s, size_t len, const char **why)
 }
 
 /*
- * Takes the name out of HELLO's arguments: exactly one word, spaces around
- * it ignored. Returns 0 with *name and *namelen set, or -1 with *why.
+ * Splits HELLO's arguments: a name, then key=value options in any order,
+ * spaces around words ignored. Returns 0 with h filled in, HELLO_BADNAME
+ * or HELLO_SYNTAX with *why.
  */
 int
-hello_name(const char *args, size_t len, const char **name, size_t *namelen,
-    const char **why)
+hello_parse(const char *args, size_t len, struct hello *h, const char **why)
 {
-	while (len > 0 && args[0] == ' ') {
+	const char	*end = args == NULL ? NULL : args + len, *w, *eq;
+	size_t		 wlen;
+
+	memset(h, 0, sizeof(*h));
+	if (args == NULL)
+		args = end = "";
+	while (args < end && *args == ' ')
 		args++;
-		len--;
+	for (w = args; w < end && *w != ' '; w++)
+		;
+	if (name_check(args, w - args, why) == -1)
+		return (HELLO_BADNAME);
+	h->name = args;
+	h->namelen = w - args;
+	while ((args = w) < end) {
+		while (args < end && *args == ' ')
+			args++;
+		for (w = args; w < end && *w != ' '; w++)
+			;
+		if ((wlen = w - args) == 0)
+			break;
+		if ((eq = memchr(args, '=', wlen)) == NULL || eq == args ||
+		    eq == w - 1) {
+			*why = "option is not key=value";
+			return (HELLO_SYNTAX);
+		}
+		if (eq - args != 5 || memcmp(args, "token", 5) != 0) {
+			*why = "unknown option";
+			return (HELLO_SYNTAX);
+		}
+		if (h->token != NULL) {
+			*why = "duplicate option";
+			return (HELLO_SYNTAX);
+		}
+		h->token = eq + 1;
+		h->tokenlen = w - h->token;
 	}
-	while (len > 0 && args[len - 1] == ' ')
-		len--;
-	if (len > 0 && memchr(args, ' ', len) != NULL) {
-		*why = "more than one word";
-		return (-1);
-	}
-	if (name_check(args, len, why) == -1)
-		return (-1);
-	*name = args;
-	*namelen = len;
 	return (0);
 }
 

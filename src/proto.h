@@ -46,8 +46,16 @@ void	 proto_split(const char *, size_t, struct words *);
 int	 proto_is(const struct words *, const char *);
 
 int	 name_check(const char *, size_t, const char **);
-int	 hello_name(const char *, size_t, const char **, size_t *,
-	    const char **);
+/* HELLO's arguments (SPEC §3): a name, then key=value options. */
+struct hello {
+	const char	*name;
+	size_t		 namelen;
+	const char	*token;		/* NULL: none */
+	size_t		 tokenlen;
+};
+#define HELLO_BADNAME	(-1)
+#define HELLO_SYNTAX	(-2)
+int	 hello_parse(const char *, size_t, struct hello *, const char **);
 
 /* An admin target: "#<id>", "@<ip>:<port>" or a client name. */
 enum target_kind {

@@ -21,12 +21,16 @@ const size_t	 stats_session_nbounds =
 #define FIELD(name, kind, help) \
 	{ #name, kind, help, offsetof(struct stats, name) }
 
-static const struct {
+/* A counter of struct stats, as STATS and /metrics show it. */
+struct stat_field {
 	const char	*name;
 	enum stat_kind	 kind;
 	const char	*help;
 	size_t		 offset;
-} stat_fields[] = {
+};
+
+/* SPEC §4's keys, then those of later sections after seq. */
+static const struct stat_field stat_fields[] = {
 	FIELD(clients, STAT_GAUGE, "Clients connected now."),
 	FIELD(clients_peak, STAT_GAUGE, "Most clients connected at once."),
 	FIELD(accepted, STAT_COUNTER, "Client connections registered."),
@@ -45,10 +49,19 @@ static const struct {
 	    "Lines queued to clients by SEND and BROADCAST."),
 	FIELD(bytes_in, STAT_COUNTER, "Bytes received from clients."),
 	FIELD(bytes_out, STAT_COUNTER, "Bytes sent to clients."),
+}, later_fields[] = {
+	FIELD(auth_failures, STAT_COUNTER,
+	    "Clients closed for a missing or bad proof of their name."),
+	FIELD(handshake_failures, STAT_COUNTER,
+	    "Connections whose TLS handshake failed or timed out."),
+	FIELD(proxy_failures, STAT_COUNTER,
+	    "Connections with a missing, malformed or late PROXY header."),
 };
 
 static void	stat_put(struct stat_value *, const char *, enum stat_kind,
 		    const char *, uint64_t);
+static size_t	stat_put_fields(struct stat_value *,
+		    const struct stat_field *, size_t);
 
 static void
 stat_put(struct stat_value *v, const char *name, enum stat_kind kind,
@@ -60,6 +73,18 @@ stat_put(struct stat_value *v, const char *name, enum stat_kind kind,
 	v->value = value;
 }
 
+static size_t
+stat_put_fields(struct stat_value *out, const struct stat_field *f,
+    size_t nf)
+{
+	size_t	 i;
+
+	for (i = 0; i < nf; i++)
+		stat_put(&out[i], f[i].name, f[i].kind, f[i].help,
+		    *(const uint64_t *)((const char *)&stats + f[i].offset));
+	return (nf);
+}
+
 /*
  * Fills out with uptime, the counters, log_dropped and seq, in the order
  * of SPEC §4 (version, a string, is the caller's), then the keys SPEC
@@ -68,16 +93,14 @@ stat_put(struct stat_value *v, const char *name, enum stat_kind kind,
 size_t
 stats_snapshot(struct stat_value *out, size_t max)
 {
-	size_t	 i, n = 0;
+	size_t	 n = 0;
 
 	if (max < STATS_MAX)
 		return (0);
 	stat_put(&out[n++], "uptime", STAT_GAUGE, "Seconds since start.",
 	    (uint64_t)mono_seconds(stats.started, mono_ns()));
-	for (i = 0; i < sizeof(stat_fields) / sizeof(stat_fields[0]); i++)
-		stat_put(&out[n++], stat_fields[i].name, stat_fields[i].kind,
-		    stat_fields[i].help, *(const uint64_t *)
-		    ((const char *)&stats + stat_fields[i].offset));
+	n += stat_put_fields(&out[n], stat_fields,
+	    sizeof(stat_fields) / sizeof(stat_fields[0]));
 	stat_put(&out[n++], "log_dropped", STAT_COUNTER,
 	    "Log lines dropped because syslog could not take them.",
 	    log_dropped());
@@ -86,6 +109,8 @@ stats_snapshot(struct stat_value *out, size_t max)
 	stat_put(&out[n++], "accept_pauses", STAT_COUNTER,
 	    "Times accepting paused because file descriptors ran out.",
 	    stats.accept_pauses);
+	n += stat_put_fields(&out[n], later_fields,
+	    sizeof(later_fields) / sizeof(later_fields[0]));
 	return (n);
 }
 

@@ -21,6 +21,9 @@ struct stats {
 	uint64_t	 messages_sent;
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
+	uint64_t	 auth_failures;
+	uint64_t	 handshake_failures;
+	uint64_t	 proxy_failures;
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
 

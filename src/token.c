@@ -22,16 +22,16 @@
 #define TOKEN_EXPIRYLEN	20	/* decimal digits of UINT64_MAX */
 #define TOKEN_MACLEN	64	/* hex digits of an HMAC-SHA256 */
 
-static void		 token_mac(const struct token_secret *, const char *,
+static void		 token_mac(const struct hb_secret *, const char *,
 			    const char *, int, char *);
 static int		 parse_expiry(const char *, size_t, uint64_t *);
-static const char	*token_check(const struct token_secret *,
+static const char	*token_check(const struct hb_secret *,
 			    const char *, const char *, size_t, uint64_t);
 
 static const char	 hexdigits[] = "0123456789abcdef";
 
 int
-token_secret_parse(const char *hex, struct token_secret *s, const char **why)
+token_secret_parse(const char *hex, struct hb_secret *s, const char **why)
 {
 	size_t	 i, n = strlen(hex);
 
@@ -59,7 +59,7 @@ token_secret_parse(const char *hex, struct token_secret *s, const char **why)
  * the same.
  */
 int
-token_secret_load(const char *path, struct token_secret *s, char **cause)
+token_secret_load(const char *path, struct hb_secret *s, char **cause)
 {
 	FILE		*f;
 	char		*line = NULL, *key, *end;
@@ -98,7 +98,7 @@ token_secret_load(const char *path, struct token_secret *s, char **cause)
  * no NUL), expiry being explen decimal digits.
  */
 static void
-token_mac(const struct token_secret *s, const char *name, const char *expiry,
+token_mac(const struct hb_secret *s, const char *name, const char *expiry,
     int explen, char *hex)
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
@@ -118,7 +118,7 @@ token_mac(const struct token_secret *s, const char *name, const char *expiry,
 }
 
 void
-token_mint(const struct token_secret *s, const char *name, uint64_t expiry,
+token_mint(const struct hb_secret *s, const char *name, uint64_t expiry,
     char *buf)
 {
 	int	 n;
@@ -149,7 +149,7 @@ parse_expiry(const char *p, size_t len, uint64_t *v)
  * "expired" is only ever said of a token this secret made.
  */
 static const char *
-token_check(const struct token_secret *s, const char *name, const char *tok,
+token_check(const struct hb_secret *s, const char *name, const char *tok,
     size_t toklen, uint64_t now)
 {
 	char		 t[TOKEN_MAX], want[TOKEN_MACLEN];
@@ -179,7 +179,7 @@ token_check(const struct token_secret *s, const char *name, const char *tok,
 }
 
 int
-token_verify(const struct token_secret *s, const char *name, const char *tok,
+token_verify(const struct hb_secret *s, const char *name, const char *tok,
     size_t toklen, uint64_t now, const char **why)
 {
 	if ((*why = token_check(s, name, tok, toklen, now)) != NULL)
@@ -188,7 +188,7 @@ token_verify(const struct token_secret *s, const char *name, const char *tok,
 }
 
 void
-token_secret_clear(struct token_secret *s)
+token_secret_clear(struct hb_secret *s)
 {
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	s->len = 0;

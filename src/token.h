@@ -4,16 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_SECRET_MIN	32	/* bytes of key */
-#define TOKEN_SECRET_MAX	128	/* bytes of key */
+#include "heartbeatd.h"
+
+#define TOKEN_SECRET_MIN	32		/* bytes of key */
+#define TOKEN_SECRET_MAX	HB_SECRET_MAX	/* bytes of key */
 /* "v1." expiry "." mac NUL */
 #define TOKEN_MAX		(3 + 20 + 1 + 64 + 1)
-
-/* The [auth] secret, its hex decoded. */
-struct token_secret {
-	unsigned char	key[TOKEN_SECRET_MAX];
-	size_t		len;		/* 0: no secret */
-};
 
 /*
  * Client tokens (SPEC §9). The secret functions return 0, or -1 and leave
@@ -21,25 +17,25 @@ struct token_secret {
  */
 
 /* 64 or more hex digits (an even count, at most 2*TOKEN_SECRET_MAX). */
-int	token_secret_parse(const char *hex, struct token_secret *,
+int	token_secret_parse(const char *hex, struct hb_secret *,
 	    const char **why);
 /*
  * The first line of the file at path, parsed as above once its line end
  * and the blanks around it are dropped; *cause malloc'd.
  */
-int	token_secret_load(const char *path, struct token_secret *,
+int	token_secret_load(const char *path, struct hb_secret *,
 	    char **cause);
 /* Writes "v1.<expiry>.<mac>" into buf (TOKEN_MAX bytes); needs a secret. */
-void	token_mint(const struct token_secret *, const char *name,
+void	token_mint(const struct hb_secret *, const char *name,
 	    uint64_t expiry, char *buf);
 /*
  * 0 when tok (toklen bytes, not NUL-terminated) is a valid token for name
  * at Unix time now; else -1 with *why one of "malformed", "expired",
  * "bad mac" (static strings). Without a secret no token is valid.
  */
-int	token_verify(const struct token_secret *, const char *name,
+int	token_verify(const struct hb_secret *, const char *name,
 	    const char *tok, size_t toklen, uint64_t now, const char **why);
 /* Overwrites the key (OPENSSL_cleanse). */
-void	token_secret_clear(struct token_secret *);
+void	token_secret_clear(struct hb_secret *);
 
 #endif /* TOKEN_H */

@@ -76,7 +76,8 @@ static const char *stat_keys[] = {
 	"version", "uptime", "clients", "clients_peak", "accepted",
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
-	"bytes_out", "log_dropped", "seq", "accept_pauses"
+	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
+	"handshake_failures", "proxy_failures"
 };
 #define NSTATS	NITEMS(stat_keys)
 
@@ -783,7 +784,8 @@ START_TEST(test_admin_stats_keys)
 	stats_check("STATS", "uptime=0 clients=0 clients_peak=0 accepted=0 "
 	    "rejected=0 disconnects=0 timeouts=0 kicked=0 replaced=0 "
 	    "overflows=0 pings=0 data_lines=0 messages_sent=0 bytes_in=0 "
-	    "bytes_out=0 log_dropped=0 seq=0 accept_pauses=0");
+	    "bytes_out=0 log_dropped=0 seq=0 accept_pauses=0 auth_failures=0 "
+	    "handshake_failures=0 proxy_failures=0");
 	teardown();
 }
 END_TEST

@@ -216,7 +216,7 @@ static const struct {
 } badnames[] = {
 	{ "HELLO", "ERR badname missing name" },
 	{ "hello", "ERR badname missing name" },
-	{ "HELLO a b", "ERR badname more than one word" },
+	{ "HELLO a b", "ERR syntax option is not key=value" },
 	{ "HELLO " NAME64 "x", "ERR badname longer than 64 bytes" },
 	{ "HELLO -a", "ERR badname must start with a letter or digit" },
 	{ "HELLO _a", "ERR badname must start with a letter or digit" },

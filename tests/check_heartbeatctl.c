@@ -67,7 +67,8 @@ static const char *stat_keys[] = {
 	"version", "uptime", "clients", "clients_peak", "accepted",
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
-	"bytes_out", "log_dropped", "seq", "accept_pauses"
+	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
+	"handshake_failures", "proxy_failures"
 };
 
 static const struct misuse misuses[] = {

@@ -127,26 +127,42 @@ static const struct {
 	{ { "a\x7f", 0 },		"invalid character" },
 };
 
-/* HELLO's arguments: the name taken out of them, or the reason. */
+#define WHY_KV	"option is not key=value"
+
+/* HELLO's arguments: the name and token taken out of them, or why not. */
 static const struct {
 	const char	*args;
 	const char	*name;
+	const char	*token;
+	int		 rv;
 	const char	*why;
 } hellos[] = {
-	{ "sensor-7",		"sensor-7",	NULL },
-	{ " sensor-7",		"sensor-7",	NULL },
-	{ "sensor-7 ",		"sensor-7",	NULL },
-	{ "   x   ",		"x",		NULL },
-	{ "",			NULL,		"missing name" },
-	{ " ",			NULL,		"missing name" },
-	{ "    ",		NULL,		"missing name" },
-	{ "a b",		NULL,		"more than one word" },
-	{ " a  b ",		NULL,		"more than one word" },
-	{ "a b c",		NULL,		"more than one word" },
-	{ "-x",			NULL,		WHY_START },
-	{ " -x ",		NULL,		WHY_START },
-	{ "x!",			NULL,		"invalid character" },
-	{ "\tx",		NULL,		WHY_START },
+	{ "sensor-7",		"sensor-7",	NULL,	0, NULL },
+	{ " sensor-7",		"sensor-7",	NULL,	0, NULL },
+	{ "sensor-7 ",		"sensor-7",	NULL,	0, NULL },
+	{ "   x   ",		"x",		NULL,	0, NULL },
+	{ "x token=v1.0.ab",	"x",		"v1.0.ab", 0, NULL },
+	{ " x  token=t  ",	"x",		"t",	0, NULL },
+	{ "x token==",		"x",		"=",	0, NULL },
+	{ "",			NULL,	NULL, HELLO_BADNAME, "missing name" },
+	{ " ",			NULL,	NULL, HELLO_BADNAME, "missing name" },
+	{ "    ",		NULL,	NULL, HELLO_BADNAME, "missing name" },
+	{ "-x",			NULL,	NULL, HELLO_BADNAME, WHY_START },
+	{ " -x ",		NULL,	NULL, HELLO_BADNAME, WHY_START },
+	{ "x!",			NULL,	NULL, HELLO_BADNAME,
+	    "invalid character" },
+	{ "\tx",		NULL,	NULL, HELLO_BADNAME, WHY_START },
+	{ "token=x",		NULL,	NULL, HELLO_BADNAME,
+	    "invalid character" },
+	{ "a b",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
+	{ " a  b ",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
+	{ "a b c",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
+	{ "a token=",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
+	{ "a =x",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
+	{ "a color=red",	NULL,	NULL, HELLO_SYNTAX, "unknown option" },
+	{ "a Token=x",		NULL,	NULL, HELLO_SYNTAX, "unknown option" },
+	{ "a token=x token=y",	NULL,	NULL, HELLO_SYNTAX,
+	    "duplicate option" },
 };
 
 /* Admin targets; addr is the address a TARGET_ADDR must hold. */
@@ -238,7 +254,8 @@ static const struct {
 /* The close reasons of SPEC §3, in enum order. */
 static const char *const spec_reasons[] = {
 	"closed", "reset", "timeout", "quit", "kicked", "replaced",
-	"toolong", "overflow", "shutdown", "full", "per-ip"
+	"toolong", "overflow", "shutdown", "full", "per-ip",
+	"handshake", "auth", "proxy"
 };
 
 static int
@@ -623,16 +640,25 @@ END_TEST
 
 START_TEST(test_proto_hello)
 {
-	const char	*args = hellos[_i].args, *name = NULL, *why = NULL;
-	size_t		 namelen = 0;
+	const char	*args = hellos[_i].args, *why = NULL;
+	struct hello	 h;
 	int		 rv;
 
-	rv = hello_name(args, strlen(args), &name, &namelen, &why);
-	assert_result(rv, why, hellos[_i].why, args);
-	if (rv == 0) {
-		ck_assert_uint_eq(namelen, strlen(hellos[_i].name));
-		ck_assert_mem_eq(name, hellos[_i].name, namelen);
-		ck_assert(name >= args && name < args + strlen(args));
+	rv = hello_parse(args, strlen(args), &h, &why);
+	ck_assert_msg(rv == hellos[_i].rv, "\"%s\": %d, not %d", args, rv,
+	    hellos[_i].rv);
+	if (rv != 0) {
+		ck_assert_str_eq(why, hellos[_i].why);
+		return;
+	}
+	ck_assert_uint_eq(h.namelen, strlen(hellos[_i].name));
+	ck_assert_mem_eq(h.name, hellos[_i].name, h.namelen);
+	ck_assert(h.name >= args && h.name < args + strlen(args));
+	if (hellos[_i].token == NULL)
+		ck_assert_ptr_null(h.token);
+	else {
+		ck_assert_uint_eq(h.tokenlen, strlen(hellos[_i].token));
+		ck_assert_mem_eq(h.token, hellos[_i].token, h.tokenlen);
 	}
 }
 END_TEST
@@ -640,18 +666,19 @@ END_TEST
 START_TEST(test_proto_hello_length)
 {
 	char		 buf[HB_NAME_MAX + 8];
-	const char	*name, *why;
-	size_t		 len, namelen;
+	const char	*why;
+	struct hello	 h;
+	size_t		 len;
 
 	/* "HELLO" with no argument: proto_split() gives rest NULL. */
-	ck_assert_int_eq(hello_name(NULL, 0, &name, &namelen, &why), -1);
+	ck_assert_int_eq(hello_parse(NULL, 0, &h, &why), HELLO_BADNAME);
 	ck_assert_str_eq(why, "missing name");
 
 	len = fill(buf, HB_NAME_MAX, " ");
-	ck_assert_int_eq(hello_name(buf, len, &name, &namelen, &why), 0);
-	ck_assert_uint_eq(namelen, HB_NAME_MAX);
+	ck_assert_int_eq(hello_parse(buf, len, &h, &why), 0);
+	ck_assert_uint_eq(h.namelen, HB_NAME_MAX);
 	len = fill(buf, HB_NAME_MAX + 1, "");
-	ck_assert_int_eq(hello_name(buf, len, &name, &namelen, &why), -1);
+	ck_assert_int_eq(hello_parse(buf, len, &h, &why), HELLO_BADNAME);
 	ck_assert_str_eq(why, "longer than 64 bytes");
 }
 END_TEST

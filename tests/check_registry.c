@@ -50,7 +50,7 @@ add(uint64_t id, const char *addr)
 
 	c = xcalloc(1, sizeof(*c));
 	c->id = id;
-	c->fd = -1;
+	c->conn.fd = -1;
 	a = sa(addr);
 	memcpy(&c->addr, a, a->sa_family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));

@@ -19,9 +19,9 @@
 
 #define NITEMS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-static void	 seq_secret(size_t, struct token_secret *);
+static void	 seq_secret(size_t, struct hb_secret *);
 static void	 hex_digits(char *, size_t);
-static void	 verify_fails(const struct token_secret *, const char *,
+static void	 verify_fails(const struct hb_secret *, const char *,
 		    const char *, size_t, uint64_t, const char *);
 static const char *write_secret(const char *, size_t);
 static void	 load_fails(const char *, const char *);
@@ -133,7 +133,7 @@ static const char *const malformed[] = {
 
 /* Makes s the secret of the bytes 0 to n-1, through its hex. */
 static void
-seq_secret(size_t n, struct token_secret *s)
+seq_secret(size_t n, struct hb_secret *s)
 {
 	char		 hex[2 * TOKEN_SECRET_MAX + 1];
 	const char	*why = NULL;
@@ -161,7 +161,7 @@ hex_digits(char *buf, size_t n)
 
 /* Asserts that verify refuses tok (len bytes) for name with why. */
 static void
-verify_fails(const struct token_secret *s, const char *name, const char *tok,
+verify_fails(const struct hb_secret *s, const char *name, const char *tok,
     size_t len, uint64_t now, const char *why)
 {
 	const char	*got = NULL;
@@ -175,7 +175,7 @@ verify_fails(const struct token_secret *s, const char *name, const char *tok,
 
 START_TEST(test_token_known)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 buf[TOKEN_MAX];
 	const char		*why = NULL;
 
@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(test_token_round_trip)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 buf[TOKEN_MAX + 8];
 	const char		*why = NULL;
 	size_t			 len;
@@ -216,7 +216,7 @@ END_TEST
 
 START_TEST(test_token_expiry)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 buf[TOKEN_MAX];
 	const char		*why = NULL;
 	size_t			 len;
@@ -246,7 +246,7 @@ START_TEST(test_token_other_name)
 		"sensor-8", "sensor-7x", "sensor-", "Sensor-7", "sensor-7.0",
 		"", "a",
 	};
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	int			 i;
 
 	seq_secret(32, &s);
@@ -262,7 +262,7 @@ END_TEST
  */
 START_TEST(test_token_flipped)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 buf[TOKEN_MAX];
 	size_t			 len, at;
 	char			 c;
@@ -291,7 +291,7 @@ END_TEST
 /* The expiry is under the MAC: another one, even a later one, is refused. */
 START_TEST(test_token_other_expiry)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 buf[TOKEN_MAX];
 
 	seq_secret(32, &s);
@@ -305,7 +305,7 @@ END_TEST
 
 START_TEST(test_token_malformed)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 
 	seq_secret(32, &s);
 	verify_fails(&s, "sensor-7", malformed[_i], strlen(malformed[_i]), 0,
@@ -315,7 +315,7 @@ END_TEST
 
 START_TEST(test_token_other_secret)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	const char		*tok = known[0].token;
 
 	seq_secret(64, &s);
@@ -336,7 +336,7 @@ END_TEST
 
 START_TEST(test_token_secret_parse)
 {
-	struct token_secret	 s, lower;
+	struct hb_secret	 s, lower;
 	char			 hex[2 * TOKEN_SECRET_MAX + 8];
 	const char		*why;
 	size_t			 i;
@@ -384,7 +384,7 @@ START_TEST(test_token_secret_bad)
 		{ 64, 0, '-', "not hex" },
 		{ 63, 62, 'z', "not hex" },
 	};
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 hex[2 * TOKEN_SECRET_MAX + 8];
 	const char		*why;
 	int			 i;
@@ -424,7 +424,7 @@ write_secret(const char *text, size_t len)
 static void
 load_fails(const char *path, const char *why)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	char			 want[PATH_MAX + 64];
 	char			*cause = NULL;
 
@@ -444,7 +444,7 @@ START_TEST(test_token_secret_load)
 		"@\n", "@\r\n", "@", "@\nsecond line\n", " \t@ \t\r\n",
 		"@\n\n", "@\r",
 	};
-	struct token_secret	 s, want;
+	struct hb_secret	 s, want;
 	char			 text[256], hex[65];
 	char			*cause = NULL;
 	const char		*path, *at, *why;
@@ -515,7 +515,7 @@ END_TEST
 
 START_TEST(test_token_secret_clear)
 {
-	struct token_secret	 s;
+	struct hb_secret	 s;
 	static const unsigned char zero[TOKEN_SECRET_MAX];
 
 	seq_secret(TOKEN_SECRET_MAX, &s);
