@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -33,11 +34,13 @@
 #include "proto.h"
 #include "registry.h"
 #include "stats.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define ADMIN_LINE_SLACK	1024	/* bytes of command around a message */
 #define ADMIN_DRAIN_SEC		10	/* a closing session's last write */
+#define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
 
 struct admin_session {
 	struct bufferevent		*bev;
@@ -99,6 +102,7 @@ static void	cmd_stats(struct admin_session *, const char *, size_t);
 static void	cmd_reload(struct admin_session *, const char *, size_t);
 static void	cmd_watch(struct admin_session *, const char *, size_t);
 static void	cmd_help(struct admin_session *, const char *, size_t);
+static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	watch_sink(uint64_t, const char *, size_t);
 static void	watch_event(void *, uint64_t, const char *, size_t);
 static void	watch_stop(struct admin_session *);
@@ -113,6 +117,7 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "STATS", cmd_stats, 0 },
 	{ "RELOAD", cmd_reload, 0 },
 	{ "WATCH", cmd_watch, 0 },
+	{ "TOKEN", cmd_token, 0 },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -126,6 +131,7 @@ static const char *const admin_help[] = {
 	"STATS",
 	"RELOAD",
 	"WATCH [FROM <seq>]",
+	"TOKEN <name> <ttl>",
 	"HELP",
 	"QUIT",
 };
@@ -575,6 +581,43 @@ cmd_auth(struct admin_session *s, const char *args, size_t len)
 	log_warnx("admin auth failed addr=%s", s->addr);
 	admin_reply(s, "ERR auth bad token");
 	admin_finish(s);
+}
+
+/*
+ * TOKEN <name> <ttl>: a token that proves name for ttl seconds (0: for
+ * ever), for a backend that does not mint its own (SPEC §9).
+ */
+static void
+cmd_token(struct admin_session *s, const char *args, size_t len)
+{
+	char		 name[HB_NAME_MAX + 1], ttl[24], token[TOKEN_MAX];
+	const char	*sp, *why;
+	uint64_t	 secs;
+
+	if (hb_conf->auth_secret.len == 0) {
+		admin_reply(s, "ERR config no auth secret");
+		return;
+	}
+	if (args == NULL || (sp = memchr(args, ' ', len)) == NULL ||
+	    (size_t)(args + len - sp - 1) >= sizeof(ttl)) {
+		admin_reply(s, "ERR syntax usage: TOKEN <name> <ttl>");
+		return;
+	}
+	if (name_check(args, sp - args, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return;
+	}
+	memcpy(name, args, sp - args);
+	name[sp - args] = '\0';
+	memcpy(ttl, sp + 1, args + len - sp - 1);
+	ttl[args + len - sp - 1] = '\0';
+	if (parse_u64(ttl, 0, TOKEN_TTL_MAX, &secs, &why) == -1) {
+		admin_reply(s, "ERR syntax ttl %s", why);
+		return;
+	}
+	token_mint(&hb_conf->auth_secret, name,
+	    secs == 0 ? 0 : (uint64_t)time(NULL) + secs, token);
+	admin_reply(s, "OK %s", token);
 }
 
 static void
