@@ -892,6 +892,138 @@ START_TEST(test_config_shipped)
 }
 END_TEST
 
+/* SPEC §9's keys: files that fail, and the cause after "FILE:". */
+#define SECRET	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SECRET_UPPER	"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+#define NET_WHY	"not a network (10.0.0.0/8, [2001:db8::]/32 or an address)"
+static const struct {
+	const char	*text;
+	const char	*cause;
+} tls_errors[] = {
+	{ "[server]\ntls_listen = x\n", "2: tls_listen: not a numeric "
+	    "address (IPv4:port or [IPv6]:port): \"x\"" },
+	{ "[server]\ntls_listen = 127.0.0.1:1\n",
+	    "2: tls_listen: needs [tls] cert" },
+	{ "[admin]\ntls_listen = 127.0.0.1:1\n\n",
+	    "2: tls_listen: needs [tls] cert" },
+	{ "[admin]\ntls_listen = 0.0.0.0:1\n[tls]\ncert = a\nkey = b\n",
+	    "2: tls_listen: not a loopback address and no token is set: "
+	    "\"0.0.0.0:1\"" },
+	{ "[server]\nproxy_from = 10.0.0.0/33\n",
+	    "2: proxy_from: " NET_WHY ": \"10.0.0.0/33\"" },
+	{ "[server]\nproxy_from = 10.0.0.0/8 x\n",
+	    "2: proxy_from: " NET_WHY ": \"x\"" },
+	{ "[server]\nhello_timeout = 0\n",
+	    "2: hello_timeout: out of range 0.05-86400: \"0\"" },
+	{ "[tls]\ncert = a\n", "2: cert: cert and key go together" },
+	{ "[tls]\n\nkey = b\n", "3: key: cert and key go together" },
+	{ "[tls]\nverify_client = maybe\n",
+	    "2: verify_client: not no, optional or require: \"maybe\"" },
+	{ "[tls]\nverify_client = optional\n",
+	    "2: verify_client: needs [tls] ca" },
+	{ "[tls]\nmin_version = 1.1\n",
+	    "2: min_version: not 1.2 or 1.3: \"1.1\"" },
+	{ "[auth]\nmode = password\n",
+	    "2: mode: not none, token, cert or any: \"password\"" },
+	{ "[auth]\nmode = token\n",
+	    "2: mode: token needs [auth] secret or secret_file" },
+	{ "[auth]\nmode = any\n",
+	    "2: mode: any needs [auth] secret or secret_file" },
+	{ "[auth]\nmode = cert\n", "2: mode: cert needs [tls] ca" },
+	{ "[auth]\nmode = any\nsecret = " SECRET "\n",
+	    "2: mode: any needs [tls] ca" },
+	{ "[auth]\nsecret = xyz\n", "2: secret: not hex" },
+	{ "[auth]\nsecret = 00\n",
+	    "2: secret: too short (64 hex digits at least)" },
+	{ "[auth]\nsecret_file = /nonexistent/s\n",
+	    "2: secret_file: /nonexistent/s: No such file or directory" },
+	{ "[auth]\nsecret = " SECRET "\nsecret_file = /x\n",
+	    "3: secret_file: secret is set too" },
+};
+
+START_TEST(test_config_tls_errors)
+{
+	load_err(tls_errors[_i].text, tls_errors[_i].cause);
+}
+END_TEST
+
+/* SPEC §9's keys in config_diff(), in the listing's order. */
+static const struct {
+	const char	*a;
+	const char	*b;
+	const char	*changed;
+	int		 count;
+} tls_diffs[] = {
+	{ "", "[server]\nproxy_from =\nhello_timeout = 10.0\n[tls]\n"
+	    "verify_client = NO\nmin_version = 1.2\n[auth]\nmode = none\n",
+	    NULL, 0 },
+	{ "", "[server]\ntls_listen = 127.0.0.1:1\n[tls]\ncert = c\nkey = k\n",
+	    "server.tls_listen,tls.cert,tls.key", 3 },
+	{ "", "[server]\nproxy_from = 10.0.0.0/8\n", "server.proxy_from", 1 },
+	{ "[server]\nproxy_from = 10.0.0.0/8\n",
+	    "[server]\nproxy_from = 10.0.0.0/9\n", "server.proxy_from", 1 },
+	{ "", "[server]\nhello_timeout = 2\n", "server.hello_timeout", 1 },
+	{ "[tls]\ncert = c\nkey = k\n",
+	    "[tls]\ncert = c\nkey = k\n[admin]\ntls_listen = [::1]:1\n",
+	    "admin.tls_listen", 1 },
+	{ "", "[tls]\nca = a\nverify_client = require\n",
+	    "tls.ca,tls.verify_client", 2 },
+	{ "", "[tls]\nmin_version = 1.3\n", "tls.min_version", 1 },
+	{ "", "[auth]\nsecret = " SECRET "\nmode = token\n",
+	    "auth.mode,auth.secret", 2 },
+	{ "[auth]\nsecret = " SECRET "\n",
+	    "[auth]\nsecret = " SECRET "00\n", "auth.secret", 1 },
+	{ "[auth]\nsecret = " SECRET "\n",
+	    "[auth]\nsecret = " SECRET_UPPER "\n", NULL, 0 },
+};
+
+START_TEST(test_config_tls_diff)
+{
+	diff_check(tls_diffs[_i].a, tls_diffs[_i].b, tls_diffs[_i].changed,
+	    tls_diffs[_i].count);
+}
+END_TEST
+
+/* The secret is decoded; a secret_file is read at load, first line only. */
+START_TEST(test_config_tls_values)
+{
+	struct hb_config	*cfg;
+	char			 text[256], file[] = "/tmp/check_config.XXXXXX";
+	int			 fd;
+
+	cfg = load_ok("[server]\ntls_listen = 127.0.0.1:7443\nproxy_from = "
+	    "10.0.0.0/8 [2001:db8::]/32\nhello_timeout = 0.5\n[tls]\n"
+	    "cert = c.pem\nkey = k.pem\nca = ca.pem\nverify_client = "
+	    "Require\nmin_version = 1.3\n[auth]\nmode = ANY\nsecret = "
+	    SECRET "\n");
+	ck_assert_str_eq(addrs_str(&cfg->tls_listen), "127.0.0.1:7443");
+	ck_assert_uint_eq(cfg->proxy_from.n, 2);
+	ck_assert_uint_eq(cfg->proxy_from.v[0].bits, 8);
+	ck_assert_uint_eq(cfg->proxy_from.v[1].bits, 32);
+	ck_assert(cfg->hello_timeout == 0.5);
+	ck_assert_str_eq(cfg->tls_cert, "c.pem");
+	ck_assert_str_eq(cfg->tls_key, "k.pem");
+	ck_assert_str_eq(cfg->tls_ca, "ca.pem");
+	ck_assert_int_eq(cfg->tls_verify_client, VERIFY_REQUIRE);
+	ck_assert_int_eq(cfg->tls_min_version, 0x0304);
+	ck_assert_int_eq(cfg->auth_mode, AUTH_ANY);
+	ck_assert_uint_eq(cfg->auth_secret.len, 32);
+	ck_assert_uint_eq(cfg->auth_secret.key[1], 0x23);
+	config_free(cfg);
+
+	ck_assert_int_ne(fd = mkstemp(file), -1);
+	ck_assert_int_eq(write(fd, SECRET "\nignored\n", 73), 73);
+	close(fd);
+	snprintf(text, sizeof(text), "[auth]\nsecret_file = %s\nmode = "
+	    "token\n", file);
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->auth_secret.len, 32);
+	ck_assert_uint_eq(cfg->auth_secret.key[31], 0xef);
+	config_free(cfg);
+	unlink(file);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -939,6 +1071,13 @@ test_suite(void)
 	tc = tcase_create("diff");
 	tcase_add_loop_test(tc, test_config_diff, 0, NITEMS(diffs));
 	tcase_add_test(tc, test_config_diff_all);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tls");
+	tcase_add_loop_test(tc, test_config_tls_errors, 0,
+	    NITEMS(tls_errors));
+	tcase_add_loop_test(tc, test_config_tls_diff, 0, NITEMS(tls_diffs));
+	tcase_add_test(tc, test_config_tls_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");
