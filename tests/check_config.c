@@ -883,7 +883,8 @@ START_TEST(test_config_shipped)
 	config_free(cfg);
 
 	cfg = load_path(datapath("TOP_SRCDIR", ".", "conf/run.conf"));
-	check_changed(cfg, "server.listen,server.heartbeat_timeout", 2);
+	check_changed(cfg, "server.listen,server.heartbeat_timeout,"
+	    "server.tls_listen,tls.cert,tls.key", 5);
 	ck_assert_str_eq(addrs_str(&cfg->listen), "127.0.0.1:7000");
 	ck_assert(cfg->heartbeat_timeout == 30);
 	ck_assert_str_eq(addrs_str(&cfg->admin_listen), "127.0.0.1:7001");
