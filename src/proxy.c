@@ -429,7 +429,7 @@ v2_parse(const uint8_t *p, size_t len, struct proxy_hdr *hdr,
 		return (PROXY_BAD);
 	}
 	if (total < V2_HDRLEN + alen) {
-		*why = "v2 length short of the addresses";
+		*why = "v2 length too short";
 		return (PROXY_BAD);
 	}
 	/* Past the addresses of LOCAL and UNSPEC, nothing is defined. */
