@@ -286,6 +286,10 @@ v1_fields(const char *s, size_t n, int whole, struct v1_line *line,
 			*why = "v1 field too long";
 			return (-1);
 		}
+		if (memchr(s + start, '\0', flen) != NULL) {
+			*why = "v1 nul byte";
+			return (-1);
+		}
 		memcpy(field, s + start, flen);
 		field[flen] = '\0';
 		complete = whole || i < n;

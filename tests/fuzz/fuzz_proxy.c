@@ -23,6 +23,7 @@ static uint8_t	 buf[PROXY_MAX + 64];
 
 static int	 hdr_equal(const struct proxy_hdr *, const struct proxy_hdr *);
 static void	 check_addrs(const struct proxy_hdr *);
+static void	 check_v1_text(const uint8_t *, const struct proxy_hdr *);
 static void	 check_done(const uint8_t *, size_t, const struct proxy_hdr *);
 static void	 check_grow(const uint8_t *, size_t, size_t);
 
@@ -59,6 +60,20 @@ check_addrs(const struct proxy_hdr *hdr)
 		    hdr->dst.ss_family);
 }
 
+/* A v1 line with addresses is printable ASCII up to its CRLF. */
+static void
+check_v1_text(const uint8_t *data, const struct proxy_hdr *hdr)
+{
+	size_t	 i;
+
+	if (data[0] != 'P' || hdr->local)
+		return;
+	for (i = 0; i < hdr->len - 2; i++) {
+		if (data[i] < 0x20 || data[i] > 0x7e)
+			fuzz_fail("v1 byte %zu is 0x%02x", i, data[i]);
+	}
+}
+
 /*
  * A DONE header of the size bytes of data lies within them and within
  * PROXY_MAX, needs its last byte, and reads the same followed by anything
@@ -74,6 +89,7 @@ check_done(const uint8_t *data, size_t size, const struct proxy_hdr *hdr)
 	if (hdr->len == 0 || hdr->len > size || hdr->len > PROXY_MAX)
 		fuzz_fail("a header of %zu bytes in %zu", hdr->len, size);
 	check_addrs(hdr);
+	check_v1_text(data, hdr);
 	if (proxy_parse(data, hdr->len - 1, &again, &why) != PROXY_MORE)
 		fuzz_fail("a header of %zu bytes is not MORE at %zu",
 		    hdr->len, hdr->len - 1);
