@@ -286,6 +286,10 @@ v1_fields(const char *s, size_t n, int whole, struct v1_line *line,
 			*why = "v1 field too long";
 			return (-1);
 		}
+		if (memchr(s + start, '\0', flen) != NULL) {
+			*why = "v1 nul byte";
+			return (-1);
+		}
 		memcpy(field, s + start, flen);
 		field[flen] = '\0';
 		complete = whole || i < n;
@@ -429,7 +433,7 @@ v2_parse(const uint8_t *p, size_t len, struct proxy_hdr *hdr,
 		return (PROXY_BAD);
 	}
 	if (total < V2_HDRLEN + alen) {
-		*why = "v2 length short of the addresses";
+		*why = "v2 length too short";
 		return (PROXY_BAD);
 	}
 	/* Past the addresses of LOCAL and UNSPEC, nothing is defined. */

@@ -1,6 +1,6 @@
 /*
- * Unit tests for src/util.c: numeric addresses, bounded number parsing,
- * booleans, descriptor flags and the monotonic clock.
+ * Unit tests for src/util.c: numeric addresses, networks, bounded number
+ * parsing, booleans, descriptor flags and the monotonic clock.
  */
 
 #include <sys/types.h>
@@ -97,6 +97,130 @@ static const struct {
 	{ "[2001:db8::1]:1",		0 },
 	/* Mapped addresses are refused: the safe direction. */
 	{ "[::ffff:127.0.0.1]:1",	0 },
+};
+
+/* Networks, as cidr_parse() keeps them: family, address and length. */
+static const struct {
+	const char	*cidr;
+	int		 af;
+	const char	*net;		/* addr_format() of the network */
+	unsigned int	 bits;
+} cidrs[] = {
+	{ "10.0.0.0/8",			AF_INET,  "10.0.0.0:0",		8 },
+	{ "10.0.0.0/08",		AF_INET,  "10.0.0.0:0",		8 },
+	{ "192.0.2.7",			AF_INET,  "192.0.2.7:0",	32 },
+	{ "192.0.2.7/32",		AF_INET,  "192.0.2.7:0",	32 },
+	{ "0.0.0.0/0",			AF_INET,  "0.0.0.0:0",		0 },
+	{ "2001:db8::/32",		AF_INET6, "[2001:db8::]:0",	32 },
+	{ "[2001:db8::]/32",		AF_INET6, "[2001:db8::]:0",	32 },
+	{ "[2001:DB8:0::]/32",		AF_INET6, "[2001:db8::]:0",	32 },
+	{ "::1",			AF_INET6, "[::1]:0",		128 },
+	{ "[::1]",			AF_INET6, "[::1]:0",		128 },
+	{ "::1/128",			AF_INET6, "[::1]:0",		128 },
+	{ "::/0",			AF_INET6, "[::]:0",		0 },
+	{ "[::]/0",			AF_INET6, "[::]:0",		0 },
+	/* Mapped networks become the IPv4 ones they stand for. */
+	{ "::ffff:10.0.0.0/104",	AF_INET,  "10.0.0.0:0",		8 },
+	{ "[::ffff:0:0]/96",		AF_INET,  "0.0.0.0:0",		0 },
+	{ "::ffff:192.0.2.7",		AF_INET,  "192.0.2.7:0",	32 },
+};
+
+/* Strings that are not a network. */
+static const char *const bad_cidrs[] = {
+	"",
+	"/8",
+	"10.0.0.0/",
+	"10.0.0.0/33",
+	"10.0.0.0/-1",
+	"10.0.0.0/+8",
+	"10.0.0.0/x",
+	"10.0.0.0/8x",
+	"10.0.0.0/8/8",
+	"10.0.0.0/ 8",
+	"10.0.0.0 /8",
+	" 10.0.0.0/8",
+	"10.0.0.0/8 ",
+	"10.0.0.0/18446744073709551624",
+	"10.0.0/8",
+	"256.0.0.0/8",
+	"10.0.0.0.0/8",
+	"010.0.0.0/8",
+	"localhost",
+	"*",
+	"junk",
+	"10.0.0.0:80",
+	"[10.0.0.0]/8",
+	"[192.0.2.7]",
+	"2001:db8::/129",
+	"2001:db8::/",
+	"[2001:db8::]/",
+	"[2001:db8::]32",
+	"[2001:db8::]:80",
+	"[2001:db8::/32",
+	"2001:db8::]/32",
+	"[[2001:db8::]]/32",
+	"[]",
+	"[]/8",
+	"[",
+	"]",
+	"::1%lo",
+	"[fe80::1%lo]",
+	"2001:db8:::/32",
+	/* Host bits set: refused rather than masked (see cidr_parse()). */
+	"10.0.0.1/8",
+	"192.0.2.7/24",
+	"192.0.2.128/24",
+	"0.0.0.1/0",
+	"2001:db8::1/32",
+	"2001:db8:8000::/32",
+	"::1/0",
+	"::ffff:10.0.0.1/104",
+	"::ffff:0:0/95",
+};
+
+/* Which hosts a network holds. */
+static const struct {
+	const char	*cidr;
+	const char	*host;		/* addr_parse() syntax */
+	int		 in;
+} cidr_hosts[] = {
+	{ "10.0.0.0/8",		"10.0.0.0:1",			1 },
+	{ "10.0.0.0/8",		"10.255.255.255:65535",		1 },
+	{ "10.0.0.0/8",		"11.0.0.0:1",			0 },
+	{ "10.0.0.0/8",		"9.255.255.255:1",		0 },
+	{ "192.0.2.128/25",	"192.0.2.128:1",		1 },
+	{ "192.0.2.128/25",	"192.0.2.255:1",		1 },
+	{ "192.0.2.128/25",	"192.0.2.127:1",		0 },
+	{ "192.0.2.7",		"192.0.2.7:1",			1 },
+	{ "192.0.2.7",		"192.0.2.6:1",			0 },
+	{ "192.0.2.7",		"192.0.2.15:1",			0 },
+	{ "192.0.2.7/32",	"192.0.2.7:0",			1 },
+	{ "0.0.0.0/0",		"203.0.113.9:1",		1 },
+	{ "0.0.0.0/0",		"255.255.255.255:1",		1 },
+	{ "0.0.0.0/0",		"[::1]:1",			0 },
+	/* A mapped peer is an IPv4 one; a compatible one is not. */
+	{ "0.0.0.0/0",		"[::ffff:203.0.113.9]:1",	1 },
+	{ "10.0.0.0/8",		"[::ffff:10.1.2.3]:1",		1 },
+	{ "10.0.0.0/8",		"[::ffff:11.1.2.3]:1",		0 },
+	{ "10.0.0.0/8",		"[::10.1.2.3]:1",		0 },
+	{ "::/0",		"[::ffff:10.1.2.3]:1",		0 },
+	{ "::ffff:10.0.0.0/104", "10.9.9.9:1",			1 },
+	{ "::ffff:10.0.0.0/104", "[::ffff:10.9.9.9]:1",		1 },
+	{ "::ffff:10.0.0.0/104", "[::ffff:11.9.9.9]:1",		0 },
+	{ "2001:db8::/32",	"[2001:db8:ffff:ffff::1]:1",	1 },
+	{ "2001:db8::/32",	"[2001:db9::]:1",		0 },
+	{ "2001:db8::/32",	"[2001:db7:ffff::]:1",		0 },
+	{ "[2001:db8::]/32",	"[2001:db8::1]:1",		1 },
+	{ "2001:db8:8000::/33",	"[2001:db8:8000::1]:1",		1 },
+	{ "2001:db8:8000::/33",	"[2001:db8:7fff::1]:1",		0 },
+	{ "2001:db8::/127",	"[2001:db8::1]:1",		1 },
+	{ "2001:db8::/127",	"[2001:db8::2]:1",		0 },
+	{ "[::1]",		"[::1]:7000",			1 },
+	{ "[::1]",		"[::2]:7000",			0 },
+	{ "::1/128",		"127.0.0.1:1",			0 },
+	{ "::/0",		"[2001:db8::1]:1",		1 },
+	{ "::/0",		"[::]:1",			1 },
+	{ "::/0",		"192.0.2.1:1",			0 },
 };
 
 static int
@@ -203,6 +327,68 @@ START_TEST(test_util_addr_equal)
 	ck_assert(!addr_same_host((struct sockaddr *)&a,
 	    (struct sockaddr *)&d));
 	ck_assert(addr_equal((struct sockaddr *)&d, (struct sockaddr *)&e));
+}
+END_TEST
+
+START_TEST(test_util_cidr_parse)
+{
+	struct hb_cidr	 c;
+	char		 buf[ADDR_STRLEN];
+
+	memset(&c, 0xa5, sizeof(c));
+	ck_assert_msg(cidr_parse(cidrs[_i].cidr, &c) == 0, "%s",
+	    cidrs[_i].cidr);
+	ck_assert_int_eq(c.net.ss_family, cidrs[_i].af);
+	ck_assert_str_eq(addr_format((struct sockaddr *)&c.net, buf,
+	    sizeof(buf)), cidrs[_i].net);
+	ck_assert_uint_eq(c.bits, cidrs[_i].bits);
+}
+END_TEST
+
+START_TEST(test_util_cidr_bad)
+{
+	struct hb_cidr	 c;
+
+	ck_assert_msg(cidr_parse(bad_cidrs[_i], &c) == -1, "\"%s\" parsed",
+	    bad_cidrs[_i]);
+}
+END_TEST
+
+START_TEST(test_util_cidr_contains)
+{
+	struct hb_cidr		 c;
+	struct sockaddr_storage	 ss;
+
+	ck_assert(cidr_parse(cidr_hosts[_i].cidr, &c) == 0);
+	ck_assert(parse_ok(cidr_hosts[_i].host, &ss));
+	ck_assert_msg(cidr_contains(&c, (struct sockaddr *)&ss) ==
+	    cidr_hosts[_i].in, "%s in %s", cidr_hosts[_i].host,
+	    cidr_hosts[_i].cidr);
+}
+END_TEST
+
+START_TEST(test_util_cidrlist)
+{
+	struct hb_cidr		 v[2];
+	struct hb_cidrlist	 l = { v, 0 };
+	struct sockaddr_storage	 ss;
+
+	ck_assert(cidr_parse("10.0.0.0/8", &v[0]) == 0);
+	ck_assert(cidr_parse("[2001:db8::]/32", &v[1]) == 0);
+	ck_assert(parse_ok("10.1.2.3:1", &ss));
+	ck_assert(!cidrlist_contains(&l, (struct sockaddr *)&ss));
+	l.n = 2;
+	ck_assert(cidrlist_contains(&l, (struct sockaddr *)&ss));
+	ck_assert(parse_ok("[2001:db8::7]:1", &ss));
+	ck_assert(cidrlist_contains(&l, (struct sockaddr *)&ss));
+	ck_assert(parse_ok("[2001:db9::7]:1", &ss));
+	ck_assert(!cidrlist_contains(&l, (struct sockaddr *)&ss));
+	ck_assert(parse_ok("192.0.2.1:1", &ss));
+	ck_assert(!cidrlist_contains(&l, (struct sockaddr *)&ss));
+	/* Only IP peers are in a network. */
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	ck_assert(!cidrlist_contains(&l, (struct sockaddr *)&ss));
 }
 END_TEST
 
@@ -381,6 +567,14 @@ test_suite(void)
 
 	tc = tcase_create("addr_equal");
 	tcase_add_test(tc, test_util_addr_equal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cidr");
+	tcase_add_loop_test(tc, test_util_cidr_parse, 0, NITEMS(cidrs));
+	tcase_add_loop_test(tc, test_util_cidr_bad, 0, NITEMS(bad_cidrs));
+	tcase_add_loop_test(tc, test_util_cidr_contains, 0,
+	    NITEMS(cidr_hosts));
+	tcase_add_test(tc, test_util_cidrlist);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse_u64");
