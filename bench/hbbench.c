@@ -706,14 +706,10 @@ conn_handshake(struct conn *c)
 		conn_greet(c);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		conn_watch(c, 0);
-		break;
-	case SSL_ERROR_WANT_WRITE:
-		conn_watch(c, 1);
-		break;
-	default:
+	r = SSL_get_error(c->ssl, r);
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
+		conn_watch(c, r == SSL_ERROR_WANT_WRITE);
+	else {
 		ERR_clear_error();
 		conn_fail(c);
 	}

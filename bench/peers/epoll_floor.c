@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,6 @@
 
 #include "floor.h"
 
-#define MAX_EVENTS	256
 #define READ_SIZE	16384
 
 struct conn {
@@ -43,11 +41,11 @@ struct conn {
 static struct conn	*conns;
 static int		*clients;	/* the client fds, for BROADCAST */
 static int		 nclients;
-static int		 epfd;
-static uint64_t		 now;
+static int		 lfd, afd = -1;	/* the listeners */
 
 static void	usage(void) __attribute__((__noreturn__));
 static void	conn_close(int);
+static void	on_event(int);
 static void	on_accept(int, int);
 static void	on_read(int);
 static void	on_admin(int);
@@ -74,12 +72,23 @@ conn_close(int fd)
 }
 
 static void
-on_accept(int lfd, int admin)
+on_event(int fd)
+{
+	if (fd == lfd || fd == afd)
+		on_accept(fd, fd == afd);
+	else if (conns[fd].open && conns[fd].admin)
+		on_admin(fd);
+	else if (conns[fd].open)
+		on_read(fd);
+}
+
+static void
+on_accept(int listener, int admin)
 {
 	int	 fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) != -1) {
-		floor_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
+	while ((fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK)) != -1) {
+		floor_watch(EPOLL_CTL_ADD, fd, EPOLLIN);
 		memset(&conns[fd], 0, sizeof(conns[fd]));
 		conns[fd].open = 1;
 		conns[fd].admin = admin;
@@ -87,7 +96,7 @@ on_accept(int lfd, int admin)
 			continue;
 		conns[fd].idx = nclients;
 		clients[nclients++] = fd;
-		tlist_add(fd, now);
+		tlist_add(fd);
 	}
 }
 
@@ -158,18 +167,16 @@ on_read(int fd)
 		conn_close(fd);
 		return;
 	}
-	tlist_touch(fd, now);
+	tlist_touch(fd);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct epoll_event	 ev[MAX_EVENTS];
-	char			*end;
-	double			 t;
-	uint64_t		 timeout = 0;
-	long			 aport = 0;
-	int			 ch, lfd, afd = -1, fd, i, n, nfd, wait = -1;
+	char		*end;
+	uint64_t	 timeout = 0;
+	long		 aport = 0;
+	int		 ch, nfd;
 
 	while ((ch = getopt(argc, argv, "a:t:")) != -1) {
 		switch (ch) {
@@ -179,10 +186,7 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		case 't':
-			t = strtod(optarg, &end);
-			if (*end != '\0' || t <= 0 || t > 86400)
-				usage();
-			timeout = (uint64_t)(t * 1e9);
+			timeout = floor_seconds(optarg);
 			break;
 		default:
 			usage();
@@ -190,36 +194,12 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc - 1)
 		usage();
-	nfd = floor_fd_limit();
+	nfd = floor_init(timeout);
 	if ((conns = calloc(nfd, sizeof(*conns))) == NULL ||
 	    (clients = calloc(nfd, sizeof(*clients))) == NULL)
 		floor_die("calloc");
-	tlist_init(nfd, timeout);
-	signal(SIGPIPE, SIG_IGN);
-
-	if ((epfd = epoll_create1(0)) == -1)
-		floor_die("epoll_create1");
-	lfd = floor_listen(epfd, (uint16_t)strtol(argv[optind], NULL, 10));
+	lfd = floor_listen((uint16_t)strtol(argv[optind], NULL, 10));
 	if (aport != 0)
-		afd = floor_listen(epfd, (uint16_t)aport);
-
-	for (;;) {
-		if ((n = epoll_wait(epfd, ev, MAX_EVENTS, wait)) == -1) {
-			if (errno == EINTR)
-				continue;
-			floor_die("epoll_wait");
-		}
-		if (tlist_on())
-			now = floor_mono_ns();
-		for (i = 0; i < n; i++) {
-			fd = ev[i].data.fd;
-			if (fd == lfd || fd == afd)
-				on_accept(fd, fd == afd);
-			else if (conns[fd].open && conns[fd].admin)
-				on_admin(fd);
-			else if (conns[fd].open)
-				on_read(fd);
-		}
-		wait = tlist_expire(now, conn_close);
-	}
+		afd = floor_listen((uint16_t)aport);
+	floor_loop(on_event, conn_close);
 }

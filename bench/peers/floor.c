@@ -1,6 +1,7 @@
 /*
  * floor.c: the parts of the floors that have nothing to do with what goes
- * over the wire.
+ * over the wire. One epoll loop, level-triggered, that hands each ready fd
+ * to the floor's own function.
  *
  * The timeout list is the cheapest exact way we know to close connections
  * silent for T: every connection has the same timeout, so a list ordered by
@@ -25,6 +26,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 
 #include "floor.h"
 
+#define MAX_EVENTS	256
 #define NONE		(-1)
 
 struct link {
@@ -42,6 +45,10 @@ struct link {
 static struct link	*links;
 static int		 head = NONE, tail = NONE;
 static uint64_t		 timeout_ns;
+static uint64_t		 now;		/* ns, when epoll_wait returned */
+static int		 epfd;
+
+static int	expire(void (*)(int));
 
 void
 floor_die(const char *what)
@@ -51,18 +58,29 @@ floor_die(const char *what)
 	exit(1);
 }
 
+/* The -t argument, in ns; exits with a usage error if it is not one. */
 uint64_t
-floor_mono_ns(void)
+floor_seconds(const char *arg)
 {
-	struct timespec	 ts;
+	char	*end;
+	double	 t;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	t = strtod(arg, &end);
+	if (*end != '\0' || end == arg || t <= 0 || t > 86400) {
+		fprintf(stderr, "%s: -t: bad number of seconds \"%s\"\n",
+		    program_invocation_short_name, arg);
+		exit(2);
+	}
+	return ((uint64_t)(t * 1e9));
 }
 
-/* Raises the fd limit to the hard one; returns it, at most 2^20. */
+/*
+ * Raises the fd limit to the hard one, ignores SIGPIPE, makes the epoll
+ * set and the timeout list (none for timeout 0). Returns the fd limit, at
+ * most 2^20: every fd the floor will see is below it.
+ */
 int
-floor_fd_limit(void)
+floor_init(uint64_t timeout)
 {
 	struct rlimit	 rl;
 
@@ -73,12 +91,19 @@ floor_fd_limit(void)
 		floor_die("setrlimit");
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
 		rl.rlim_cur = 1048576;
+	timeout_ns = timeout;
+	if (timeout_ns > 0 &&
+	    (links = calloc(rl.rlim_cur, sizeof(*links))) == NULL)
+		floor_die("calloc");
+	signal(SIGPIPE, SIG_IGN);
+	if ((epfd = epoll_create1(0)) == -1)
+		floor_die("epoll_create1");
 	return ((int)rl.rlim_cur);
 }
 
 /* epoll_ctl(op) of fd for events, tagged with the fd; dies on failure. */
 void
-floor_watch(int epfd, int op, int fd, uint32_t events)
+floor_watch(int op, int fd, uint32_t events)
 {
 	struct epoll_event	 ev;
 
@@ -91,7 +116,7 @@ floor_watch(int epfd, int op, int fd, uint32_t events)
 
 /* A non-blocking listener on 127.0.0.1:port, in the epoll set. */
 int
-floor_listen(int epfd, uint16_t port)
+floor_listen(uint16_t port)
 {
 	struct sockaddr_in	 sin;
 	int			 fd, one = 1;
@@ -107,29 +132,40 @@ floor_listen(int epfd, uint16_t port)
 		floor_die("bind");
 	if (listen(fd, 4096) == -1)
 		floor_die("listen");
-	floor_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
+	floor_watch(EPOLL_CTL_ADD, fd, EPOLLIN);
 	return (fd);
 }
 
-/* Room for fds below nfd; timeout 0 turns every tlist_ call into a no-op. */
+/*
+ * Calls on_event for each ready fd, and close_fd, which must tlist_remove()
+ * it, for each connection silent for the timeout. Never returns.
+ */
 void
-tlist_init(int nfd, uint64_t timeout)
+floor_loop(void (*on_event)(int), void (*close_fd)(int))
 {
-	timeout_ns = timeout;
-	if (timeout_ns > 0 && (links = calloc(nfd, sizeof(*links))) == NULL)
-		floor_die("calloc");
+	struct epoll_event	 ev[MAX_EVENTS];
+	struct timespec		 ts;
+	int			 i, n, wait = -1;
+
+	for (;;) {
+		if ((n = epoll_wait(epfd, ev, MAX_EVENTS, wait)) == -1) {
+			if (errno == EINTR)
+				continue;
+			floor_die("epoll_wait");
+		}
+		if (timeout_ns > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		}
+		for (i = 0; i < n; i++)
+			on_event(ev[i].data.fd);
+		wait = expire(close_fd);
+	}
 }
 
-/* Whether connections time out, i.e. whether the loop needs the clock. */
-int
-tlist_on(void)
-{
-	return (timeout_ns > 0);
-}
-
-/* Puts fd, which is not in the list, at its tail, read at now. */
+/* Puts fd, which is not in the list, at its tail, read just now. */
 void
-tlist_add(int fd, uint64_t now)
+tlist_add(int fd)
 {
 	struct link	*l;
 
@@ -165,22 +201,19 @@ tlist_remove(int fd)
 	l->prev = l->next = NONE;
 }
 
-/* fd was read at now: it moves to the tail. */
+/* fd was read just now: it moves to the tail. */
 void
-tlist_touch(int fd, uint64_t now)
+tlist_touch(int fd)
 {
 	if (timeout_ns == 0)
 		return;
 	tlist_remove(fd);
-	tlist_add(fd, now);
+	tlist_add(fd);
 }
 
-/*
- * Calls close_fd, which must tlist_remove() it, for each connection due at
- * now; returns the ms until the next deadline, or -1 for none.
- */
-int
-tlist_expire(uint64_t now, void (*close_fd)(int))
+/* Closes the due connections; returns ms until the next deadline, or -1. */
+static int
+expire(void (*close_fd)(int))
 {
 	uint64_t	 due;
 

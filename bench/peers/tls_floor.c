@@ -19,15 +19,13 @@
  * With -t SECONDS a connection silent that long is closed, without a word,
  * by floor.c's list. Handshakes in progress are on it too.
  *
- * usage: tls_floor [-t SECONDS] -c CERT -k KEY PORT   (on 127.0.0.1)
+ * usage: tls_floor [-t SECONDS] CERT KEY PORT   (PEM files; on 127.0.0.1)
  */
 
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +37,6 @@
 
 #include "floor.h"
 
-#define MAX_EVENTS	256
 #define READ_SIZE	16384		/* a whole TLS record's plaintext */
 
 struct conn {
@@ -52,15 +49,15 @@ struct conn {
 
 static struct conn	*conns;
 static SSL_CTX		*ctx;
-static int		 epfd;
-static uint64_t		 now;
+static int		 lfd;		/* the listener */
 
 static void	usage(void) __attribute__((__noreturn__));
 static void	ssl_die(const char *) __attribute__((__noreturn__));
 static SSL_CTX	*ctx_new(const char *, const char *);
 static void	conn_close(int);
 static void	conn_want(int, int);
-static void	on_accept(int);
+static void	on_event(int);
+static void	on_accept(void);
 static void	on_handshake(int);
 static void	on_read(int);
 static size_t	pong(struct conn *, const char *, size_t, char *);
@@ -68,7 +65,7 @@ static size_t	pong(struct conn *, const char *, size_t, char *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tls_floor [-t SECONDS] -c CERT -k KEY PORT\n");
+	fprintf(stderr, "usage: tls_floor [-t SECONDS] CERT KEY PORT\n");
 	exit(2);
 }
 
@@ -103,11 +100,16 @@ ctx_new(const char *cert, const char *key)
 	return (c);
 }
 
+/*
+ * Closes fd. What went wrong, if anything, is dropped from the error queue,
+ * or SSL_get_error() would blame the next connection's WANT_READ on it.
+ */
 static void
 conn_close(int fd)
 {
 	struct conn	*c = &conns[fd];
 
+	ERR_clear_error();
 	tlist_remove(fd);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
@@ -121,12 +123,23 @@ conn_want(int fd, int out)
 	if (conns[fd].out == out)
 		return;
 	conns[fd].out = out;
-	floor_watch(epfd, EPOLL_CTL_MOD, fd, out ? EPOLLOUT : EPOLLIN);
+	floor_watch(EPOLL_CTL_MOD, fd, out ? EPOLLOUT : EPOLLIN);
+}
+
+static void
+on_event(int fd)
+{
+	if (fd == lfd)
+		on_accept();
+	else if (conns[fd].ssl != NULL && conns[fd].ready)
+		on_read(fd);
+	else if (conns[fd].ssl != NULL)
+		on_handshake(fd);
 }
 
 /* The handshake waits for the ClientHello's EPOLLIN: no read in vain. */
 static void
-on_accept(int lfd)
+on_accept(void)
 {
 	struct conn	*c;
 	int		 fd;
@@ -138,8 +151,8 @@ on_accept(int lfd)
 		    fd) != 1)
 			ssl_die("SSL_new");
 		SSL_set_accept_state(c->ssl);
-		floor_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
-		tlist_add(fd, now);
+		floor_watch(EPOLL_CTL_ADD, fd, EPOLLIN);
+		tlist_add(fd);
 	}
 }
 
@@ -161,16 +174,11 @@ on_handshake(int fd)
 			on_read(fd);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		conn_want(fd, 0);
-		break;
-	case SSL_ERROR_WANT_WRITE:
-		conn_want(fd, 1);
-		break;
-	default:
+	r = SSL_get_error(c->ssl, r);
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
+		conn_want(fd, r == SSL_ERROR_WANT_WRITE);
+	else
 		conn_close(fd);
-	}
 }
 
 /* Each SSL_read()'s PONGs in one SSL_write, until OpenSSL holds no more. */
@@ -197,7 +205,7 @@ on_read(int fd)
 		}
 	} while (SSL_has_pending(c->ssl));
 	if (got)
-		tlist_touch(fd, now);
+		tlist_touch(fd);
 }
 
 /*
@@ -237,61 +245,19 @@ pong(struct conn *c, const char *in, size_t n, char *out)
 int
 main(int argc, char *argv[])
 {
-	struct epoll_event	 ev[MAX_EVENTS];
-	const char		*cert = NULL, *key = NULL;
-	char			*end;
-	double			 t;
-	uint64_t		 timeout = 0;
-	int			 ch, lfd, fd, i, n, nfd, wait = -1;
+	uint64_t	 timeout = 0;
+	int		 ch;
 
-	while ((ch = getopt(argc, argv, "c:k:t:")) != -1) {
-		switch (ch) {
-		case 'c':
-			cert = optarg;
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 't':
-			t = strtod(optarg, &end);
-			if (*end != '\0' || t <= 0 || t > 86400)
-				usage();
-			timeout = (uint64_t)(t * 1e9);
-			break;
-		default:
+	while ((ch = getopt(argc, argv, "t:")) != -1) {
+		if (ch != 't')
 			usage();
-		}
+		timeout = floor_seconds(optarg);
 	}
-	if (optind != argc - 1 || cert == NULL || key == NULL)
+	if (optind != argc - 3)
 		usage();
-	ctx = ctx_new(cert, key);
-	nfd = floor_fd_limit();
-	if ((conns = calloc(nfd, sizeof(*conns))) == NULL)
+	ctx = ctx_new(argv[optind], argv[optind + 1]);
+	if ((conns = calloc(floor_init(timeout), sizeof(*conns))) == NULL)
 		floor_die("calloc");
-	tlist_init(nfd, timeout);
-	signal(SIGPIPE, SIG_IGN);
-
-	if ((epfd = epoll_create1(0)) == -1)
-		floor_die("epoll_create1");
-	lfd = floor_listen(epfd, (uint16_t)strtol(argv[optind], NULL, 10));
-
-	for (;;) {
-		if ((n = epoll_wait(epfd, ev, MAX_EVENTS, wait)) == -1) {
-			if (errno == EINTR)
-				continue;
-			floor_die("epoll_wait");
-		}
-		if (tlist_on())
-			now = floor_mono_ns();
-		for (i = 0; i < n; i++) {
-			fd = ev[i].data.fd;
-			if (fd == lfd)
-				on_accept(fd);
-			else if (conns[fd].ssl != NULL && conns[fd].ready)
-				on_read(fd);
-			else if (conns[fd].ssl != NULL)
-				on_handshake(fd);
-		}
-		wait = tlist_expire(now, conn_close);
-	}
+	lfd = floor_listen((uint16_t)strtol(argv[optind + 2], NULL, 10));
+	floor_loop(on_event, conn_close);
 }
