@@ -8,12 +8,23 @@
  *   silence  N connections PING at once and go quiet; how late is each drop
  *   fanout   N named connections, BROADCAST on the admin port
  *   push     N named connections, SENDs pipelined on one admin session
+ *   handshake  K TLS handshakes in flight, one after another; server CPU
+ *            per handshake
+ *   storm    N connections heartbeating while M more connect at once and
+ *            greet; how long until all M are in, and the N's PING RTT
  *
  * One epoll loop, level-triggered, non-blocking sockets, one recv per
  * event. Times are CLOCK_MONOTONIC; a reply is stamped with the time
  * epoll_wait returned, the earliest moment the generator could know of
  * it, so a busy generator does not add its own backlog to the figures.
  * The last output line is "RESULT mode=... key=value ...", for scripts.
+ *
+ * With --tls every client connection speaks TLS (OpenSSL, the handshake
+ * driven from the same loop); an event then reads until OpenSSL holds
+ * nothing more. The client offers TLS 1.3 only, with the one suite
+ * TLS_AES_128_GCM_SHA256 and the one group X25519, so every server does the
+ * same work; it keeps no session, so every handshake is a full one. The
+ * admin session stays plain.
  *
  * Exit status: 0 measured, 1 could not measure, 2 usage, 3 measured but
  * incomplete (connections that failed, or drops that never came).
@@ -34,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,12 +57,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define NS		1000000000ULL
 #define MS		1000000ULL
 #define US		1000ULL
 #define MAX_EVENTS	1024
 #define PART_MAX	23		/* bytes kept of a line split by recv */
 #define ADMIN_ID	UINT32_MAX
+#define STORM_ID	(UINT32_MAX - 1)
+#define STORM_CHUNK	16		/* storm: connects a loop turn */
+#define STORM_BATCH	4		/* storm: its events a loop turn */
 #define LIVE_EVERY	(10 * MS)	/* silence: the live client's pace */
 #define ROUND_GAP	(50 * MS)	/* fanout: quiet time between rounds */
 #define WAIT_MAX	(30 * NS)	/* fanout, push: give up on a round */
@@ -60,13 +78,17 @@
 #define EXIT_USAGE	2
 #define EXIT_PARTIAL	3
 
-enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH };
-enum state { C_IDLE, C_CONNECTING, C_GREETING, C_READY, C_CLOSED, C_FAILED };
+enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH, M_HANDSHAKE,
+	M_STORM };
+enum state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_GREETING, C_READY,
+	C_CLOSED, C_FAILED };
 enum kind { L_PONG, L_OK, L_BYE, L_ERR, L_OTHER };
 
 struct conn {
 	int		 fd;
+	SSL		*ssl;		/* --tls */
 	uint8_t		 state;
+	uint8_t		 out;		/* waiting for EPOLLOUT */
 	uint8_t		 busy;		/* a PING awaits its PONG */
 	uint8_t		 plen;		/* bytes in part */
 	uint8_t		 silent;	/* silence: went quiet in the burst */
@@ -116,9 +138,10 @@ static struct {
 	int			 window;
 	int			 hello;		/* greet with HELLO: 1, PING: 0 */
 	int			 quiet;
+	int			 tls;
 } opt = {
 	.conns = 100, .duration = 5, .interval = 5, .timeout = 0,
-	.warmup = 1, .patience = 10, .pid = 0, .cpu = -1, .count = 200000,
+	.warmup = 1, .patience = 10, .pid = 0, .cpu = -1, .count = 0,
 	.rounds = 10, .window = 256, .hello = -1
 };
 
@@ -129,6 +152,9 @@ static uint64_t		 now;		/* when epoll_wait last returned */
 static int		 inflight, nready, nfailed, nclosed;
 static volatile sig_atomic_t stop;
 static struct admin	 adm = { .fd = -1 };
+static SSL_CTX		*tls_ctx;	/* --tls */
+static int		 sepfd = -1;	/* storm: the storm's epoll set */
+static int		 storm_first = INT_MAX;	/* its first slot */
 
 /* What the current phase wants done with the lines that arrive. */
 static struct {
@@ -143,7 +169,18 @@ static struct {
 	uint64_t	 got;		/* fanout: conns that have the token */
 	uint64_t	 last_got;	/* ns */
 	struct hist	 lat;
+	uint64_t	 t0;		/* storm: when it began */
+	struct hist	 named;		/* storm: when each was in, from t0 */
+	uint64_t	 turn_max;	/* storm: longest loop turn, ns */
 } run;
+
+/* hold and storm: connection i of n PINGs at base + (k * n + i + 1) * step. */
+struct pacer {
+	uint64_t	 base, step;	/* ns */
+	uint64_t	 slot;		/* the next PING, counted from base */
+	uint64_t	 missed;	/* PINGs sent unanswered, measuring */
+	int		 n;
+};
 
 static void	usage(void) __attribute__((__noreturn__));
 static void	fatal(const char *, ...)
@@ -155,28 +192,46 @@ static uint64_t	mono_ns(void);
 static double	parse_num(const char *, double, double, const char *);
 static void	parse_addr(struct sockaddr_in *, const char *, const char *);
 static void	setup(void);
+static void	tls_setup(void);
 static void	on_signal(int);
 static int	proc_cpu(pid_t, uint64_t *);
 static long	proc_rss(pid_t);
+static long long listen_drops(void);
 static double	self_cpu_s(void);
 static void	hist_add(struct hist *, uint64_t);
 static uint64_t	hist_pct(const struct hist *, double);
 static int	cmp_i64(const void *, const void *);
 static int64_t	pct_i64(const int64_t *, size_t, double);
+static int	conn_set(const struct conn *);
+static int	conn_pending(const struct conn *);
 static int	conn_start(struct conn *, int);
+static void	conn_open(int);
+static void	conn_watch(struct conn *, int);
 static void	conn_connected(struct conn *);
+static void	conn_handshake(struct conn *);
+static void	conn_greet(struct conn *);
 static void	conn_ready(struct conn *);
+static void	conn_close(struct conn *);
 static void	conn_fail(struct conn *);
 static void	conn_ended(struct conn *);
+static ssize_t	conn_send(struct conn *, const char *, size_t);
+static ssize_t	conn_recv(struct conn *, char *, size_t);
+static ssize_t	tls_errno(struct conn *, int);
 static int	conn_write(struct conn *, const char *, size_t);
 static int	conn_ping(struct conn *);
 static void	conn_event(struct conn *, uint32_t);
 static void	conn_read(struct conn *);
+static void	conn_feed(struct conn *, const char *, size_t);
 static void	conn_line(struct conn *, const char *, size_t);
 static enum kind classify(const char *, size_t);
 static void	poll_once(uint64_t);
+static void	poll_storm(void);
 static void	connect_all(int, uint64_t);
+static void	fail_pending(int, int);
 static void	ping_idle(int, uint64_t);
+static void	pacer_start(struct pacer *, int, double);
+static uint64_t	pace(struct pacer *);
+static void	paced(struct pacer *, uint64_t);
 static void	settle(uint64_t);
 static void	connect_named(void);
 static void	admin_open(void);
@@ -193,6 +248,9 @@ static int	run_hold(void);
 static int	run_silence(void);
 static int	run_fanout(void);
 static int	run_push(void);
+static int	run_handshake(void);
+static int	run_storm(void);
+static void	storm(struct pacer *);
 
 static void
 usage(void)
@@ -203,8 +261,12 @@ usage(void)
 	    "       hbbench silence -c N -t TIMEOUT [-p PID]\n"
 	    "       hbbench fanout  -c N -a ADMINPORT [-r ROUNDS] [-p PID]\n"
 	    "       hbbench push    -c N -n COUNT -a ADMINPORT [-p PID]\n"
+	    "       hbbench handshake --tls -c K -d SECONDS [-w WARMUP] "
+	    "[-p PID]\n"
+	    "       hbbench storm   -c N -n STORM -i INTERVAL [-w WARMUP] "
+	    "[-p PID]\n"
 	    "common: [-h 127.0.0.1] [-P PORT] [-C CPU] [-W INFLIGHT]\n"
-	    "        [-T PATIENCE] [-G | -H] [-q]\n"
+	    "        [-T PATIENCE] [-G | -H] [-q] [--tls]\n"
 	    "  -h HOST    a loopback IPv4 address (default 127.0.0.1)\n"
 	    "  -P PORT    client port (default 7000)\n"
 	    "  -a PORT    admin port (fanout, push)\n"
@@ -214,8 +276,10 @@ usage(void)
 	    "  -T SEC     give up connecting after SEC without progress "
 	    "(default 10)\n"
 	    "  -G         greet with PING (default but for fanout and push)\n"
-	    "  -H         greet with HELLO hb<i> (default for fanout and push)\n"
-	    "  -q         only the RESULT line\n");
+	    "  -H         greet with HELLO hb<i> (default for fanout, push;\n"
+	    "             storm: HELLO storm-<i> from the storm, its default)\n"
+	    "  -q         only the RESULT line\n"
+	    "  --tls      TLS 1.3 client connections (admin stays plain)\n");
 	exit(EXIT_USAGE);
 }
 
@@ -306,13 +370,20 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* Raises the fd limit to the hard one, pins the CPU, makes the epoll. */
+/*
+ * Raises the fd limit to the hard one, pins the CPU, makes the epoll and
+ * a slot for every connection: one more for the live client of silence,
+ * opt.count more for the storm.
+ */
 static void
 setup(void)
 {
 	struct rlimit	 rl;
 	cpu_set_t	 set;
-	int		 i, need = opt.conns + 16;
+	int		 i, slots, need;
+
+	slots = opt.conns + 1 + (opt.mode == M_STORM ? opt.count : 0);
+	need = slots + 16;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit");
@@ -320,8 +391,8 @@ setup(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("setrlimit");
 	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)need > rl.rlim_cur)
-		fatalx("-c %d needs %d open files, the hard limit is %llu",
-		    opt.conns, need, (unsigned long long)rl.rlim_cur);
+		fatalx("%d connections need %d open files, the hard limit is "
+		    "%llu", slots - 1, need, (unsigned long long)rl.rlim_cur);
 	if (opt.cpu >= 0) {
 		CPU_ZERO(&set);
 		CPU_SET(opt.cpu, &set);
@@ -333,11 +404,37 @@ setup(void)
 	signal(SIGTERM, on_signal);
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	/* One more slot: the live client of silence. */
-	if ((conns = calloc(opt.conns + 1, sizeof(*conns))) == NULL)
+	if ((conns = calloc(slots, sizeof(*conns))) == NULL)
 		fatal("calloc");
-	for (i = 0; i <= opt.conns; i++)
+	for (i = 0; i < slots; i++)
 		conns[i].fd = -1;
+	if (opt.tls)
+		tls_setup();
+}
+
+/*
+ * The client side of --tls. TLS 1.3 with one suite and one group, so that
+ * every server negotiates the same; no verification (loopback, a
+ * throwaway certificate) and no session cache, so that no handshake is
+ * ever resumed; read-ahead, so that one read(2) takes every record there
+ * is, and buffers released while idle, so that 19,000 held connections
+ * stay small here too.
+ */
+static void
+tls_setup(void)
+{
+	if ((tls_ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(tls_ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(tls_ctx, "TLS_AES_128_GCM_SHA256") != 1 ||
+	    SSL_CTX_set1_groups_list(tls_ctx, "X25519") != 1) {
+		ERR_print_errors_fp(stderr);
+		fatalx("cannot set up the TLS client");
+	}
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(tls_ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_read_ahead(tls_ctx, 1);
 }
 
 /* utime + stime of the whole process, in clock ticks. */
@@ -390,6 +487,38 @@ proc_rss(pid_t pid)
 	}
 	fclose(f);
 	return (kib);
+}
+
+/*
+ * The kernel's count of connections dropped at a full listen queue
+ * (TcpExt ListenDrops, all sockets), or -1: a storm's dropped SYNs come
+ * back a second later, which its figures should explain.
+ */
+static long long
+listen_drops(void)
+{
+	static char	 names[8192], vals[8192];
+	char		*n, *v, *sn, *sv;
+	long long	 drops = -1;
+	FILE		*f;
+
+	if ((f = fopen("/proc/net/netstat", "r")) == NULL)
+		return (-1);
+	while (fgets(names, sizeof(names), f) != NULL &&
+	    fgets(vals, sizeof(vals), f) != NULL) {
+		if (strncmp(names, "TcpExt:", 7) != 0)
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(vals, " \n", &sv);
+		for (; n != NULL && v != NULL; n = strtok_r(NULL, " \n", &sn),
+		    v = strtok_r(NULL, " \n", &sv)) {
+			if (strcmp(n, "ListenDrops") == 0)
+				drops = strtoll(v, NULL, 10);
+		}
+		break;
+	}
+	fclose(f);
+	return (drops);
 }
 
 /* The generator's own CPU seconds, to show when it is the bottleneck. */
@@ -468,6 +597,21 @@ pct_i64(const int64_t *v, size_t n, double q)
 	return (v[i - 1]);
 }
 
+/* The epoll set of c: the storm's own, or the main one. */
+static int
+conn_set(const struct conn *c)
+{
+	return (c - conns >= storm_first ? sepfd : epfd);
+}
+
+/* Whether c is on its way to ready: connecting, in handshake, greeting. */
+static int
+conn_pending(const struct conn *c)
+{
+	return (c->state == C_CONNECTING || c->state == C_HANDSHAKE ||
+	    c->state == C_GREETING);
+}
+
 /* Starts a non-blocking connect; id is the slot, the epoll tag. */
 static int
 conn_start(struct conn *c, int id)
@@ -489,41 +633,111 @@ conn_start(struct conn *c, int id)
 		return (-1);
 	}
 	c->state = C_CONNECTING;
+	c->out = 1;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLOUT;
 	ev.data.u32 = (uint32_t)id;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+	if (epoll_ctl(conn_set(c), EPOLL_CTL_ADD, c->fd, &ev) == -1)
 		fatal("epoll_ctl add");
 	return (0);
 }
 
-/* The handshake is done: read from now on, and greet the server. */
+/* Starts slot id's connect, counted in flight or failed. */
+static void
+conn_open(int id)
+{
+	if (conn_start(&conns[id], id) == 0)
+		inflight++;
+	else if (errno == EMFILE || errno == ENFILE)
+		fatal("socket");
+	else
+		nfailed++;
+}
+
+/* Waits for EPOLLOUT (out) or for input, with no syscall if it already is. */
+static void
+conn_watch(struct conn *c, int out)
+{
+	struct epoll_event	 ev;
+
+	if (c->out == out)
+		return;
+	c->out = out;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = out ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+	ev.data.u32 = (uint32_t)(c - conns);
+	if (epoll_ctl(conn_set(c), EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		fatal("epoll_ctl mod");
+}
+
+/* TCP is connected: the TLS handshake, if any, then the greeting. */
 static void
 conn_connected(struct conn *c)
 {
-	struct epoll_event	 ev;
-	char			 hello[32];
-	socklen_t		 len = sizeof(int);
-	int			 err = 0, n;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
 	    err != 0) {
 		conn_fail(c);
 		return;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.u32 = (uint32_t)(c - conns);
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
-		fatal("epoll_ctl mod");
+	if (tls_ctx == NULL) {
+		conn_watch(c, 0);
+		conn_greet(c);
+		return;
+	}
+	if ((c->ssl = SSL_new(tls_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1)
+		fatalx("SSL_new failed");
+	SSL_set_connect_state(c->ssl);
+	c->state = C_HANDSHAKE;
+	conn_handshake(c);
+}
+
+/* One step of the TLS handshake; the greeting once it is done. */
+static void
+conn_handshake(struct conn *c)
+{
+	int	 r;
+
+	if ((r = SSL_connect(c->ssl)) == 1) {
+		conn_watch(c, 0);
+		conn_greet(c);
+		return;
+	}
+	r = SSL_get_error(c->ssl, r);
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
+		conn_watch(c, r == SSL_ERROR_WANT_WRITE);
+	else {
+		ERR_clear_error();
+		conn_fail(c);
+	}
+}
+
+/*
+ * Greets the server with HELLO hb<i> (storm-<i> for the storm's) or with
+ * PING; its reply makes c ready.
+ */
+static void
+conn_greet(struct conn *c)
+{
+	char	 hello[32];
+	int	 id = (int)(c - conns), n;
+
 	c->state = C_GREETING;
-	if (opt.hello > 0) {
-		n = snprintf(hello, sizeof(hello), "HELLO hb%d\n",
-		    (int)(c - conns));
-		c->last_send = mono_ns();
-		if (conn_write(c, hello, n) == -1)
+	if (opt.hello <= 0) {
+		if (conn_ping(c) == -1)
 			conn_fail(c);
-	} else if (conn_ping(c) == -1)
+		return;
+	}
+	if (id >= storm_first)
+		n = snprintf(hello, sizeof(hello), "HELLO storm-%d\n",
+		    id - storm_first);
+	else
+		n = snprintf(hello, sizeof(hello), "HELLO hb%d\n", id);
+	c->last_send = mono_ns();
+	if (conn_write(c, hello, n) == -1)
 		conn_fail(c);
 }
 
@@ -533,18 +747,29 @@ conn_ready(struct conn *c)
 	c->state = C_READY;
 	inflight--;
 	nready++;
+	if (c - conns >= storm_first)
+		hist_add(&run.named, now - run.t0);
+}
+
+/* Closes c's socket and frees its TLS, if it has them. */
+static void
+conn_close(struct conn *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
 }
 
 /* Connecting or greeting went wrong: the slot is given up at once. */
 static void
 conn_fail(struct conn *c)
 {
-	if (c->state == C_CONNECTING || c->state == C_GREETING)
+	if (conn_pending(c))
 		inflight--;
-	if (c->fd != -1) {
-		close(c->fd);
-		c->fd = -1;
-	}
+	conn_close(c);
 	c->state = C_FAILED;
 	nfailed++;
 }
@@ -557,25 +782,78 @@ conn_fail(struct conn *c)
 static void
 conn_ended(struct conn *c)
 {
-	if (c->state == C_GREETING || c->state == C_CONNECTING) {
+	if (conn_pending(c)) {
 		conn_fail(c);
 		return;
 	}
 	if (c->state != C_READY)
 		return;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	epoll_ctl(conn_set(c), EPOLL_CTL_DEL, c->fd, NULL);
 	c->state = C_CLOSED;
 	c->end = now;
 	nclosed++;
 }
 
-/* Writes a short line whole. Returns 0, or -1 when the peer is gone. */
+/* send(2), or SSL_write() in its terms. */
+static ssize_t
+conn_send(struct conn *c, const char *buf, size_t len)
+{
+	int	 n;
+
+	if (c->ssl == NULL)
+		return (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT));
+	if ((n = SSL_write(c->ssl, buf, (int)len)) > 0)
+		return (n);
+	return (tls_errno(c, n));
+}
+
+/* recv(2), or SSL_read() in its terms. */
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t len)
+{
+	int	 n;
+
+	if (c->ssl == NULL)
+		return (recv(c->fd, buf, len, 0));
+	if ((n = SSL_read(c->ssl, buf, (int)len)) > 0)
+		return (n);
+	return (tls_errno(c, n));
+}
+
+/*
+ * A failed SSL_read() or SSL_write() as recv(2) would say it: 0 for the
+ * peer's close_notify, -1 with EAGAIN for "not now", else -1 with
+ * ECONNRESET. The error queue is emptied, or it would taint the next call
+ * on another connection.
+ */
+static ssize_t
+tls_errno(struct conn *c, int n)
+{
+	switch (SSL_get_error(c->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return (-1);
+	case SSL_ERROR_ZERO_RETURN:
+		return (0);
+	default:
+		ERR_clear_error();
+		errno = ECONNRESET;
+		return (-1);
+	}
+}
+
+/*
+ * Writes a short line whole. Returns 0, or -1 when the peer is gone. Over
+ * TLS a write the socket does not take is never retried with other bytes
+ * in practice: the figures would show the errors first.
+ */
 static int
 conn_write(struct conn *c, const char *buf, size_t len)
 {
 	ssize_t	 n;
 
-	n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	n = conn_send(c, buf, len);
 	if (n == (ssize_t)len)
 		return (0);
 	if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -606,6 +884,9 @@ conn_event(struct conn *c, uint32_t events)
 	case C_CONNECTING:
 		conn_connected(c);
 		break;
+	case C_HANDSHAKE:
+		conn_handshake(c);
+		break;
 	case C_GREETING:
 	case C_READY:
 		conn_read(c);
@@ -615,24 +896,39 @@ conn_event(struct conn *c, uint32_t events)
 	}
 }
 
-/* One recv; complete lines go to conn_line(), a split one waits. */
+/*
+ * One recv, or over TLS SSL_read()s until OpenSSL holds no more: no epoll
+ * event would tell of what it holds.
+ */
 static void
 conn_read(struct conn *c)
 {
 	static char	 buf[65536];
-	char		*p, *end, *nl;
 	ssize_t		 n;
+
+	do {
+		if ((n = conn_recv(c, buf, sizeof(buf))) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				conn_ended(c);
+			return;
+		}
+		if (n == 0) {
+			conn_ended(c);
+			return;
+		}
+		conn_feed(c, buf, n);
+	} while ((c->state == C_READY || c->state == C_GREETING) &&
+	    c->ssl != NULL && SSL_has_pending(c->ssl));
+}
+
+/* Complete lines go to conn_line(), a split one waits in c->part. */
+static void
+conn_feed(struct conn *c, const char *buf, size_t n)
+{
+	const char	*p, *end, *nl;
 	size_t		 len, room;
 
-	if ((n = recv(c->fd, buf, sizeof(buf), 0)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_ended(c);
-		return;
-	}
-	if (n == 0) {
-		conn_ended(c);
-		return;
-	}
 	for (p = buf, end = buf + n; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', end - p);
 		len = (nl != NULL ? nl : end) - p;
@@ -682,7 +978,7 @@ conn_line(struct conn *c, const char *line, size_t len)
 		c->pong = now;
 		if (c->busy) {
 			c->busy = 0;
-			if (run.measuring) {
+			if (run.measuring && c->state == C_READY) {
 				hist_add(&run.lat, now - c->sent);
 				run.pongs++;
 			}
@@ -734,9 +1030,33 @@ poll_once(uint64_t wait)
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.u32 == ADMIN_ID)
 			admin_event(ev[i].events);
+		else if (ev[i].data.u32 == STORM_ID)
+			poll_storm();
 		else
 			conn_event(&conns[ev[i].data.u32], ev[i].events);
 	}
+}
+
+/*
+ * A few of the storm's events, whose epoll set is one event of the main
+ * one: each may be a costly handshake step, and the steady clients'
+ * replies must not wait behind thousands of them. Those are stamped when
+ * the main epoll_wait returned, so this batch is the most that a storm
+ * adds to their RTT.
+ */
+static void
+poll_storm(void)
+{
+	struct epoll_event	 ev[STORM_BATCH];
+	int			 i, n;
+
+	if ((n = epoll_wait(sepfd, ev, STORM_BATCH, 0)) == -1) {
+		if (errno != EINTR)
+			fatal("epoll_wait storm");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		conn_event(&conns[ev[i].data.u32], ev[i].events);
 }
 
 /*
@@ -750,20 +1070,13 @@ static void
 connect_all(int n, uint64_t ka)
 {
 	uint64_t	 start, last, swept, patience = opt.patience * NS;
-	int		 done, next = 0, i;
+	int		 done, next = 0;
 
 	start = last = swept = now = mono_ns();
 	nconns = n;
 	while (nready + nfailed < n && !stop) {
-		while (inflight < opt.window && next < n) {
-			if (conn_start(&conns[next], next) == 0)
-				inflight++;
-			else if (errno == EMFILE || errno == ENFILE)
-				fatal("socket");
-			else
-				nfailed++;
-			next++;
-		}
+		while (inflight < opt.window && next < n)
+			conn_open(next++);
 		done = nready + nfailed;
 		poll_once(50 * MS);
 		if (nready + nfailed != done)
@@ -775,14 +1088,22 @@ connect_all(int n, uint64_t ka)
 			swept = now;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (conns[i].state == C_CONNECTING ||
-		    conns[i].state == C_GREETING || conns[i].state == C_IDLE)
-			conn_fail(&conns[i]);
-	}
+	fail_pending(0, n);
 	inflight = 0;
 	say("connected %d of %d in %.2f s (%d failed)\n", nready, n,
 	    (now - start) / 1e9, nfailed);
+}
+
+/* Gives up the slots from..to-1 that are not ready yet. */
+static void
+fail_pending(int from, int to)
+{
+	int	 i;
+
+	for (i = from; i < to; i++) {
+		if (conn_pending(&conns[i]) || conns[i].state == C_IDLE)
+			conn_fail(&conns[i]);
+	}
 }
 
 /*
@@ -799,6 +1120,48 @@ ping_idle(int n, uint64_t idle)
 		    now - conns[i].last_send >= idle &&
 		    conn_ping(&conns[i]) == -1)
 			conn_ended(&conns[i]);
+	}
+}
+
+/* Spreads the first n connections' PINGs evenly over every interval s. */
+static void
+pacer_start(struct pacer *p, int n, double interval)
+{
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	p->step = (uint64_t)(interval * NS) / n;
+	p->base = now = mono_ns();
+}
+
+/* Sends the PINGs due by now; returns when the next one is due. */
+static uint64_t
+pace(struct pacer *p)
+{
+	struct conn	*c;
+	uint64_t	 due;
+
+	while ((due = p->base + (p->slot + 1) * p->step) <= now) {
+		c = &conns[p->slot++ % p->n];
+		if (c->state != C_READY)
+			continue;
+		if (c->busy && run.measuring)
+			p->missed++;
+		if (conn_ping(c) == -1)
+			conn_ended(c);
+	}
+	return (due);
+}
+
+/* Runs the loop with p's PINGs until the time until, or until stopped. */
+static void
+paced(struct pacer *p, uint64_t until)
+{
+	uint64_t	 due;
+
+	while (!stop && (now = mono_ns()) < until) {
+		if ((due = pace(p)) > until)
+			due = until;
+		poll_once(due - now < 10 * MS ? due - now : 10 * MS);
 	}
 }
 
@@ -950,10 +1313,8 @@ close_all(void)
 {
 	int	 i;
 
-	for (i = 0; i < nconns; i++) {
-		if (conns[i].fd != -1 && conns[i].state != C_IDLE)
-			close(conns[i].fd);
-	}
+	for (i = 0; i < nconns; i++)
+		conn_close(&conns[i]);
 	if (adm.fd != -1)
 		close(adm.fd);
 }
@@ -1026,12 +1387,10 @@ run_rtt(void)
 static int
 run_hold(void)
 {
-	struct conn	*c;
-	uint64_t	 c0 = 0, c1 = 0, base, due, slot = 0, step, t0 = 0;
-	uint64_t	 t1, end, warm, interval = opt.interval * NS;
-	uint64_t	 missed = 0;
+	struct pacer	 p;
+	uint64_t	 c0 = 0, c1 = 0, t0, t1, interval = opt.interval * NS;
 	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_pct, kib;
-	double		 g0 = 0, g1;
+	double		 g0, g1;
 	long		 rss0, rss1, rss2;
 	int		 n = opt.conns, held;
 
@@ -1043,32 +1402,14 @@ run_hold(void)
 	settle(100 * MS);
 	rss1 = proc_rss(opt.pid);
 	ping_idle(n, 0);
-	step = interval / n;
-	base = now = mono_ns();
-	warm = base + interval;
-	end = warm + (uint64_t)(opt.duration * NS);
-	while (!stop) {
-		now = mono_ns();
-		if (!run.measuring && now >= warm) {
-			if (proc_cpu(opt.pid, &c0) == -1)
-				fatalx("server %d is gone", (int)opt.pid);
-			t0 = now;
-			g0 = self_cpu_s();
-			run.measuring = 1;
-		}
-		if (now >= end)
-			break;
-		while ((due = base + (slot + 1) * step) <= now) {
-			c = &conns[slot++ % n];
-			if (c->state != C_READY)
-				continue;
-			if (c->busy && run.measuring)
-				missed++;
-			if (conn_ping(c) == -1)
-				conn_ended(c);
-		}
-		poll_once(due - now < 10 * MS ? due - now : 10 * MS);
-	}
+	pacer_start(&p, n, opt.interval);
+	paced(&p, p.base + interval);
+	if (proc_cpu(opt.pid, &c0) == -1)
+		fatalx("server %d is gone", (int)opt.pid);
+	t0 = now;
+	g0 = self_cpu_s();
+	run.measuring = 1;
+	paced(&p, t0 + (uint64_t)(opt.duration * NS));
 	t1 = mono_ns();
 	if (proc_cpu(opt.pid, &c1) == -1 || !run.measuring)
 		fatalx("server %d is gone", (int)opt.pid);
@@ -1085,7 +1426,7 @@ run_hold(void)
 	    (double)(rss2 - rss0) / (held > 0 ? held : 1));
 	say("hold: server CPU %.2f%% of a core, %.0f PONG/s, p99 %.2f ms, "
 	    "%llu late\n", cpu_pct, run.pongs / secs,
-	    hist_pct(&run.lat, 0.99) / 1e6, (unsigned long long)missed);
+	    hist_pct(&run.lat, 0.99) / 1e6, (unsigned long long)p.missed);
 	printf("RESULT mode=hold conns=%d ready=%d held=%d interval=%.3f "
 	    "secs=%.3f rss_idle_kib=%ld rss_kib=%ld rss_end_kib=%ld "
 	    "kib_per_conn=%.3f kib_per_conn_end=%.3f srv_cpu_pct=%.3f "
@@ -1093,7 +1434,7 @@ run_hold(void)
 	    nready, held, opt.interval, secs, rss0, rss1, rss2, kib,
 	    (double)(rss2 - rss0) / (held > 0 ? held : 1), cpu_pct,
 	    run.pongs / secs, hist_pct(&run.lat, 0.99) / 1e6,
-	    (unsigned long long)missed, (g1 - g0) / secs * 100);
+	    (unsigned long long)p.missed, (g1 - g0) / secs * 100);
 	return (held < n ? EXIT_PARTIAL : EXIT_MEASURED);
 }
 
@@ -1362,6 +1703,177 @@ run_push(void)
 	    nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
 }
 
+/*
+ * opt.conns handshakes at a time: each slot connects, does a full TLS
+ * handshake, PINGs once (the PONG proves the server finished its side
+ * too), closes and starts again at once. The figure is the server's CPU
+ * over -d seconds after a -w warm-up, divided by the handshakes completed
+ * in that window: the whole life of a connection, accept to close, of
+ * which the handshake is nearly all.
+ */
+static int
+run_handshake(void)
+{
+	struct conn	*c;
+	uint64_t	 c0 = 0, c1 = 0, t0 = 0, t1, warm, end;
+	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_s, g0 = 0, g1;
+	int		 i, h0 = 0, f0 = 0, hs, nf, cpu_ok = 0, measuring = 0;
+
+	if (tls_ctx == NULL)
+		fatalx("handshake needs --tls");
+	opt.hello = 0;
+	nconns = opt.conns;
+	warm = mono_ns() + (uint64_t)(opt.warmup * NS);
+	end = warm + (uint64_t)(opt.duration * NS);
+	for (now = mono_ns(); !stop && now < end; poll_once(10 * MS)) {
+		if (!measuring && now >= warm) {
+			cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+			g0 = self_cpu_s();
+			t0 = now;
+			h0 = nready;
+			f0 = nfailed;
+			measuring = 1;
+		}
+		for (i = 0; i < nconns; i++) {
+			c = &conns[i];
+			if (c->state == C_IDLE || c->state == C_READY ||
+			    c->state == C_FAILED || c->state == C_CLOSED) {
+				conn_close(c);
+				conn_open(i);
+			}
+		}
+	}
+	t1 = mono_ns();
+	cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0;
+	g1 = self_cpu_s();
+	hs = nready - h0;
+	nf = nfailed - f0;
+	secs = (t1 - t0) / 1e9;
+	if (!measuring || hs == 0)
+		fatalx("no handshake completed (%d failed)", nf);
+	cpu_s = (c1 - c0) / tick;
+	say("handshake: %d in flight, %.2f s: %d handshakes, %.0f/s, "
+	    "%d failed\n", opt.conns, secs, hs, hs / secs, nf);
+	say("handshake: server CPU %s us/handshake (%s%% of a core), "
+	    "hbbench %.0f%%\n", fig(cpu_s * 1e6 / hs, cpu_ok, "%.1f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	printf("RESULT mode=handshake inflight=%d secs=%.3f handshakes=%d "
+	    "failed=%d hs_per_s=%.0f cpu_us_per_hs=%s srv_cpu_pct=%s "
+	    "gen_cpu_pct=%.1f\n", opt.conns, secs, hs, nf, hs / secs,
+	    fig(cpu_s * 1e6 / hs, cpu_ok, "%.2f"),
+	    fig(cpu_s / secs * 100, cpu_ok, "%.1f"), (g1 - g0) / secs * 100);
+	return (nf > 0 ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * opt.conns steady connections PING every -i seconds, spread evenly; a
+ * -w window gives their RTT at rest, then opt.count more connect at once
+ * and greet with HELLO storm-<i> (with -G, PING). The figures: the time
+ * from the storm's first connect until each of it is ready (answered OK or
+ * PONG), and the steady connections' RTT meanwhile.
+ */
+static int
+run_storm(void)
+{
+	struct pacer	 p;
+	uint64_t	 c0 = 0, c1 = 0;
+	double		 tick = sysconf(_SC_CLK_TCK), secs, rest, g0, g1;
+	long long	 d0, d1;
+	int		 hello = opt.hello != 0, n = opt.conns, cpu_ok;
+
+	opt.hello = 0;
+	connect_all(n, (uint64_t)(opt.interval * NS / 2));
+	if (nready < n)
+		fatalx("only %d of %d steady connections", nready, n);
+	pacer_start(&p, n, opt.interval);
+	run.measuring = 1;
+	paced(&p, p.base + (uint64_t)(opt.warmup * NS));
+	rest = hist_pct(&run.lat, 0.99) / 1e6;
+	memset(&run.lat, 0, sizeof(run.lat));
+	p.missed = 0;
+	opt.hello = hello;
+	d0 = listen_drops();
+	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+	g0 = self_cpu_s();
+	storm(&p);
+	cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0;
+	g1 = self_cpu_s();
+	d1 = listen_drops();
+	run.measuring = 0;
+	secs = (now - run.t0) / 1e9;
+	say("storm: %llu of %d ready after %.3f s (p50 %.3f s, p99 %.3f s), "
+	    "%lld listen drops; server CPU %s ms, hbbench %.0f%%\n",
+	    (unsigned long long)run.named.n, opt.count, run.named.max / 1e9,
+	    hist_pct(&run.named, 0.5) / 1e9, hist_pct(&run.named, 0.99) / 1e9,
+	    d1 - d0, fig((c1 - c0) / tick * 1e3, cpu_ok, "%.0f"),
+	    (g1 - g0) / secs * 100);
+	say("storm: %d steady PING RTT p99 %.2f ms, max %.2f ms (at rest: p99 "
+	    "%.2f ms), %llu late, %d dropped; hbbench's longest turn %.2f ms\n",
+	    n, hist_pct(&run.lat, 0.99) / 1e6, run.lat.max / 1e6, rest,
+	    (unsigned long long)p.missed, nclosed, run.turn_max / 1e6);
+	printf("RESULT mode=storm conns=%d storm=%d named=%llu secs=%.3f "
+	    "all_named_ms=%.1f named_p50_ms=%.1f named_p99_ms=%.1f "
+	    "listen_drops=%lld pings=%llu ping_p99_ms=%.3f ping_max_ms=%.3f "
+	    "rest_p99_ms=%.3f missed=%llu closed=%d srv_cpu_ms=%s "
+	    "gen_cpu_pct=%.1f turn_max_ms=%.3f\n", n, opt.count,
+	    (unsigned long long)run.named.n, secs, run.named.max / 1e6,
+	    hist_pct(&run.named, 0.5) / 1e6, hist_pct(&run.named, 0.99) / 1e6,
+	    d1 - d0, (unsigned long long)run.lat.n,
+	    hist_pct(&run.lat, 0.99) / 1e6, run.lat.max / 1e6, rest,
+	    (unsigned long long)p.missed, nclosed,
+	    fig((c1 - c0) / tick * 1e3, cpu_ok, "%.0f"),
+	    (g1 - g0) / secs * 100, run.turn_max / 1e6);
+	return (run.named.n < (uint64_t)opt.count || nclosed > 0 ?
+	    EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * Opens the storm, STORM_CHUNK connects a loop turn, and runs the loop with
+ * p's PINGs until every one is ready or failed, or nothing moved for -T
+ * seconds. The storm's connections have an epoll set of their own, served
+ * a few events a loop turn (poll_storm()), so that the generator's
+ * handshakes do not pose as the server's latency; the longest turn is
+ * the most that a reply waited here before it was stamped.
+ */
+static void
+storm(struct pacer *p)
+{
+	struct epoll_event	 ev;
+	uint64_t		 due, last, patience = opt.patience * NS;
+	uint64_t		 t;
+	int			 next, end, k, done, last_done = -1;
+	int			 f0 = nfailed;
+
+	if ((sepfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = STORM_ID;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sepfd, &ev) == -1)
+		fatal("epoll_ctl storm");
+	storm_first = next = nconns;
+	end = nconns = storm_first + opt.count;
+	run.t0 = last = now = mono_ns();
+	while (!stop) {
+		for (k = 0; k < STORM_CHUNK && next < end; k++)
+			conn_open(next++);
+		done = (int)run.named.n + nfailed - f0;
+		if (done >= opt.count)
+			break;
+		if (done != last_done) {
+			last_done = done;
+			last = now;
+		} else if (now - last > patience)
+			break;
+		due = pace(p);
+		if ((t = mono_ns()) - now > run.turn_max)
+			run.turn_max = t - now;
+		poll_once(next < end ? 0 : due - now < 10 * MS ? due - now :
+		    10 * MS);
+	}
+	fail_pending(storm_first, end);
+}
+
 /* Sets a numeric option from its table entry; -1 if ch is not one. */
 static int
 num_opt(int ch, const char *arg)
@@ -1404,30 +1916,43 @@ num_opt(int ch, const char *arg)
 int
 main(int argc, char *argv[])
 {
-	static const char	*names[] = { "rtt", "hold", "silence", "fanout",
-				    "push" };
+	static const struct {
+		const char	*name;		/* in enum mode's order */
+		int		(*run)(void);
+	} modes[] = {
+		{ "rtt", run_rtt }, { "hold", run_hold },
+		{ "silence", run_silence }, { "fanout", run_fanout },
+		{ "push", run_push }, { "handshake", run_handshake },
+		{ "storm", run_storm },
+	};
+	static const struct option longopts[] = {
+		{ "tls", no_argument, &opt.tls, 1 },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char		*host = "127.0.0.1", *port = "7000";
 	const char		*aport = NULL;
-	int			 ch, rv = EXIT_FAILED;
+	int			 ch, rv;
 	size_t			 i;
 
 	if (argc < 2)
 		usage();
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(argv[1], names[i]) == 0)
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(argv[1], modes[i].name) == 0)
 			break;
 	}
-	if (i == sizeof(names) / sizeof(names[0]))
+	if (i == sizeof(modes) / sizeof(modes[0]))
 		usage();
 	opt.mode = (enum mode)i;
-	opt.mode_name = names[i];
+	opt.mode_name = modes[i].name;
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "a:C:c:d:GHh:i:n:P:p:qr:T:t:W:w:")) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "a:C:c:d:GHh:i:n:P:p:qr:T:t:W:w:",
+	    longopts, NULL)) != -1) {
 		if (num_opt(ch, optarg) == 0)
 			continue;
 		switch (ch) {
+		case 0:
+			break;		/* a flag set by getopt_long */
 		case 'a':
 			aport = optarg;
 			break;
@@ -1452,29 +1977,15 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	if (opt.count == 0)
+		opt.count = opt.mode == M_STORM ? 10000 : 200000;
 	parse_addr(&opt.addr, host, port);
 	if (aport != NULL) {
 		parse_addr(&opt.admin, host, aport);
 		opt.have_admin = 1;
 	}
 	setup();
-	switch (opt.mode) {
-	case M_RTT:
-		rv = run_rtt();
-		break;
-	case M_HOLD:
-		rv = run_hold();
-		break;
-	case M_SILENCE:
-		rv = run_silence();
-		break;
-	case M_FANOUT:
-		rv = run_fanout();
-		break;
-	case M_PUSH:
-		rv = run_push();
-		break;
-	}
+	rv = modes[opt.mode].run();
 	close_all();
 	return (stop ? EXIT_FAILED : rv);
 }
