@@ -38,6 +38,13 @@ enum hb_dup_policy {
 	DUP_REJECT
 };
 
+/* What a client's data line is answered with (SPEC §3). */
+enum hb_data_reply {
+	DATA_REPLY_NONE,
+	DATA_REPLY_OK,
+	DATA_REPLY_ECHO
+};
+
 /* A numeric socket address from the config, e.g. 127.0.0.1:7000. */
 struct hb_addr {
 	struct sockaddr_storage	 ss;
@@ -64,6 +71,7 @@ struct hb_config {
 	size_t			 max_line;		/* bytes */
 	size_t			 send_buffer_limit;	/* bytes */
 	enum hb_dup_policy	 duplicate_name;
+	int			 data_reply;	/* enum hb_data_reply */
 
 	/* [admin] */
 	struct hb_addrlist	 admin_listen;
