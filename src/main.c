@@ -20,10 +20,10 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 static int	usage(FILE *);
 static int	misuse(const char *, const char *);
-static const char *badopt(const char *);
 static int	config_errors(char *);
 static void	signal_stop_cb(evutil_socket_t, short, void *);
 static void	signal_reload_cb(evutil_socket_t, short, void *);
@@ -57,21 +57,6 @@ misuse(const char *why, const char *what)
 	fprintf(stderr, "heartbeatd: %s: %s\n", why, what);
 	usage(stderr);
 	return (EXIT_USAGE);
-}
-
-/*
- * The option getopt_long() has just refused: a long one is the word
- * before optind, a short one is optopt (its word may hold others).
- */
-static const char *
-badopt(const char *word)
-{
-	static char	 opt[3] = "-?";
-
-	if (strncmp(word, "--", 2) == 0)
-		return (word);
-	opt[1] = optopt;
-	return (opt);
 }
 
 /* Prints each line of causes as an error, frees them; returns 78. */
@@ -135,10 +120,10 @@ main(int argc, char *argv[])
 			return (usage(stdout));
 		case ':':
 			return (misuse("option requires an argument",
-			    badopt(argv[optind - 1])));
+			    opt_refused(argv[optind - 1])));
 		default:
 			return (misuse("invalid option",
-			    badopt(argv[optind - 1])));
+			    opt_refused(argv[optind - 1])));
 		}
 	}
 	if (optind != argc)
