@@ -49,7 +49,7 @@ struct admin_session {
 #define ADMIN_DISCARD			 0x8	/* skip an over-long line */
 #define ADMIN_WATCHING			 0x10	/* streams events */
 	size_t				 replayed;	/* bytes of WATCH FROM */
-	unsigned			 verbs;		/* EVENT_BIT()s watched */
+	unsigned			 verbs;		/* EVENT_BIT()s */
 	char				 addr[ADDR_STRLEN];
 	TAILQ_ENTRY(admin_session)	 entry;
 };
