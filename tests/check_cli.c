@@ -26,6 +26,7 @@
 #define ARGS(...)	((char *[]){ __VA_ARGS__, NULL })
 
 static void	 run(int, char *const []);
+static void	 run_bad_config(int, const char *, const char *);
 static void	 assert_suffix(const char *, const char *);
 static int	 listen_any(int *);
 
@@ -43,6 +44,21 @@ run(int code, char *const args[])
 	got = hb_runv(&out, &err, args);
 	ck_assert_msg(got == code, "expected exit %d, got %d; stdout \"%s\", "
 	    "stderr \"%s\"", code, got, out, err);
+}
+
+/*
+ * Runs heartbeatd on the config file at path, with -t (test_only) or to
+ * start, and asserts exit 78 with want, all of it, on stderr.
+ */
+static void
+run_bad_config(int test_only, const char *path, const char *want)
+{
+	if (test_only)
+		run(78, ARGS("-t", "-c", (char *)path));
+	else
+		run(78, ARGS("-c", (char *)path));
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, want);
 }
 
 static void
@@ -185,12 +201,7 @@ START_TEST(test_cli_config_bad)
 	path = hb_write_file("bad.conf", bad_confs[i].conf);
 	snprintf(want, sizeof(want), "heartbeatd: %s:%s\n", path,
 	    bad_confs[i].cause);
-	if (_i % 2 == 0)
-		run(78, ARGS("-t", "-c", path));
-	else
-		run(78, ARGS("-c", path));
-	ck_assert_str_eq(out, "");
-	ck_assert_str_eq(err, want);
+	run_bad_config(_i % 2 == 0, path, want);
 	free(path);
 }
 END_TEST
@@ -215,12 +226,7 @@ START_TEST(test_cli_config_errors)
 	    "heartbeatd: %s:8: admin.listen: not a loopback address and no "
 	    "token is set: \"0.0.0.0:7001\"\n"
 	    "heartbeatd: %s:11: level: unknown level: \"loud\"\n", path, path);
-	if (_i == 0)
-		run(78, ARGS("-t", "-c", path));
-	else
-		run(78, ARGS("-c", path));
-	ck_assert_str_eq(out, "");
-	ck_assert_str_eq(err, want);
+	run_bad_config(_i == 0, path, want);
 	free(path);
 }
 END_TEST
@@ -258,9 +264,7 @@ START_TEST(test_cli_config_socket)
 	path = hb_write_file("socket.conf", conf);
 	snprintf(want, sizeof(want), "heartbeatd: admin socket %s/%s: %s\n",
 	    dir, socket_cases[_i].socket, socket_cases[_i].why);
-	run(78, ARGS("-t", "-c", path));
-	ck_assert_str_eq(out, "");
-	ck_assert_str_eq(err, want);
+	run_bad_config(1, path, want);
 	run(71, ARGS("-c", path));
 	ck_assert_str_eq(err, want);
 	free(path);
@@ -286,12 +290,8 @@ END_TEST
 
 START_TEST(test_cli_config_missing)
 {
-	if (_i == 0)
-		run(78, ARGS("-t", "-c", "/nonexistent/heartbeatd.conf"));
-	else
-		run(78, ARGS("-c", "/nonexistent/heartbeatd.conf"));
-	ck_assert_str_eq(out, "");
-	ck_assert_str_eq(err, "heartbeatd: /nonexistent/heartbeatd.conf: "
+	run_bad_config(_i == 0, "/nonexistent/heartbeatd.conf",
+	    "heartbeatd: /nonexistent/heartbeatd.conf: "
 	    "No such file or directory\n");
 }
 END_TEST
