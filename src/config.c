@@ -28,7 +28,7 @@
 /* Longest line of the file in bytes, its line end not counted. */
 #define CONFIG_LINE_MAX	8192
 /* Errors of one file reported, the first by line. */
-#define CONFIG_ERRORS_MAX 10
+#define CONFIG_ERRORS_MAX	10
 
 struct cfg_ctx;
 struct cfg_key;
