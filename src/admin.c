@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct admin_session {
 #define ADMIN_DISCARD			 0x8	/* skip an over-long line */
 #define ADMIN_WATCHING			 0x10	/* streams events */
 	size_t				 replayed;	/* bytes of WATCH FROM */
+	unsigned			 verbs;		/* EVENT_BIT()s */
 	char				 addr[ADDR_STRLEN];
 	TAILQ_ENTRY(admin_session)	 entry;
 };
@@ -89,6 +91,7 @@ static struct client *admin_target(struct admin_session *, const char *,
 static void	*admin_tcp_attach(int);
 static void	admin_tcp_detach(void *);
 static struct evconnlistener *admin_listen(int, void *);
+static int	admin_unix_path(const char *, char **);
 static int	admin_unix_socket(const char *, mode_t, char **);
 static void	admin_unix_close(void);
 static int	admin_same_path(const char *, const char *);
@@ -103,8 +106,11 @@ static void	cmd_reload(struct admin_session *, const char *, size_t);
 static void	cmd_watch(struct admin_session *, const char *, size_t);
 static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
-static void	watch_sink(uint64_t, const char *, size_t);
-static void	watch_event(void *, uint64_t, const char *, size_t);
+static int	watch_args(struct admin_session *, const char *, size_t,
+		    uint64_t *, unsigned *);
+static void	watch_sink(uint64_t, enum event_kind, const char *, size_t);
+static void	watch_event(void *, uint64_t, enum event_kind, const char *,
+		    size_t);
 static void	watch_stop(struct admin_session *);
 static void	cmd_quit(struct admin_session *, const char *, size_t);
 
@@ -130,7 +136,7 @@ static const char *const admin_help[] = {
 	"KICK <target>",
 	"STATS",
 	"RELOAD",
-	"WATCH [FROM <seq>]",
+	"WATCH [FROM <seq>] [<verb>...]",
 	"TOKEN <name> <ttl>",
 	"HELP",
 	"QUIT",
@@ -243,6 +249,50 @@ admin_unix_close(void)
 }
 
 /*
+ * What binding conf's admin socket would refuse, found without binding it,
+ * for heartbeatd -t. Returns 0, or -1 with *cause as the start would say.
+ */
+int
+admin_check(const struct hb_config *conf, char **cause)
+{
+	if (conf->admin_socket == NULL)
+		return (0);
+	return (admin_unix_path(conf->admin_socket, cause) == -1 ? -1 : 0);
+}
+
+/*
+ * Checks the directory of the admin socket at path and what is at path.
+ * Returns 1 when a socket file is there, 0 when nothing is, or -1 with
+ * *cause: no such directory, or another kind of file in the way.
+ */
+static int
+admin_unix_path(const char *path, char **cause)
+{
+	struct stat	 st;
+	char		*copy;
+	int		 error = 0;
+
+	copy = xstrdup(path);
+	if (stat(dirname(copy), &st) == -1)
+		error = errno;
+	else if (!S_ISDIR(st.st_mode))
+		error = ENOTDIR;
+	free(copy);
+	if (error != 0) {
+		xasprintf(cause, "admin socket %s: %s", path, strerror(error));
+		return (-1);
+	}
+	if (lstat(path, &st) == -1)
+		return (0);
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "admin socket %s: exists and is not a socket",
+		    path);
+		return (-1);
+	}
+	return (1);
+}
+
+/*
  * Binds the Unix admin socket with socket_mode from the start. A socket
  * file left by a daemon that died is replaced; a live socket or any other
  * kind of file at that path is refused and left alone.
@@ -251,9 +301,8 @@ static int
 admin_unix_socket(const char *path, mode_t mode, char **cause)
 {
 	struct sockaddr_un	 sun;
-	struct stat		 st;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, there;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -261,13 +310,11 @@ admin_unix_socket(const char *path, mode_t mode, char **cause)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		goto fail;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			xasprintf(cause, "admin socket %s: exists and is not "
-			    "a socket", path);
-			close(fd);
-			return (-1);
-		}
+	if ((there = admin_unix_path(path, cause)) == -1) {
+		close(fd);
+		return (-1);
+	}
+	if (there) {
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
 		    errno == EAGAIN) {
 			xasprintf(cause, "admin socket %s: in use by another "
@@ -733,32 +780,69 @@ cmd_reload(struct admin_session *s, const char *args, size_t len)
 }
 
 /*
- * WATCH [FROM <seq>]: "OK seq=<n>", the kept events after seq up to n,
- * then every event live. A gap in the backlog is an error, so a consumer
+ * Parses WATCH's arguments: *from is the number after FROM (UINT64_MAX
+ * without one) and *verbs the kinds named after it (all when none is).
+ * Returns 0, or -1 once it has answered ERR syntax.
+ */
+static int
+watch_args(struct admin_session *s, const char *args, size_t len,
+    uint64_t *from, unsigned *verbs)
+{
+	struct words	 first, w;
+	char		 num[24];
+	const char	*why;
+	int		 kind;
+
+	*verbs = 0;
+	w.rest = args;
+	w.restlen = len;
+	if (args != NULL) {
+		proto_split(args, len, &first);
+		if (proto_is(&first, "FROM")) {
+			if (first.rest == NULL)
+				goto usage;
+			proto_split(first.rest, first.restlen, &w);
+			if (w.wordlen == 0 || w.wordlen >= sizeof(num))
+				goto usage;
+			memcpy(num, w.word, w.wordlen);
+			num[w.wordlen] = '\0';
+			if (parse_u64(num, 0, UINT64_MAX, from, &why) == -1)
+				goto usage;
+		}
+	}
+	while (w.rest != NULL) {
+		proto_split(w.rest, w.restlen, &w);
+		if (w.wordlen == 0)
+			continue;
+		if ((kind = events_verb(w.word, w.wordlen)) == -1) {
+			admin_reply(s, "ERR syntax unknown verb: %.*s",
+			    (int)(w.wordlen > 64 ? 64 : w.wordlen), w.word);
+			return (-1);
+		}
+		*verbs |= EVENT_BIT(kind);
+	}
+	if (*verbs == 0)
+		*verbs = EVENT_ALL;
+	return (0);
+usage:
+	admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>] [<verb>...]");
+	return (-1);
+}
+
+/*
+ * WATCH [FROM <seq>] [<verb>...]: "OK seq=<n>", the kept events after seq
+ * up to n, then every event live; with verbs, only events of those kinds,
+ * numbered as ever. A gap in the backlog is an error, so a consumer
  * always knows whether it missed something.
  */
 static void
 cmd_watch(struct admin_session *s, const char *args, size_t len)
 {
-	struct words	 w;
-	char		 num[24];
-	const char	*why;
 	uint64_t	 from = UINT64_MAX, n = stats.seq, oldest;
+	unsigned	 verbs;
 
-	if (args != NULL) {
-		proto_split(args, len, &w);
-		if (!proto_is(&w, "FROM") || w.rest == NULL ||
-		    w.restlen == 0 || w.restlen >= sizeof(num)) {
-			admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>]");
-			return;
-		}
-		memcpy(num, w.rest, w.restlen);
-		num[w.restlen] = '\0';
-		if (parse_u64(num, 0, UINT64_MAX, &from, &why) == -1) {
-			admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>]");
-			return;
-		}
-	}
+	if (watch_args(s, args, len, &from, &verbs) == -1)
+		return;
 	oldest = events_oldest();
 	if (from < n && (oldest == 0 || oldest > from + 1)) {
 		admin_reply(s, "ERR gap oldest=%llu",
@@ -766,6 +850,7 @@ cmd_watch(struct admin_session *s, const char *args, size_t len)
 		return;
 	}
 	admin_reply(s, "OK seq=%llu", (unsigned long long)n);
+	s->verbs = verbs;
 	if (from < n) {
 		events_replay(from, watch_event, s);
 		s->replayed = evbuffer_get_length(
@@ -776,13 +861,17 @@ cmd_watch(struct admin_session *s, const char *args, size_t len)
 		events_set_sink(watch_sink);
 }
 
+/* Writes an event to a watcher, when it is of a kind the watcher wants. */
 static void
-watch_event(void *arg, uint64_t seq, const char *text, size_t len)
+watch_event(void *arg, uint64_t seq, enum event_kind kind, const char *text,
+    size_t len)
 {
 	struct admin_session	*s = arg;
 
-	evbuffer_add_printf(bufferevent_get_output(s->bev), "EVENT %llu %.*s\n",
-	    (unsigned long long)seq, (int)len, text);
+	if (s->verbs & EVENT_BIT(kind))
+		evbuffer_add_printf(bufferevent_get_output(s->bev),
+		    "EVENT %llu %.*s\n", (unsigned long long)seq, (int)len,
+		    text);
 }
 
 /*
@@ -792,7 +881,7 @@ watch_event(void *arg, uint64_t seq, const char *text, size_t len)
  * writing stalls: the daemon never waits for it.
  */
 static void
-watch_sink(uint64_t seq, const char *text, size_t len)
+watch_sink(uint64_t seq, enum event_kind kind, const char *text, size_t len)
 {
 	struct admin_session	*s, *next;
 	struct timeval		 tv = { ADMIN_DRAIN_SEC, 0 };
@@ -800,7 +889,7 @@ watch_sink(uint64_t seq, const char *text, size_t len)
 	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
 		if (!(s->flags & ADMIN_WATCHING) || (s->flags & ADMIN_CLOSING))
 			continue;
-		watch_event(s, seq, text, len);
+		watch_event(s, seq, kind, text, len);
 		if (evbuffer_get_length(bufferevent_get_output(s->bev)) <=
 		    hb_conf->send_buffer_limit + s->replayed)
 			continue;

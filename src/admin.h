@@ -5,6 +5,7 @@
 
 struct hb_config;
 
+int	 admin_check(const struct hb_config *, char **);
 int	 admin_prepare(const struct hb_config *, char **);
 void	 admin_commit(const struct hb_config *);
 void	 admin_abort(void);

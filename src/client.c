@@ -326,6 +326,10 @@ client_line_cb(void *arg, const char *line, size_t len)
 	if (proto_is(&w, "PING"))
 		return (client_ping(c, line, len));
 	events_data(c, line, len);
+	if (hb_conf->data_reply == DATA_REPLY_OK)
+		return (client_reply(c, "OK"));
+	if (hb_conf->data_reply == DATA_REPLY_ECHO)
+		return (client_send_line(c, line, len));
 	return (0);
 }
 

@@ -29,6 +29,8 @@
 
 /* Longest line of the file in bytes, its line end not counted. */
 #define CONFIG_LINE_MAX	8192
+/* Errors of one file reported, the first by line. */
+#define CONFIG_ERRORS_MAX	10
 
 struct cfg_ctx;
 struct cfg_key;
@@ -66,6 +68,12 @@ struct cfg_key {
 	const char		*dflt;
 };
 
+/* One error: its line (0: the file as a whole) and its text. */
+struct cfg_error {
+	int	 line;
+	char	*text;		/* "FILE:LINE: key: reason" */
+};
+
 /* The state of one config_load(). */
 struct cfg_ctx {
 	struct hb_config	*cfg;
@@ -74,16 +82,22 @@ struct cfg_ctx {
 	char			*line;		/* getline() buffer */
 	size_t			 linesize;
 	int			 lineno;
-	char			*cause;		/* the first error */
+	struct cfg_error	 errors[CONFIG_ERRORS_MAX];	/* by line */
+	int			 nerrors;
+	int			 nmore;		/* errors beyond those */
+	char			*bad_section;	/* unknown, and said so */
 	int			*seen;		/* line that set each key */
 	const struct cfg_key	*open_key;	/* first admin listen off */
 	int			 open_line;	/* loopback, and where */
 	char			*open_addr;
 };
 
+static void	 cfg_error(struct cfg_ctx *, int, char *);
+static char	*cfg_causes(struct cfg_ctx *);
 static int	 cfg_fail(struct cfg_ctx *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 static void	 cfg_fail_errno(struct cfg_ctx *, int);
+static const char *key_name(const struct cfg_key *);
 static int	 num_fail(struct cfg_ctx *, const struct cfg_key *,
 		    const char *, const char *);
 static int	 get_u64(struct cfg_ctx *, const struct cfg_key *,
@@ -146,6 +160,13 @@ static void	 check_auth(struct cfg_ctx *);
 static const struct cfg_word dup_words[] = {
 	{ "replace",	DUP_REPLACE },
 	{ "reject",	DUP_REJECT },
+	{ NULL,		0 }
+};
+
+static const struct cfg_word reply_words[] = {
+	{ "none",	DATA_REPLY_NONE },
+	{ "ok",		DATA_REPLY_OK },
+	{ "echo",	DATA_REPLY_ECHO },
 	{ NULL,		0 }
 };
 
@@ -224,6 +245,10 @@ static const struct cfg_type type_mode = {
 static const struct cfg_type type_bool = {
 	set_bool, NULL, NULL, sizeof(int), 0, NULL, NULL
 };
+static const struct cfg_type type_reply = {
+	set_int_word, NULL, NULL, sizeof(int), 0, reply_words,
+	"not none, ok or echo"
+};
 static const struct cfg_type type_facility = {
 	set_int_word, NULL, NULL, sizeof(int), 0,
 	facility_words, "unknown facility"
@@ -267,6 +292,8 @@ static const struct cfg_key keys[] = {
 	    OFF(send_buffer_limit), 1024, 1073741824, 0, "262144" },
 	{ "server", "duplicate_name", &type_dup, OFF(duplicate_name),
 	    0, 0, 0, "replace" },
+	{ "server", "data_reply", &type_reply, OFF(data_reply), 0, 0, 0,
+	    "none" },
 	{ "server", "tls_listen", &type_addrs, OFF(tls_listen), 0, 0, 0, "" },
 	{ "server", "proxy_from", &type_cidrs, OFF(proxy_from), 0, 0, 0, "" },
 	{ "server", "hello_timeout", &type_seconds, OFF(hello_timeout),
@@ -306,16 +333,61 @@ static const struct cfg_key keys[] = {
 #define FIELD(cfg, k)	((void *)((char *)(cfg) + (k)->offset))
 #define CFIELD(cfg, k)	((const void *)((const char *)(cfg) + (k)->offset))
 
-/* Records "FILE:LINE: message" as the cause unless one is set; returns -1. */
+/*
+ * Keeps the error text (which it takes) at line among the first
+ * CONFIG_ERRORS_MAX by line, and counts those it drops.
+ */
+static void
+cfg_error(struct cfg_ctx *ctx, int line, char *text)
+{
+	int	 i;
+
+	if (ctx->nerrors == CONFIG_ERRORS_MAX) {
+		ctx->nmore++;
+		if (line >= ctx->errors[ctx->nerrors - 1].line) {
+			free(text);
+			return;
+		}
+		free(ctx->errors[--ctx->nerrors].text);
+	}
+	for (i = ctx->nerrors; i > 0 && ctx->errors[i - 1].line > line; i--)
+		ctx->errors[i] = ctx->errors[i - 1];
+	ctx->errors[i].line = line;
+	ctx->errors[i].text = text;
+	ctx->nerrors++;
+}
+
+/* Returns the errors kept, one a line, and frees them. */
+static char *
+cfg_causes(struct cfg_ctx *ctx)
+{
+	FILE	*f;
+	char	*all;
+	size_t	 size;
+	int	 i;
+
+	if ((f = open_memstream(&all, &size)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	for (i = 0; i < ctx->nerrors; i++) {
+		fprintf(f, "%s%s", i > 0 ? "\n" : "", ctx->errors[i].text);
+		free(ctx->errors[i].text);
+	}
+	if (ctx->nmore > 0)
+		fprintf(f, "\n%s: more errors: %d", ctx->path, ctx->nmore);
+	if (fclose(f) == EOF)
+		fatal("%s: open_memstream", __func__);
+	ctx->nerrors = ctx->nmore = 0;
+	return (all);
+}
+
+/* Records "FILE:LINE: message" as an error; returns -1. */
 static int
 cfg_fail(struct cfg_ctx *ctx, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg;
+	char	*msg, *text;
 	int	 len;
 
-	if (ctx->cause != NULL)
-		return (-1);
 	va_start(ap, fmt);
 	len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -325,17 +397,40 @@ cfg_fail(struct cfg_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, len + 1, fmt, ap);
 	va_end(ap);
-	xasprintf(&ctx->cause, "%s:%d: %s", ctx->path, ctx->lineno, msg);
+	xasprintf(&text, "%s:%d: %s", ctx->path, ctx->lineno, msg);
 	free(msg);
+	cfg_error(ctx, ctx->lineno, text);
 	return (-1);
 }
 
-/* Records "FILE: strerror" as the cause: the file cannot be read. */
+/* Records "FILE: strerror" as an error: the file cannot be read. */
 static void
 cfg_fail_errno(struct cfg_ctx *ctx, int error)
 {
-	if (ctx->cause == NULL)
-		xasprintf(&ctx->cause, "%s: %s", ctx->path, strerror(error));
+	char	*text;
+
+	xasprintf(&text, "%s: %s", ctx->path, strerror(error));
+	cfg_error(ctx, 0, text);
+}
+
+/*
+ * Names k as errors do: bare, or as "section.key" where another section
+ * has a key of that name too (listen), so that the user knows which.
+ */
+static const char *
+key_name(const struct cfg_key *k)
+{
+	static char	 buf[128];
+	size_t		 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (&keys[i] != k && strcmp(keys[i].key, k->key) == 0) {
+			snprintf(buf, sizeof(buf), "%s.%s", k->section,
+			    k->key);
+			return (buf);
+		}
+	}
+	return (k->key);
 }
 
 /* Fails with why from parse_u64() or parse_double(), naming k's range. */
@@ -345,8 +440,8 @@ num_fail(struct cfg_ctx *ctx, const struct cfg_key *k, const char *why,
 {
 	if (strcmp(why, "out of range") == 0)
 		return (cfg_fail(ctx, "%s: out of range %.15g-%.15g: \"%s\"",
-		    k->key, k->min, k->max, value));
-	return (cfg_fail(ctx, "%s: %s: \"%s\"", k->key, why, value));
+		    key_name(k), k->min, k->max, value));
+	return (cfg_fail(ctx, "%s: %s: \"%s\"", key_name(k), why, value));
 }
 
 /* Parses a whole number in k's range. */
@@ -375,7 +470,7 @@ get_word(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 			return (0);
 		}
 	}
-	return (cfg_fail(ctx, "%s: %s: \"%s\"", k->key, k->type->what,
+	return (cfg_fail(ctx, "%s: %s: \"%s\"", key_name(k), k->type->what,
 	    value));
 }
 
@@ -391,10 +486,10 @@ add_addr(struct cfg_ctx *ctx, const struct cfg_key *k, const char *tok,
 
 	if (addr_parse(tok, &a.ss, &a.len) == -1)
 		return (cfg_fail(ctx, "%s: not a numeric address "
-		    "(IPv4:port or [IPv6]:port): \"%s\"", k->key, tok));
+		    "(IPv4:port or [IPv6]:port): \"%s\"", key_name(k), tok));
 	if (addrlist_contains(l, &a))
 		return (cfg_fail(ctx, "%s: duplicate address: \"%s\"",
-		    k->key, tok));
+		    key_name(k), tok));
 	if ((k->flags & CFG_LOOPBACK) && ctx->open_key == NULL &&
 	    !addr_is_loopback((struct sockaddr *)&a.ss)) {
 		ctx->open_key = k;
@@ -423,7 +518,7 @@ set_addrs(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	}
 	free(copy);
 	if (rc == 0 && n == 0 && (k->flags & CFG_REQUIRED))
-		rc = cfg_fail(ctx, "%s: no address", k->key);
+		rc = cfg_fail(ctx, "%s: no address", key_name(k));
 	return (rc);
 }
 
@@ -482,7 +577,7 @@ set_bool(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 {
 	if (parse_bool(value, p) == -1)
 		return (cfg_fail(ctx, "%s: not a boolean "
-		    "(yes|no|true|false|1|0): \"%s\"", k->key, value));
+		    "(yes|no|true|false|1|0): \"%s\"", key_name(k), value));
 	return (0);
 }
 
@@ -498,7 +593,7 @@ set_mode(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	if (n == 0 || n > 4 || value[n] != '\0' ||
 	    (v = strtoul(value, NULL, 8)) > k->max)
 		return (cfg_fail(ctx, "%s: not an octal mode 0000-0777: "
-		    "\"%s\"", k->key, value));
+		    "\"%s\"", key_name(k), value));
 	*(mode_t *)p = v;
 	return (0);
 }
@@ -511,7 +606,7 @@ set_string(struct cfg_ctx *ctx, const struct cfg_key *k,
 	char	**sp = p;
 
 	if (*value == '\0' && (k->flags & CFG_REQUIRED))
-		return (cfg_fail(ctx, "%s: must not be empty", k->key));
+		return (cfg_fail(ctx, "%s: must not be empty", key_name(k)));
 	free(*sp);
 	*sp = *value == '\0' ? NULL : xstrdup(value);
 	return (0);
@@ -525,7 +620,7 @@ set_path(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	struct sockaddr_un	 sun;
 
 	if (strlen(value) >= sizeof(sun.sun_path))
-		return (cfg_fail(ctx, "%s: path too long", k->key));
+		return (cfg_fail(ctx, "%s: path too long", key_name(k)));
 	return (set_string(ctx, k, value, p));
 }
 
@@ -545,8 +640,8 @@ set_cidrs(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 			continue;
 		if (cidr_parse(tok, &net) == -1) {
 			rc = cfg_fail(ctx, "%s: not a network (10.0.0.0/8, "
-			    "[2001:db8::]/32 or an address): \"%s\"", k->key,
-			    tok);
+			    "[2001:db8::]/32 or an address): \"%s\"",
+			    key_name(k), tok);
 			break;
 		}
 		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
@@ -567,7 +662,7 @@ set_secret(struct cfg_ctx *ctx, const struct cfg_key *k, const char *value,
 	if (*value == '\0')
 		return (0);
 	if (token_secret_parse(value, p, &why) == -1)
-		return (cfg_fail(ctx, "%s: %s", k->key, why));
+		return (cfg_fail(ctx, "%s: %s", key_name(k), why));
 	return (0);
 }
 
@@ -690,7 +785,7 @@ config_new(const char *path)
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].type->set(&ctx, &keys[i], keys[i].dflt,
 		    FIELD(ctx.cfg, &keys[i])) == -1)
-			fatalx("%s: %s", __func__, ctx.cause);
+			fatalx("%s: %s", __func__, cfg_causes(&ctx));
 	}
 	free(ctx.open_addr);
 	return (ctx.cfg);
@@ -698,9 +793,9 @@ config_new(const char *path)
 
 /*
  * The fgets-style reader inih calls once per line. It counts lines, which
- * Debian's inih does not pass to the handler, and stops the parse with an
- * error on a line that would not fit inih's buffer (inih would split it
- * silently) or that holds a NUL byte.
+ * Debian's inih does not pass to the handler, and hands inih an empty line
+ * instead of one that would not fit inih's buffer (inih would split it
+ * silently) or that holds a NUL byte, which are errors.
  */
 static char *
 cfg_reader(char *buf, int size, void *arg)
@@ -720,22 +815,22 @@ cfg_reader(char *buf, int size, void *arg)
 		len--;
 	if (len > 0 && ctx->line[len - 1] == '\r')
 		len--;
-	if (len > CONFIG_LINE_MAX || n >= size) {
+	if (len > CONFIG_LINE_MAX || n >= size)
 		cfg_fail(ctx, "line too long");
-		return (NULL);
-	}
-	if (memchr(ctx->line, '\0', n) != NULL) {
+	else if (memchr(ctx->line, '\0', n) != NULL)
 		cfg_fail(ctx, "syntax error");
-		return (NULL);
+	else {
+		memcpy(buf, ctx->line, n + 1);
+		return (buf);
 	}
-	memcpy(buf, ctx->line, n + 1);
+	strlcpy(buf, "\n", size);
 	return (buf);
 }
 
 /*
  * Checks section and key, then sets the value. A list key's first line
  * replaces the default and later lines append to it; a scalar key set
- * twice is an error.
+ * twice is an error. An unknown section is told once, at its first key.
  */
 static int
 handle_key(struct cfg_ctx *ctx, const char *section, const char *name,
@@ -745,33 +840,43 @@ handle_key(struct cfg_ctx *ctx, const char *section, const char *name,
 	size_t			 i;
 	int			 list;
 
-	if (*name == '\0')
+	if (*name == '\0' || value == NULL)
 		return (cfg_fail(ctx, "syntax error"));
 	if (*section == '\0')
 		return (cfg_fail(ctx, "%s: key outside any section", name));
-	if (!section_known(section))
+	if (!section_known(section)) {
+		if (ctx->bad_section != NULL &&
+		    strcmp(ctx->bad_section, section) == 0)
+			return (-1);
+		free(ctx->bad_section);
+		ctx->bad_section = xstrdup(section);
 		return (cfg_fail(ctx, "[%s]: unknown section", section));
+	}
 	if ((k = key_find(section, name)) == NULL)
 		return (cfg_fail(ctx, "%s: unknown key", name));
 	i = k - keys;
 	list = k->type->list;
 	if (ctx->seen[i] != 0 && !list)
-		return (cfg_fail(ctx, "%s: duplicate key", name));
+		return (cfg_fail(ctx, "%s: duplicate key", key_name(k)));
 	if (ctx->seen[i] == 0 && list)
 		k->type->free(FIELD(ctx->cfg, k));
 	ctx->seen[i] = ctx->lineno;
 	return (k->type->set(ctx, k, value, FIELD(ctx->cfg, k)));
 }
 
-/* The inih handler: returns 0 on error, as inih wants. */
+/*
+ * The inih handler. Errors are kept in ctx, and inih is told none, so that
+ * it stops only at an error of its own.
+ */
 static int
 cfg_handler(void *arg, const char *section, const char *name,
     const char *value)
 {
-	return (handle_key(arg, section, name, value) == 0);
+	handle_key(arg, section, name, value);
+	return (1);
 }
 
-/* Runs inih over the open file; errors land in ctx->cause. */
+/* Runs inih over the open file; errors land in ctx->errors. */
 static void
 parse_file(struct cfg_ctx *ctx)
 {
@@ -780,19 +885,24 @@ parse_file(struct cfg_ctx *ctx)
 	/*
 	 * Debian's inih reads its options at run time. A line is parsed in
 	 * a stack buffer of ini_max_line bytes (line end and NUL included);
-	 * an indented line must not continue the previous key's value, and
-	 * the first error is the one to report.
+	 * an indented line must not continue the previous key's value; a
+	 * line without "=" comes to cfg_handler(), which reports it. The
+	 * one error inih finds itself, a broken section header, ends the
+	 * parse: no later key's section is known.
 	 */
 	ini_max_line = CONFIG_LINE_MAX + 3;
 	ini_allow_multiline = false;
+	ini_allow_no_value = true;
 	ini_stop_on_first_error = true;
 
 	ctx->seen = xcalloc(NKEYS, sizeof(*ctx->seen));
 	line = ini_parse_stream(cfg_reader, ctx, cfg_handler, ctx);
-	if (line > 0 && ctx->cause == NULL) {
+	if (line > 0) {
 		ctx->lineno = line;
 		cfg_fail(ctx, "syntax error");
 	}
+	free(ctx->bad_section);
+	ctx->bad_section = NULL;
 }
 
 /* The admin port never opens to the network unauthenticated. */
@@ -803,7 +913,7 @@ check_admin(struct cfg_ctx *ctx)
 		return;
 	ctx->lineno = ctx->open_line;
 	cfg_fail(ctx, "%s: not a loopback address and no token is set: "
-	    "\"%s\"", ctx->open_key->key, ctx->open_addr);
+	    "\"%s\"", key_name(ctx->open_key), ctx->open_addr);
 }
 
 /*
@@ -825,7 +935,7 @@ fail_at(struct cfg_ctx *ctx, const char *section, const char *key,
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatalx("%s: vasprintf", __func__);
 	va_end(ap);
-	rc = cfg_fail(ctx, "%s: %s", key, msg);
+	rc = cfg_fail(ctx, "%s: %s", key_name(k), msg);
 	free(msg);
 	return (rc);
 }
@@ -880,7 +990,9 @@ check_auth(struct cfg_ctx *ctx)
 
 /*
  * Reads the config file at path. Returns a new config, or NULL with *cause
- * set to a malloc'd "FILE:LINE: key: reason" or "FILE: strerror".
+ * set to a malloc'd "FILE:LINE: key: reason" or "FILE: strerror": one
+ * line for each error, the first CONFIG_ERRORS_MAX by line, then "FILE:
+ * more errors: <n>" if there were more.
  */
 struct hb_config *
 config_load(const char *path, char **cause)
@@ -895,19 +1007,19 @@ config_load(const char *path, char **cause)
 	else {
 		parse_file(&ctx);
 		fclose(ctx.fp);
-	}
-	if (ctx.cause == NULL)
 		check_admin(&ctx);
-	if (ctx.cause == NULL)
-		check_tls(&ctx);
-	if (ctx.cause == NULL)
-		check_auth(&ctx);
+		/* Rules across keys hold only once every key parsed. */
+		if (ctx.nerrors == 0)
+			check_tls(&ctx);
+		if (ctx.nerrors == 0)
+			check_auth(&ctx);
+	}
 	free(ctx.seen);
 	free(ctx.line);
 	free(ctx.open_addr);
-	if (ctx.cause != NULL) {
+	if (ctx.nerrors > 0) {
 		config_free(ctx.cfg);
-		*cause = ctx.cause;
+		*cause = cfg_causes(&ctx);
 		return (NULL);
 	}
 	return (ctx.cfg);

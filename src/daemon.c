@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -101,7 +102,8 @@ daemon_start(struct hb_config *conf, char **cause)
 
 /*
  * Re-reads the config file, all or nothing. Returns 0 with *changed the
- * keys that changed (NULL: none), or -1 with *cause; both are logged.
+ * keys that changed (NULL: none), or -1 with *cause, one line: the first
+ * error of the file. Both are logged.
  */
 int
 daemon_reload(char **changed, char **cause)
@@ -112,6 +114,7 @@ daemon_reload(char **changed, char **cause)
 	notify_reloading();
 	if ((conf = config_load(old->path, cause)) == NULL ||
 	    daemon_prepare(conf, cause) == -1) {
+		(*cause)[strcspn(*cause, "\n")] = '\0';
 		config_free(conf);
 		log_err("reload failed: %s", *cause);
 		notify_ready();

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client.h"
 #include "conf.h"
@@ -28,15 +29,26 @@
 
 /* A kept event; the ring holds consecutive sequence numbers. */
 struct kept_event {
-	char	*text;
-	size_t	 len;
+	char		*text;
+	size_t		 len;
+	enum event_kind	 kind;
 };
 
-static void	events_emit(int, const char *, ...)
-		    __attribute__((__format__(printf, 2, 3)));
-static void	events_record(const char *, size_t);
+static void	events_emit(enum event_kind, int, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+static void	events_record(enum event_kind, const char *, size_t);
 static void	backlog_drop_oldest(void);
 static int	events_wanted(void);
+
+_Static_assert(EVENT__COUNT < 32, "a set of event kinds fits an unsigned");
+
+const char *const events_verbs[EVENT__COUNT] = {
+	[EVENT_CONNECT] = "connect",
+	[EVENT_HELLO] = "hello",
+	[EVENT_DATA] = "data",
+	[EVENT_DISCONNECT] = "disconnect",
+	[EVENT_REJECT] = "reject",
+};
 
 static events_sink_cb	 sink;
 
@@ -51,6 +63,20 @@ static struct {
 	size_t			 n;
 	size_t			 bytes;
 } backlog;
+
+/* Returns the kind whose verb is the len bytes at word, in any case, or -1. */
+int
+events_verb(const char *word, size_t len)
+{
+	int	 kind;
+
+	for (kind = 0; kind < EVENT__COUNT; kind++) {
+		if (strlen(events_verbs[kind]) == len &&
+		    strncasecmp(events_verbs[kind], word, len) == 0)
+			return (kind);
+	}
+	return (-1);
+}
 
 void
 events_set_sink(events_sink_cb cb)
@@ -99,7 +125,7 @@ backlog_drop_oldest(void)
 
 /* Keeps the event numbered stats.seq and hands it to the live feed. */
 static void
-events_record(const char *text, size_t len)
+events_record(enum event_kind kind, const char *text, size_t len)
 {
 	struct kept_event	*e;
 
@@ -111,11 +137,12 @@ events_record(const char *text, size_t len)
 		e = &backlog.ring[(backlog.head + backlog.n) % backlog.cap];
 		e->text = xstrndup(text, len);
 		e->len = len;
+		e->kind = kind;
 		backlog.bytes += len;
 		backlog.n++;
 	}
 	if (sink != NULL)
-		sink(stats.seq, text, len);
+		sink(stats.seq, kind, text, len);
 }
 
 /* Returns the number of the oldest kept event, or 0 when none is kept. */
@@ -141,7 +168,7 @@ events_replay(uint64_t after, events_replay_cb cb, void *arg)
 	    seq++) {
 		e = &backlog.ring[(backlog.head + (seq - first)) %
 		    backlog.cap];
-		cb(arg, seq, e->text, e->len);
+		cb(arg, seq, e->kind, e->text, e->len);
 	}
 }
 
@@ -153,11 +180,11 @@ events_free(void)
 }
 
 /*
- * Numbers an event and, when someone reads it, formats it once for the
- * log (if logged is set), the backlog and the live feed.
+ * Numbers an event and, when someone reads it, formats it once, its verb
+ * first, for the log (if logged is set), the backlog and the live feed.
  */
 static void
-events_emit(int logged, const char *fmt, ...)
+events_emit(enum event_kind kind, int logged, const char *fmt, ...)
 {
 	char	 text[EVENT_LINE_MAX];
 	va_list	 ap;
@@ -166,14 +193,15 @@ events_emit(int logged, const char *fmt, ...)
 	stats.seq++;
 	if (!events_wanted() && !(logged && log_enabled(LOG_INFO)))
 		return;
+	n = snprintf(text, sizeof(text), "%s ", events_verbs[kind]);
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
+	n += vsnprintf(text + n, sizeof(text) - n, fmt, ap);
 	va_end(ap);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
 	if (logged)
 		log_info("%s", text);
-	events_record(text, n);
+	events_record(kind, text, n);
 }
 
 void
@@ -184,7 +212,7 @@ events_connect(const struct client *c)
 	stats.accepted++;
 	if (++stats.clients > stats.clients_peak)
 		stats.clients_peak = stats.clients;
-	events_emit(1, "connect #%llu addr=%s clients=%llu%s",
+	events_emit(EVENT_CONNECT, 1, "#%llu addr=%s clients=%llu%s",
 	    (unsigned long long)c->id,
 	    addr_format(&c->addr.sa, addr, sizeof(addr)),
 	    (unsigned long long)stats.clients,
@@ -201,8 +229,8 @@ events_hello(const struct client *c)
 		auth = " auth=cert";
 	else if (hb_conf->auth_mode != AUTH_NONE)
 		auth = " auth=token";
-	events_emit(1, "hello #%llu name=%s%s", (unsigned long long)c->id,
-	    c->name, auth);
+	events_emit(EVENT_HELLO, 1, "#%llu name=%s%s",
+	    (unsigned long long)c->id, c->name, auth);
 }
 
 /* Data lines are not logged; for WATCH they are escaped to one line. */
@@ -223,9 +251,10 @@ events_data(const struct client *c, const char *line, size_t len)
 		buf = xmalloc(need);
 		size = need;
 	}
-	need = snprintf(buf, size, "data #%llu ", (unsigned long long)c->id);
+	need = snprintf(buf, size, "%s #%llu ", events_verbs[EVENT_DATA],
+	    (unsigned long long)c->id);
 	need += proto_escape(line, len, buf + need);
-	events_record(buf, need);
+	events_record(EVENT_DATA, buf, need);
 }
 
 void
@@ -247,7 +276,7 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 	else if (reason == REASON_AUTH)
 		stats.auth_failures++;
 	stats_session_ended(age);
-	events_emit(1, "disconnect #%llu addr=%s name=%s reason=%s "
+	events_emit(EVENT_DISCONNECT, 1, "#%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
 	    (unsigned long long)c->id,
 	    addr_format(&c->addr.sa, addr, sizeof(addr)),
@@ -267,6 +296,6 @@ events_reject(const struct sockaddr *sa, enum hb_reason reason)
 		stats.proxy_failures++;
 	else
 		stats.rejected++;
-	events_emit(1, "reject addr=%s reason=%s",
+	events_emit(EVENT_REJECT, 1, "addr=%s reason=%s",
 	    addr_format(sa, addr, sizeof(addr)), reason_names[reason]);
 }

@@ -12,6 +12,25 @@
 struct client;
 
 /*
+ * The kinds of event. events_verbs[] holds their verbs, the first word of
+ * every event and log line: the one list of them, which WATCH filters by.
+ */
+enum event_kind {
+	EVENT_CONNECT,
+	EVENT_HELLO,
+	EVENT_DATA,
+	EVENT_DISCONNECT,
+	EVENT_REJECT,
+	EVENT__COUNT
+};
+extern const char *const events_verbs[EVENT__COUNT];
+
+/* A set of kinds: bit 1 << kind for each; EVENT_ALL holds every one. */
+#define EVENT_BIT(kind)	(1U << (kind))
+#define EVENT_ALL	(EVENT_BIT(EVENT__COUNT) - 1)
+int	 events_verb(const char *, size_t);
+
+/*
  * The one place where client events happen: each gets the next sequence
  * number, moves the counters, writes its operator log line and is handed
  * to the sink (the WATCH feed) as "verb #id key=value ...".
@@ -22,8 +41,10 @@ void	 events_data(const struct client *, const char *, size_t);
 void	 events_disconnect(const struct client *, enum hb_reason);
 void	 events_reject(const struct sockaddr *, enum hb_reason);
 
-typedef void	(*events_sink_cb)(uint64_t, const char *, size_t);
-typedef void	(*events_replay_cb)(void *, uint64_t, const char *, size_t);
+typedef void	(*events_sink_cb)(uint64_t, enum event_kind, const char *,
+		    size_t);
+typedef void	(*events_replay_cb)(void *, uint64_t, enum event_kind,
+		    const char *, size_t);
 void		 events_set_sink(events_sink_cb);
 void		 events_configure(size_t);
 uint64_t	 events_oldest(void);

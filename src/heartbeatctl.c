@@ -59,8 +59,10 @@ struct ctl_cmd {
 #define CTL_MULTI	 0x1		/* the answer ends with an END line */
 #define CTL_TARGET	 0x2		/* the first argument is a target */
 #define CTL_WATCH	 0x4		/* streams until closed or signalled */
+#define CTL_HELP	 0x8		/* prints the usage, sends nothing */
 	const char	*args;		/* its usage after the name */
 	const struct json_fmt *json;	/* --json form, or NULL */
+	const char	*what;		/* what it does, for the usage */
 };
 
 /* How a value is written in JSON. */
@@ -90,8 +92,10 @@ static volatile sig_atomic_t	 stopped;
 static void	usage(FILE *, int) __attribute__((__noreturn__));
 static void	misuse(const struct ctl_cmd *, const char *)
 		    __attribute__((__noreturn__));
+static void	opt_misuse(const char *, const char *)
+		    __attribute__((__noreturn__));
 static const struct ctl_cmd *cmd_find(const char *);
-static char	*cmd_line(const struct ctl_cmd *, int, char **, int);
+static char	*cmd_line(const struct ctl_cmd *, int, char **);
 static void	cmd_check(const struct ctl_cmd *, int, char **, int);
 static void	stop_cb(int);
 static void	watch_signals(sigset_t *);
@@ -117,15 +121,26 @@ static int	stats_row(FILE *, char *);
 static const struct json_fmt list_json = { "[", "]", list_row };
 static const struct json_fmt stats_json = { "{", "}", stats_row };
 
-/* The commands, with the admin verb each sends. */
+/*
+ * The commands, with the admin verb each sends. The verbs that watch may
+ * name are the daemon's to check, so that there is one list of them.
+ */
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "list", "LIST", 0, 0, CTL_MULTI, "", &list_json },
-	{ "stats", "STATS", 0, 0, CTL_MULTI, "", &stats_json },
-	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE...", NULL },
-	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE...", NULL },
-	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET", NULL },
-	{ "reload", "RELOAD", 0, 0, 0, "", NULL },
-	{ "watch", "WATCH", 0, 2, CTL_WATCH, " [FROM SEQ]", NULL },
+	{ "list", "LIST", 0, 0, CTL_MULTI, "", &list_json,
+	    "the connected clients" },
+	{ "stats", "STATS", 0, 0, CTL_MULTI, "", &stats_json,
+	    "the daemon's counters" },
+	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE...", NULL,
+	    "queue a line to a client" },
+	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE...", NULL,
+	    "queue a line to every client" },
+	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET", NULL,
+	    "disconnect a client" },
+	{ "reload", "RELOAD", 0, 0, 0, "", NULL,
+	    "re-read the config file" },
+	{ "watch", "WATCH", 0, -1, CTL_WATCH, " [FROM SEQ] [VERB...]", NULL,
+	    "follow the events, or those of the VERBs" },
+	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -139,26 +154,32 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Prints the usage (with the command list for -h) and exits with code. */
+/* Prints the usage (with the commands and options on stdout), exits. */
 static void
 usage(FILE *f, int code)
 {
+	char	 name[64];
+	size_t	 i;
+
 	fprintf(f, "usage: heartbeatctl [-s PATH | -H HOST:PORT] [-a TOKEN] "
 	    "[--json]\n"
 	    "                    COMMAND [ARG...]\n");
-	if (f == stdout)
-		fprintf(f, "commands:\n"
-		    "  list | stats | send TARGET MESSAGE... | "
-		    "broadcast MESSAGE...\n"
-		    "  kick TARGET | reload | watch [FROM SEQ]\n"
-		    "options:\n"
-		    "  -s PATH       admin Unix socket (default: %s)\n"
-		    "  -H HOST:PORT  admin TCP address (default without the "
-		    "socket: %s)\n"
-		    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
-		    "  --json        list and stats as JSON\n"
-		    "  -V            print the version\n",
-		    CTL_SOCKET, CTL_ADDR);
+	if (f != stdout)
+		exit(code);
+	fprintf(f, "commands:\n");
+	for (i = 0; i < NCTL_CMDS; i++) {
+		snprintf(name, sizeof(name), "%s%s", ctl_cmds[i].name,
+		    ctl_cmds[i].args);
+		fprintf(f, "  %-26s  %s\n", name, ctl_cmds[i].what);
+	}
+	fprintf(f, "options, before or after the command (-- ends them):\n"
+	    "  -s PATH       admin Unix socket (default: %s)\n"
+	    "  -H HOST:PORT  admin TCP address (default without the "
+	    "socket: %s)\n"
+	    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
+	    "  --json        list and stats as JSON\n"
+	    "  -V            print the version\n",
+	    CTL_SOCKET, CTL_ADDR);
 	exit(code);
 }
 
@@ -172,6 +193,16 @@ misuse(const struct ctl_cmd *cmd, const char *why)
 	fprintf(stderr, "usage: heartbeatctl [-s PATH | -H HOST:PORT] "
 	    "[-a TOKEN] %s%s\n", cmd->name, cmd->args);
 	exit(EXIT_USAGE);
+}
+
+/* Says what is wrong with the option in word (see opt_refused()), exits 2. */
+static void
+opt_misuse(const char *why, const char *word)
+{
+	char	 msg[128];
+
+	snprintf(msg, sizeof(msg), "%s: %.64s", why, opt_refused(word));
+	misuse(NULL, msg);
 }
 
 /* Returns the command called name (in any case); exits 2 when none is. */
@@ -207,7 +238,7 @@ cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL))
 		misuse(cmd, "TARGET must be one word");
 	if ((cmd->flags & CTL_WATCH) && argc != 0 &&
-	    (argc != 2 || strcasecmp(argv[0], "from") != 0 ||
+	    strcasecmp(argv[0], "from") == 0 && (argc < 2 ||
 	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &why) == -1))
 		misuse(cmd, "expected FROM and a sequence number");
 }
@@ -217,13 +248,12 @@ cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
  * joined with single spaces, and "\n". The caller frees it.
  */
 static char *
-cmd_line(const struct ctl_cmd *cmd, int argc, char **argv, int json)
+cmd_line(const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	char	*line, *p;
 	size_t	 len;
 	int	 i;
 
-	cmd_check(cmd, argc, argv, json);
 	len = strlen(cmd->verb) + 2;
 	for (i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
@@ -232,8 +262,7 @@ cmd_line(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 	p = line + strlen(strcpy(line, cmd->verb));
 	for (i = 0; i < argc; i++) {
 		*p++ = ' ';
-		p = stpcpy(p, (cmd->flags & CTL_WATCH) && i == 0 ?
-		    "FROM" : argv[i]);
+		p = stpcpy(p, argv[i]);
 	}
 	strcpy(p, "\n");
 	return (line);
@@ -668,8 +697,14 @@ main(int argc, char *argv[])
 	char			*line;
 	int			 ch, json = 0, code;
 
+	/*
+	 * Options may follow the command too, as with most tools; "--" ends
+	 * them, for a message that starts with "-". The messages are ours,
+	 * naming heartbeatctl rather than argv[0].
+	 */
 	token = getenv("HEARTBEATD_TOKEN");
-	while ((ch = getopt_long(argc, argv, "+a:H:hs:V", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":a:H:hs:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -689,8 +724,11 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("heartbeatctl %s\n", PACKAGE_VERSION);
 			exit(0);
+		case ':':
+			opt_misuse("option requires an argument",
+			    argv[optind - 1]);
 		default:
-			usage(stderr, EXIT_USAGE);
+			opt_misuse("invalid option", argv[optind - 1]);
 		}
 	}
 	argc -= optind;
@@ -700,7 +738,10 @@ main(int argc, char *argv[])
 	if (argc == 0)
 		misuse(NULL, "no command");
 	cmd = cmd_find(argv[0]);
-	line = cmd_line(cmd, argc - 1, argv + 1, json);
+	cmd_check(cmd, argc - 1, argv + 1, json);
+	if (cmd->flags & CTL_HELP)
+		usage(stdout, 0);
+	line = cmd_line(cmd, argc - 1, argv + 1);
 	if (token != NULL && *token == '\0')
 		token = NULL;
 	if (token != NULL && strpbrk(token, "\r\n") != NULL)

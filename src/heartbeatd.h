@@ -41,6 +41,13 @@ enum hb_dup_policy {
 	DUP_REJECT
 };
 
+/* What a client's data line is answered with (SPEC §3). */
+enum hb_data_reply {
+	DATA_REPLY_NONE,
+	DATA_REPLY_OK,
+	DATA_REPLY_ECHO
+};
+
 /* [tls] verify_client: whether a client certificate is asked for. */
 enum hb_verify {
 	VERIFY_NO,
@@ -101,6 +108,7 @@ struct hb_config {
 	size_t			 max_line;		/* bytes */
 	size_t			 send_buffer_limit;	/* bytes */
 	enum hb_dup_policy	 duplicate_name;
+	int			 data_reply;	/* enum hb_data_reply */
 	struct hb_addrlist	 tls_listen;
 	struct hb_cidrlist	 proxy_from;
 	double			 hello_timeout;		/* s */

@@ -7,33 +7,69 @@
 
 #include <sys/types.h>
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
-static void	usage(FILE *);
+static int	usage(FILE *);
+static int	misuse(const char *, const char *);
+static int	config_errors(char *);
 static void	signal_stop_cb(evutil_socket_t, short, void *);
 static void	signal_reload_cb(evutil_socket_t, short, void *);
 
-static void
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Prints the usage, with the options explained on stdout; returns 0. */
+static int
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: heartbeatd [-c FILE] [-t] [-f] [-V] [-h]\n");
 	if (fp == stdout)
 		fprintf(fp,
-		    "  -c FILE  config file (default %s)\n"
-		    "  -t       test the config and exit\n"
-		    "  -f       also log to stderr\n"
-		    "  -V       print the version and exit\n"
-		    "  -h       print this help and exit\n", HB_CONFIG_FILE);
+		    "  -c FILE        config file (default %s)\n"
+		    "  -t             test the config and exit\n"
+		    "  -f             also log to stderr\n"
+		    "  -V, --version  print the version and exit\n"
+		    "  -h, --help     print this help and exit\n",
+		    HB_CONFIG_FILE);
+	return (0);
+}
+
+/* Says what is wrong with the command line, then the usage; returns 64. */
+static int
+misuse(const char *why, const char *what)
+{
+	fprintf(stderr, "heartbeatd: %s: %s\n", why, what);
+	usage(stderr);
+	return (EXIT_USAGE);
+}
+
+/* Prints each line of causes as an error, frees them; returns 78. */
+static int
+config_errors(char *causes)
+{
+	char	*line, *next = causes;
+
+	while ((line = strsep(&next, "\n")) != NULL)
+		fprintf(stderr, "heartbeatd: %s\n", line);
+	free(causes);
+	return (EXIT_CONFIG);
 }
 
 static void
@@ -64,7 +100,10 @@ main(int argc, char *argv[])
 	char			*cause;
 	int			 ch, test_only = 0, to_stderr = 0;
 
-	while ((ch = getopt(argc, argv, "c:tfVh")) != -1) {
+	/* Messages of our own, which name heartbeatd rather than argv[0]. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:tfVh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -79,25 +118,20 @@ main(int argc, char *argv[])
 			printf("heartbeatd %s\n", PACKAGE_VERSION);
 			return (0);
 		case 'h':
-			usage(stdout);
-			return (0);
+			return (usage(stdout));
+		case ':':
+			return (misuse("option requires an argument",
+			    opt_refused(argv[optind - 1])));
 		default:
-			usage(stderr);
-			return (EXIT_USAGE);
+			return (misuse("invalid option",
+			    opt_refused(argv[optind - 1])));
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "heartbeatd: unexpected argument: %s\n",
-		    argv[optind]);
-		usage(stderr);
-		return (EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (misuse("unexpected argument", argv[optind]));
 
-	if ((conf = config_load(path, &cause)) == NULL) {
-		fprintf(stderr, "heartbeatd: %s\n", cause);
-		free(cause);
-		return (EXIT_CONFIG);
-	}
+	if ((conf = config_load(path, &cause)) == NULL)
+		return (config_errors(cause));
 	/* The TLS files are part of the config: -t loads them too. */
 	if (tls_prepare(conf, &cause) == -1) {
 		fprintf(stderr, "heartbeatd: %s\n", cause);
@@ -107,6 +141,10 @@ main(int argc, char *argv[])
 	}
 	tls_abort();
 	if (test_only) {
+		if (admin_check(conf, &cause) == -1) {
+			config_free(conf);
+			return (config_errors(cause));
+		}
 		printf("config ok: %s\n", path);
 		config_free(conf);
 		return (0);

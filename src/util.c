@@ -1,6 +1,7 @@
 /*
  * Small pure helpers: numeric socket addresses and networks, bounded
- * number parsing, file descriptor flags and the monotonic clock.
+ * number parsing, file descriptor flags, the monotonic clock and command
+ * line messages.
  */
 
 #include <sys/types.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -388,6 +390,22 @@ secret_equal(const char *guess, size_t len, const char *secret)
 	for (i = 0; i < len; i++)
 		diff |= (unsigned char)guess[i] ^ (unsigned char)secret[i % slen];
 	return (diff == 0);
+}
+
+/*
+ * The option getopt_long() has just refused, for a message of the
+ * program's own (opterr = 0): a long one is word, the argument before
+ * optind; a short one is optopt, as word may hold others.
+ */
+const char *
+opt_refused(const char *word)
+{
+	static char	 opt[3] = "-?";
+
+	if (strncmp(word, "--", 2) == 0)
+		return (word);
+	opt[1] = optopt;
+	return (opt);
 }
 
 int

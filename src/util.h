@@ -35,6 +35,8 @@ int		 parse_bool(const char *, int *);
 
 int		 secret_equal(const char *, size_t, const char *);
 
+const char	*opt_refused(const char *);
+
 int		 fd_nonblock_cloexec(int);
 uint64_t	 mono_ns(void);
 double		 mono_seconds(uint64_t, uint64_t);

@@ -350,6 +350,100 @@ START_TEST(test_client_data)
 }
 END_TEST
 
+/* A data line a lock-step client sends, and the line itself. */
+struct lockstep {
+	const char	*sent;
+	size_t		 len;
+	const char	*line;
+	size_t		 linelen;
+};
+
+#define LS(sent, line)	{ sent, sizeof(sent) - 1, line, sizeof(line) - 1 }
+static const struct lockstep locksteps[] = {
+	LS("temperature=21.5\n", "temperature=21.5"),
+	LS("\n", ""),
+	LS("crlf\r\n", "crlf"),
+	LS("tab\tand\rcr inside\n", "tab\tand\rcr inside"),
+	LS("nul\0byte \xff\xfe\n", "nul\0byte \xff\xfe"),
+	LS("PINGX\n", "PINGX"),
+	LS("QUITTER now\n", "QUITTER now"),
+	LS("  HELLO sensor-7\n", "  HELLO sensor-7"),
+};
+static const char *const replies[] = { "none", "ok", "echo" };
+
+/*
+ * A client written for the textbook echo server: it sends a line and
+ * waits for the answer before the next. With data_reply = ok (1) each
+ * data line is answered "OK", with echo (2) the line itself, byte for
+ * byte; with none (0) nothing, so the next line it gets after a PING is
+ * the PONG. The bytes out count every answer.
+ */
+START_TEST(test_client_data_reply)
+{
+	const struct lockstep	*ls;
+	struct hbd		*d;
+	struct hbc		*c, *a;
+	const char		*line;
+	char			 conf[64];
+	long long		 out = 0;
+	size_t			 i;
+	int			 round;
+
+	snprintf(conf, sizeof(conf), "data_reply = %s\n", replies[_i]);
+	d = start(conf);
+	c = hbc_connect(d->port);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < nitems(locksteps); i++) {
+			ls = &locksteps[i];
+			hbc_sendn(c, ls->sent, ls->len);
+			if (_i == 0)
+				hbc_send(c, "PING\n");
+			line = hbc_readline(c, T);
+			ck_assert_msg(line != NULL, "no answer to line %zu", i);
+			if (_i == 0)
+				ck_assert_str_eq(line, "PONG");
+			else if (_i == 1)
+				ck_assert_str_eq(line, "OK");
+			else
+				ck_assert_msg(c->taken - 1 == ls->linelen &&
+				    memcmp(line, ls->line, ls->linelen) == 0,
+				    "line %zu: echo of %zu bytes, not %zu", i,
+				    c->taken - 1, ls->linelen);
+			out += c->taken;
+		}
+	}
+	hbc_expect_silence(c, QUIET);
+	a = hbc_admin(d);
+	ck_assert_int_eq(hbc_stat(a, "bytes_out"), out);
+	ck_assert_int_eq(hbc_stat(a, "data_lines"), 2 * nitems(locksteps));
+	hbc_close(a);
+	hbc_close(c);
+	stop(d);
+}
+END_TEST
+
+/* A line of max_line bytes is echoed whole. */
+START_TEST(test_client_data_reply_long)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	const char	*line;
+	char		 text[1025];
+
+	d = start("data_reply = echo\nmax_line = 1024\n");
+	c = hbc_connect(d->port);
+	memset(text, 'e', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	hbc_send(c, text);
+	hbc_send(c, "\n");
+	line = hbc_readline(c, T);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, text);
+	hbc_close(c);
+	stop(d);
+}
+END_TEST
+
 /*
  * Silent for heartbeat_timeout: dropped no sooner, and at most 100 ms
  * later, counted from the last byte (0: from the connect; 1: from a
@@ -678,6 +772,8 @@ test_suite(void)
 	HB_TCASE(s, "reject", test_client_reject, 1);
 	HB_TCASE(s, "quit", test_client_quit, 2);
 	HB_TCASE(s, "data", test_client_data, 1);
+	HB_TCASE(s, "data_reply", test_client_data_reply, nitems(replies));
+	HB_TCASE(s, "data_reply_long", test_client_data_reply_long, 1);
 	HB_TCASE(s, "timeout", test_client_timeout, 2);
 	HB_TCASE(s, "keepalive", test_client_keepalive, 2);
 	HB_TCASE(s, "admission", test_client_admission, 2);

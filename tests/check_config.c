@@ -33,6 +33,7 @@ struct fields {
 	size_t			 max_line;
 	size_t			 send_buffer_limit;
 	enum hb_dup_policy	 duplicate_name;
+	int			 data_reply;
 	const char		*admin_listen;
 	const char		*admin_socket;
 	mode_t			 admin_socket_mode;
@@ -138,14 +139,27 @@ path_cause(const char *path)
 	return (cause);
 }
 
-/* Loads the file at path and checks that the cause is "path:" then want. */
+/*
+ * Loads the file at path and checks that the cause is want, each line of
+ * it after "path:".
+ */
 static void
 path_err(const char *path, const char *want)
 {
-	char	*cause, expect[PATH_MAX + 256];
+	char		*cause, expect[4096];
+	const char	*nl;
+	size_t		 n = 0;
 
+	do {
+		nl = strchr(want, '\n');
+		n += snprintf(expect + n, sizeof(expect) - n, "%s%s:%.*s",
+		    n == 0 ? "" : "\n", path,
+		    (int)(nl == NULL ? strlen(want) : (size_t)(nl - want)),
+		    want);
+		ck_assert_uint_lt(n, sizeof(expect));
+		want = nl + 1;
+	} while (nl != NULL);
 	cause = path_cause(path);
-	snprintf(expect, sizeof(expect), "%s:%s", path, want);
 	ck_assert_str_eq(cause, expect);
 	free(cause);
 }
@@ -229,6 +243,7 @@ check_fields(const struct hb_config *cfg, const struct fields *want)
 	ck_assert_uint_eq(cfg->max_line, want->max_line);
 	ck_assert_uint_eq(cfg->send_buffer_limit, want->send_buffer_limit);
 	ck_assert_int_eq(cfg->duplicate_name, want->duplicate_name);
+	ck_assert_int_eq(cfg->data_reply, want->data_reply);
 	ck_assert_str_eq(addrs_str(&cfg->admin_listen), want->admin_listen);
 	check_str(cfg->admin_socket, want->admin_socket);
 	ck_assert_uint_eq(cfg->admin_socket_mode, want->admin_socket_mode);
@@ -287,13 +302,14 @@ static const struct {
 } wholes[] = {
 	{ NULL, "", {
 		"0.0.0.0:7000", 6.0, 10000, 0, 1024, 262144, DUP_REPLACE,
-		"127.0.0.1:7001", NULL, 0660, NULL, 10000,
+		DATA_REPLY_NONE, "127.0.0.1:7001", NULL, 0660, NULL, 10000,
 		"",
 		1, "heartbeatd", LOG_DAEMON, LOG_INFO
 	} },
 	{ "config_full.conf", NULL, {
 		"127.0.0.1:7100,[::1]:7100", 0.25, 5, 2, 64, 4096, DUP_REJECT,
-		"0.0.0.0:7101,[::]:7101", "/tmp/heartbeatd-test/admin.sock",
+		DATA_REPLY_ECHO, "0.0.0.0:7101,[::]:7101",
+		"/tmp/heartbeatd-test/admin.sock",
 		0600, "s3cret", 0,
 		"127.0.0.1:9477",
 		0, "hbtest", LOG_LOCAL7, LOG_DEBUG
@@ -302,7 +318,7 @@ static const struct {
 	    "max_line = 16\nsend_buffer_limit = 1024\n"
 	    "[admin]\nsocket_mode = 0\nwatch_backlog = 0\n", {
 		"0.0.0.0:7000", 0.05, 1, 0, 16, 1024, DUP_REPLACE,
-		"127.0.0.1:7001", NULL, 0, NULL, 0,
+		DATA_REPLY_NONE, "127.0.0.1:7001", NULL, 0, NULL, 0,
 		"",
 		1, "heartbeatd", LOG_DAEMON, LOG_INFO
 	} },
@@ -311,7 +327,8 @@ static const struct {
 	    "max_line = 1048576\nsend_buffer_limit = 1073741824\n"
 	    "[admin]\nsocket_mode = 777\nwatch_backlog = 1000000\n", {
 		"[::]:0", 86400, 10000000, 10000000, 1048576, 1073741824,
-		DUP_REPLACE, "127.0.0.1:7001", NULL, 0777, NULL, 1000000,
+		DUP_REPLACE, DATA_REPLY_NONE, "127.0.0.1:7001", NULL, 0777,
+		NULL, 1000000,
 		"",
 		1, "heartbeatd", LOG_DAEMON, LOG_INFO
 	} },
@@ -362,6 +379,9 @@ static const struct {
 	W("[server]\nduplicate_name = replace", duplicate_name, DUP_REPLACE),
 	W("[server]\nduplicate_name = reject", duplicate_name, DUP_REJECT),
 	W("[server]\nduplicate_name = REJECT", duplicate_name, DUP_REJECT),
+	W("[server]\ndata_reply = none", data_reply, DATA_REPLY_NONE),
+	W("[server]\ndata_reply = ok", data_reply, DATA_REPLY_OK),
+	W("[server]\ndata_reply = Echo", data_reply, DATA_REPLY_ECHO),
 	W("[log]\nsyslog = yes", log_syslog, 1),
 	W("[log]\nsyslog = YES", log_syslog, 1),
 	W("[log]\nsyslog = true", log_syslog, 1),
@@ -540,6 +560,10 @@ static const struct {
 	    "2: duplicate_name: not replace or reject: \"x\"" },
 	{ "[server]\nduplicate_name =\n",
 	    "2: duplicate_name: not replace or reject: \"\"" },
+	{ "[server]\ndata_reply = yes\n",
+	    "2: data_reply: not none, ok or echo: \"yes\"" },
+	{ "[server]\ndata_reply = OK please\n",
+	    "2: data_reply: not none, ok or echo: \"OK please\"" },
 	{ "[log]\nsyslog = maybe\n",
 	    "2: syslog: not a boolean (yes|no|true|false|1|0): \"maybe\"" },
 	{ "[log]\nsyslog =\n",
@@ -566,35 +590,42 @@ static const struct {
 	{ "[log]\nident =\n", "2: ident: must not be empty" },
 	/* addresses */
 	{ "[server]\nlisten = localhost:7000\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: server.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"localhost:7000\"" },
 	{ "[server]\nlisten = 127.0.0.1\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: server.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"127.0.0.1\"" },
 	{ "[server]\nlisten = 127.0.0.1:7000 127.0.0.1:65536\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: server.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"127.0.0.1:65536\"" },
 	{ "[server]\nlisten = ::1:7000\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: server.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"::1:7000\"" },
 	{ "[server]\nlisten = 127.0.0.1:7000,127.0.0.1:7001\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: server.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"127.0.0.1:7000,127.0.0.1:7001\"" },
 	{ "[metrics]\nlisten = *:9477\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: metrics.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"*:9477\"" },
 	{ "[admin]\nlisten = [::1]\n",
-	    "2: listen: not a numeric address (IPv4:port or [IPv6]:port): "
+	    "2: admin.listen: not a numeric address "
+	    "(IPv4:port or [IPv6]:port): "
 	    "\"[::1]\"" },
 	{ "[server]\nlisten = 127.0.0.1:7000 127.0.0.1:7000\n",
-	    "2: listen: duplicate address: \"127.0.0.1:7000\"" },
+	    "2: server.listen: duplicate address: \"127.0.0.1:7000\"" },
 	{ "[server]\nlisten = [::1]:7000 [0::1]:7000\n",
-	    "2: listen: duplicate address: \"[0::1]:7000\"" },
+	    "2: server.listen: duplicate address: \"[0::1]:7000\"" },
 	{ "[server]\nlisten = 127.0.0.1:7000\nlisten = 127.0.0.1:7000\n",
-	    "3: listen: duplicate address: \"127.0.0.1:7000\"" },
-	{ "[server]\nlisten =\n", "2: listen: no address" },
+	    "3: server.listen: duplicate address: \"127.0.0.1:7000\"" },
+	{ "[server]\nlisten =\n", "2: server.listen: no address" },
 	{ "[server]\nlisten = 127.0.0.1:7000\nlisten =\n",
-	    "3: listen: no address" },
+	    "3: server.listen: no address" },
 	/* sections and keys */
 	{ "[server]\nport = 7000\n", "2: port: unknown key" },
 	{ "[server]\nMax_Line = 100\n", "2: Max_Line: unknown key" },
@@ -610,16 +641,46 @@ static const struct {
 	{ "[admin]\ntoken =\n[log]\nlevel = info\n[admin]\ntoken = x\n",
 	    "6: token: duplicate key" },
 	{ "[log]\nident = a\n  ident = b\n", "3: ident: duplicate key" },
-	/* syntax, and the first error only */
+	/* syntax */
 	{ "[server]\nmax_line\n", "2: syntax error" },
 	{ "[server\nmax_line = 20\n", "1: syntax error" },
 	{ "[server]\nmax_line = 100\n\n=5\n", "4: syntax error" },
 	{ "[server]\n = 5\n", "2: syntax error" },
+	/*
+	 * Every error, one a line, in the order of the lines; nothing after a
+	 * broken section header, whose keys have no known section.
+	 */
 	{ "[server]\nmax_line = 1\nfoo\n[x]\ny = 1\n",
-	    "2: max_line: out of range 16-1048576: \"1\"" },
-	{ "[server]\nfoo\nmax_line = 1\n", "2: syntax error" },
+	    "2: max_line: out of range 16-1048576: \"1\"\n"
+	    "3: syntax error\n"
+	    "5: [x]: unknown section" },
+	{ "[server]\nfoo\nmax_line = 1\n",
+	    "2: syntax error\n3: max_line: out of range 16-1048576: \"1\"" },
 	{ "[admin]\nlisten = 0.0.0.0:7001\n[server]\nmax_line = 1\n",
+	    "2: admin.listen: not a loopback address and no token is set: "
+	    "\"0.0.0.0:7001\"\n"
 	    "4: max_line: out of range 16-1048576: \"1\"" },
+	{ "[server]\nmax_line = 1\n[log\nlevel = x\n[x]\ny = 1\n",
+	    "2: max_line: out of range 16-1048576: \"1\"\n3: syntax error" },
+	{ "[x]\na = 1\nb = 2\n[server]\nmax_line = 1\n[x]\nc = 3\n",
+	    "2: [x]: unknown section\n"
+	    "5: max_line: out of range 16-1048576: \"1\"" },
+	{ "[server]\nk1 = 1\nk2 = 2\nk3 = 3\nk4 = 4\nk5 = 5\nk6 = 6\n"
+	    "k7 = 7\nk8 = 8\nk9 = 9\nk10 = 10\nk11 = 11\nk12 = 12\n",
+	    "2: k1: unknown key\n3: k2: unknown key\n4: k3: unknown key\n"
+	    "5: k4: unknown key\n6: k5: unknown key\n7: k6: unknown key\n"
+	    "8: k7: unknown key\n9: k8: unknown key\n10: k9: unknown key\n"
+	    "11: k10: unknown key\n more errors: 2" },
+	/* an error found after the parse still comes in its line's place */
+	{ "[admin]\nlisten = 0.0.0.0:7001\n[server]\nk1 = 1\nk2 = 2\n"
+	    "k3 = 3\nk4 = 4\nk5 = 5\nk6 = 6\nk7 = 7\nk8 = 8\nk9 = 9\n"
+	    "k10 = 10\nk11 = 11\n",
+	    "2: admin.listen: not a loopback address and no token is set: "
+	    "\"0.0.0.0:7001\"\n"
+	    "4: k1: unknown key\n5: k2: unknown key\n6: k3: unknown key\n"
+	    "7: k4: unknown key\n8: k5: unknown key\n9: k6: unknown key\n"
+	    "10: k7: unknown key\n11: k8: unknown key\n12: k9: unknown key\n"
+	    " more errors: 2" },
 };
 
 START_TEST(test_config_errors)
@@ -631,19 +692,26 @@ END_TEST
 START_TEST(test_config_errors_fixture)
 {
 	data_err("config_bad_number.conf",
-	    "5: heartbeat_timeout: not a number: \"6s\"");
+	    "5: heartbeat_timeout: not a number: \"6s\"\n"
+	    "6: max_line: out of range 16-1048576: \"1\"");
 	data_err("config_unknown_section.conf", "6: [mqtt]: unknown section");
-	data_err("config_admin_no_token.conf", "5: listen: not a loopback "
-	    "address and no token is set: \"192.0.2.1:7001\"");
+	data_err("config_admin_no_token.conf", "5: admin.listen: "
+	    "not a loopback address and no token is set: \"192.0.2.1:7001\"");
 }
 END_TEST
 
 START_TEST(test_config_errors_generated)
 {
 	static const char	 text[] = "[server]\nmax_line = 20\0 x\n";
+	static const char	 text2[] = "[server]\nmax_line = 20\0 x\n"
+	    "max_clients = 0\n";
 	char			 conf[256], path[109];
 
 	path_err(write_conf(text, sizeof(text) - 1), "2: syntax error");
+	unlink(tmppath);
+	/* A NUL byte is an error, and the parse goes on. */
+	path_err(write_conf(text2, sizeof(text2) - 1),
+	    "2: syntax error\n3: max_clients: out of range 1-10000000: \"0\"");
 	unlink(tmppath);
 
 	/* One byte more than a sockaddr_un holds with its NUL. */
@@ -681,13 +749,13 @@ END_TEST
 START_TEST(test_config_admin_token)
 {
 	load_err("[admin]\nlisten = 0.0.0.0:7001\n",
-	    "2: listen: not a loopback address and no token is set: "
+	    "2: admin.listen: not a loopback address and no token is set: "
 	    "\"0.0.0.0:7001\"");
 	load_err("[admin]\nlisten = [::]:7001\ntoken =\n",
-	    "2: listen: not a loopback address and no token is set: "
+	    "2: admin.listen: not a loopback address and no token is set: "
 	    "\"[::]:7001\"");
 	load_err("[admin]\nlisten = [::1]:7001 [::ffff:127.0.0.1]:7001\n",
-	    "2: listen: not a loopback address and no token is set: "
+	    "2: admin.listen: not a loopback address and no token is set: "
 	    "\"[::ffff:127.0.0.1]:7001\"");
 }
 END_TEST
@@ -812,6 +880,10 @@ static const struct {
 	    "server.send_buffer_limit", 1 },
 	{ "", "[server]\nduplicate_name = reject\n",
 	    "server.duplicate_name", 1 },
+	{ "", "[server]\ndata_reply = ok\n", "server.data_reply", 1 },
+	{ "[server]\ndata_reply = ok\n", "[server]\ndata_reply = echo\n",
+	    "server.data_reply", 1 },
+	{ "", "[server]\ndata_reply = NONE\n", NULL, 0 },
 	{ "", "[server]\nlisten = 0.0.0.0:7001\n", "server.listen", 1 },
 	{ "", "[admin]\nlisten = [::1]:7001\n", "admin.listen", 1 },
 	{ "", "[admin]\nlisten =\n", "admin.listen", 1 },
@@ -866,9 +938,10 @@ START_TEST(test_config_diff_all)
 	cfg = load_data("config_full.conf");
 	check_changed(cfg, "server.listen,server.heartbeat_timeout,"
 	    "server.max_clients,server.max_clients_per_ip,server.max_line,"
-	    "server.send_buffer_limit,server.duplicate_name,admin.listen,"
-	    "admin.socket,admin.socket_mode,admin.token,admin.watch_backlog,"
-	    "metrics.listen,log.syslog,log.ident,log.facility,log.level", 17);
+	    "server.send_buffer_limit,server.duplicate_name,server.data_reply,"
+	    "admin.listen,admin.socket,admin.socket_mode,admin.token,"
+	    "admin.watch_backlog,metrics.listen,log.syslog,log.ident,"
+	    "log.facility,log.level", 18);
 	config_free(cfg);
 }
 END_TEST
@@ -901,14 +974,14 @@ static const struct {
 	const char	*text;
 	const char	*cause;
 } tls_errors[] = {
-	{ "[server]\ntls_listen = x\n", "2: tls_listen: not a numeric "
+	{ "[server]\ntls_listen = x\n", "2: server.tls_listen: not a numeric "
 	    "address (IPv4:port or [IPv6]:port): \"x\"" },
 	{ "[server]\ntls_listen = 127.0.0.1:1\n",
-	    "2: tls_listen: needs [tls] cert" },
+	    "2: server.tls_listen: needs [tls] cert" },
 	{ "[admin]\ntls_listen = 127.0.0.1:1\n\n",
-	    "2: tls_listen: needs [tls] cert" },
+	    "2: admin.tls_listen: needs [tls] cert" },
 	{ "[admin]\ntls_listen = 0.0.0.0:1\n[tls]\ncert = a\nkey = b\n",
-	    "2: tls_listen: not a loopback address and no token is set: "
+	    "2: admin.tls_listen: not a loopback address and no token is set: "
 	    "\"0.0.0.0:1\"" },
 	{ "[server]\nproxy_from = 10.0.0.0/33\n",
 	    "2: proxy_from: " NET_WHY ": \"10.0.0.0/33\"" },

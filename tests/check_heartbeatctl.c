@@ -83,15 +83,20 @@ static const struct misuse misuses[] = {
 	{ { "reload", "now", NULL }, "wrong number of arguments" },
 	{ { "watch", "FROM", NULL }, "expected FROM and a sequence" },
 	{ { "watch", "FROM", "x", NULL }, "expected FROM and a sequence" },
-	{ { "watch", "SINCE", "3", NULL }, "expected FROM and a sequence" },
-	{ { "watch", "FROM", "1", "2", NULL }, "wrong number of arguments" },
+	{ { "watch", "from", NULL }, "expected FROM and a sequence" },
+	{ { "watch", "from", "-1", "connect", NULL }, "invalid option: -1" },
+	{ { "help", "me", NULL }, "wrong number of arguments" },
 	{ { "--json", "send", "a", "b", NULL }, "--json works with list" },
 	{ { "--json", "watch", NULL }, "--json works with list" },
 	{ { "-s", "/x", "-H", "127.0.0.1:1", "list", NULL },
 	    "-s and -H exclude each other" },
 	{ { "-H", "localhost:7001", "list", NULL }, "-H: not a numeric" },
-	{ { "-x", "list", NULL }, "invalid option" },
-	{ { "-H", NULL }, "option requires an argument" },
+	{ { "-x", "list", NULL }, "invalid option: -x" },
+	{ { "list", "-x", NULL }, "invalid option: -x" },
+	{ { "list", "--frob", NULL }, "invalid option: --frob" },
+	{ { "-H", NULL }, "option requires an argument: -H" },
+	{ { "list", "-H", NULL }, "option requires an argument: -H" },
+	{ { "--json", "help", NULL }, "--json works with list" },
 	{ { "send", "a b", "hi", NULL }, "TARGET must be one word" },
 	{ { "send", "dev", "hi\nKICK dev", NULL }, "an argument holds CR" },
 	{ { "-a", "x\ny", "list", NULL }, "the token holds CR or LF" },
@@ -692,13 +697,56 @@ START_TEST(test_heartbeatctl_misuse)
 }
 END_TEST
 
+/* -h, --help and the help command print the usage and every command. */
 START_TEST(test_heartbeatctl_help)
 {
+	static const char	*help[] = { "-h", "--help", "help", "HELP" };
+	size_t			 i;
+
 	expect_ctl(0, "heartbeatctl 0.1.0\n", "", "-V", NULL);
 	expect_ctl(0, "heartbeatctl 0.1.0\n", "", "--version", NULL);
-	expect_ctl(0, "^usage: heartbeatctl \\[-s PATH \\| -H HOST:PORT\\] "
-	    "\\[-a TOKEN\\] \\[--json\\]\n.*watch \\[FROM SEQ\\]", "", "-h",
+	for (i = 0; i < nitems(help); i++)
+		expect_ctl(0, "^usage: heartbeatctl "
+		    "\\[-s PATH \\| -H HOST:PORT\\] \\[-a TOKEN\\] "
+		    "\\[--json\\]\n"
+		    " +COMMAND \\[ARG\\.\\.\\.\\]\n"
+		    "commands:\n"
+		    "  list +the connected clients\n"
+		    "  stats +[^\n]+\n"
+		    "  send TARGET MESSAGE\\.\\.\\. +[^\n]+\n"
+		    "  broadcast MESSAGE\\.\\.\\. +[^\n]+\n"
+		    "  kick TARGET +[^\n]+\n"
+		    "  reload +[^\n]+\n"
+		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
+		    "  help +print this help\n"
+		    "options, before or after the command "
+		    "\\(-- ends them\\):\n", "", help[i], NULL);
+}
+END_TEST
+
+/*
+ * Options may follow the command, and "--" ends them, so that a message
+ * may start with "-".
+ */
+START_TEST(test_heartbeatctl_options_after)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	const char	*opt, *arg;
+
+	d = start(SLOW, "");
+	via(d, _i, &opt, &arg);
+	expect_ctl(0, "[]\n", "", "list", "--json", opt, arg, NULL);
+	expect_ctl(0, "[]\n", "", "list", opt, arg, "--json", NULL);
+	c = client_join(d, 1);
+	expect_ctl(0, "OK 1\n", "", "broadcast", opt, arg, "--", "-5", "-a",
 	    NULL);
+	hbc_expect(c, "-5 -a", TMO);
+	expect_ctl(0, "OK 1\n", "", opt, arg, "send", "#1", "--", "--json",
+	    NULL);
+	hbc_expect(c, "--json", TMO);
+	hbc_close(c);
+	hbd_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -776,6 +824,48 @@ START_TEST(test_heartbeatctl_watch)
 	ck_assert_ptr_nonnull(line = hbc_readline(k->out, TMO));
 	hb_assert_match(line, want);
 	ck_assert_int_eq(ctl_end(k, SIGTERM), 0);
+	hbd_stop(d, SIGTERM);
+}
+END_TEST
+
+/*
+ * watch passes its verbs on: only those events come, each with the
+ * daemon's number; FROM with verbs replays those of the kept ones; the
+ * daemon refuses an unknown verb (exit 1).
+ */
+START_TEST(test_heartbeatctl_watch_verbs)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	struct ctl	*k;
+	const char	*args[8];
+
+	d = start(SLOW, "");
+	via(d, _i, &args[0], &args[1]);
+	args[2] = "watch";
+	args[3] = "disconnect";
+	args[4] = "Connect";
+	args[5] = NULL;
+	k = ctl_spawn((char *const *)args);
+	hbc_expect(k->out, "OK seq=0", TMO);
+	c = client_named(d, 1, "dev");
+	hbc_send(c, "data\n");
+	hb_assert_match(hbc_readline(k->out, TMO), "^EVENT 1 connect #1 ");
+	hbc_close(c);
+	hb_assert_match(hbc_readline(k->out, TMO), "^EVENT 4 disconnect #1 ");
+	ck_assert_int_eq(ctl_end(k, SIGINT), 0);
+	args[3] = "FROM";
+	args[4] = "1";
+	args[5] = "hello";
+	args[6] = "data";
+	args[7] = NULL;
+	k = ctl_spawn((char *const *)args);
+	hbc_expect(k->out, "OK seq=4", TMO);
+	hbc_expect(k->out, "EVENT 2 hello #1 name=dev", TMO);
+	hbc_expect(k->out, "EVENT 3 data #1 data", TMO);
+	ck_assert_int_eq(ctl_end(k, SIGTERM), 0);
+	expect_ctl(1, "", "ERR syntax unknown verb: bogus\n", args[0],
+	    args[1], "watch", "from", "0", "data", "bogus", NULL);
 	hbd_stop(d, SIGTERM);
 }
 END_TEST
@@ -893,9 +983,11 @@ test_suite(void)
 		{ "timeout", test_heartbeatctl_timeout, 1 },
 		{ "misuse", test_heartbeatctl_misuse, nitems(misuses) },
 		{ "help", test_heartbeatctl_help, 1 },
+		{ "options_after", test_heartbeatctl_options_after, 2 },
 		{ "json_list", test_heartbeatctl_json_list, 2 },
 		{ "json_stats", test_heartbeatctl_json_stats, 2 },
 		{ "watch", test_heartbeatctl_watch, 2 },
+		{ "watch_verbs", test_heartbeatctl_watch_verbs, 2 },
 		{ "watch_end", test_heartbeatctl_watch_end, 2 },
 		{ "watch_gap", test_heartbeatctl_watch_gap, 1 },
 		{ "watch_overflow", test_heartbeatctl_watch_overflow, 1 },

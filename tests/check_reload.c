@@ -73,6 +73,9 @@ static const struct invalid invalids[] = {
 	{ "max_clients = 6s", "max_clients: not a number: \"6s\"" },
 	{ "bogus = 1", "bogus: unknown key" },
 	{ "heartbeat_timeout = 0", "heartbeat_timeout: duplicate key" },
+	/* the first error only, on one line */
+	{ "max_clients = 0\nbogus = 1\nlisten = x",
+	    "max_clients: out of range 1-10000000: \"0\"" },
 };
 
 /* A kind of listener whose bind fails, and how the cause names it. */
@@ -393,7 +396,51 @@ START_TEST(test_reload_invalid)
 	expect_listed(a);
 	/* The running config is still the old one. */
 	reload_conf(d, a, how, &base, "OK unchanged");
+	/* Only the first error was logged, as it was answered. */
+	snprintf(want, sizeof(want), "%s:5: ", d->conf);
+	ck_assert_int_eq(hbd_log_count(d, want), 0);
 	hbd_finish(d, c1, c2, a, NULL);
+}
+END_TEST
+
+/*
+ * data_reply changes at once for connected clients: a data line gets no
+ * answer, then its echo, then OK.
+ */
+START_TEST(test_reload_data_reply)
+{
+	static const char	*fmt =
+	    "[server]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "heartbeat_timeout = 30\n"
+	    "data_reply = %s\n"
+	    "[admin]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "socket = @DIR@/admin.sock\n"
+	    "[log]\n"
+	    "syslog = no\n";
+	struct hbd		*d;
+	struct hbc		*a, *c;
+	char			 text[CONF_MAX];
+
+	snprintf(text, sizeof(text), fmt, "none");
+	d = hbd_start(text);
+	a = hbc_admin(d);
+	c = client_join(d, 0);
+	hbc_send(c, "reading=1\n");
+	expect_alive(c);
+	snprintf(text, sizeof(text), fmt, "echo");
+	rewrite(d, text);
+	reload(d, a, _i, "OK changed=server.data_reply");
+	hbc_send(c, "reading=2\n");
+	hbc_expect(c, "reading=2", TMO);
+	snprintf(text, sizeof(text), fmt, "ok");
+	rewrite(d, text);
+	reload(d, a, _i, "OK changed=server.data_reply");
+	hbc_send(c, "reading=3\n");
+	hbc_expect(c, "OK", TMO);
+	expect_alive(c);
+	hbd_finish(d, c, a, NULL);
 }
 END_TEST
 
@@ -716,6 +763,7 @@ test_suite(void)
 	HB_TCASE(s, "invalid", test_reload_invalid,
 	    BOTH * (int)nitems(invalids));
 	HB_TCASE(s, "missing", test_reload_missing, BOTH);
+	HB_TCASE(s, "data_reply", test_reload_data_reply, BOTH);
 	HB_TCASE(s, "timeout_lower", test_reload_timeout_lower, BOTH);
 	HB_TCASE(s, "timeout_raise", test_reload_timeout_raise, BOTH);
 	HB_TCASE(s, "max_clients", test_reload_max_clients, BOTH);

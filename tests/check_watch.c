@@ -19,6 +19,7 @@
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one line */
+#define QUIET_MS	100	/* ms of silence that show nothing is sent */
 #define PONG_MS		50	/* ms a PING may take while flooded */
 #define FLOOD_LINE	1000	/* bytes of one data line in the flood */
 #define FLOOD_CHUNK	200	/* data lines per write in the flood */
@@ -385,27 +386,127 @@ END_TEST
 /* A bad WATCH is ERR syntax, and the session is not watching after it. */
 START_TEST(test_watch_syntax)
 {
-	static const char	*bad[] = {
-		"WATCH FROM", "WATCH FROM x", "WATCH FROM -1", "WATCH FROM 1 2",
-		"WATCH FROM 1x", "WATCH SINCE 1", "WATCH 5",
+#define USAGE	"ERR syntax usage: WATCH [FROM <seq>] [<verb>...]"
+	static const struct {
+		const char	*cmd;
+		const char	*answer;
+	} bad[] = {
+		{ "WATCH FROM", USAGE },
+		{ "WATCH FROM x", USAGE },
+		{ "WATCH FROM -1", USAGE },
+		{ "WATCH FROM 1x", USAGE },
+		{ "WATCH from  1", USAGE },
+		{ "WATCH FROM 1 2", "ERR syntax unknown verb: 2" },
+		{ "WATCH SINCE 1", "ERR syntax unknown verb: SINCE" },
+		{ "WATCH 5", "ERR syntax unknown verb: 5" },
+		{ "WATCH connect connects",
+		    "ERR syntax unknown verb: connects" },
+		{ "WATCH data FROM 1", "ERR syntax unknown verb: FROM" },
+		{ "WATCH FROM 1 hello,data", "ERR syntax unknown verb: "
+		    "hello,data" },
 	};
+#undef USAGE
 	struct hbd		*d;
 	struct hbc		*a, *c;
-	const char		*line;
 	size_t			 i;
 
 	d = start("", "");
 	a = hbc_admin(d);
-	for (i = 0; i < nitems(bad); i++) {
-		line = hbc_cmd(a, bad[i], TMO);
-		ck_assert_msg(line != NULL, "%s: no answer", bad[i]);
-		ck_assert_msg(strncmp(line, "ERR syntax", 10) == 0,
-		    "%s: want ERR syntax, got \"%s\"", bad[i], line);
-	}
+	for (i = 0; i < nitems(bad); i++)
+		ck_assert_str_eq(hbc_cmd(a, bad[i].cmd, TMO), bad[i].answer);
 	c = hbc_connect(d->port);
 	sync_client(c);
 	ck_assert_int_eq(list_seq(a), 1);
 	hbd_finish(d, c, a, NULL);
+}
+END_TEST
+
+/*
+ * WATCH with verbs streams only those events, replayed or live, each with
+ * the daemon's own number: the gaps are the events left out. Verbs are
+ * words of any case, in any order, repeated or not.
+ */
+START_TEST(test_watch_filter)
+{
+	static const char	*cmds[] = {
+		"WATCH connect disconnect",
+		"watch DISCONNECT Connect connect",
+		"WATCH FROM 0 connect disconnect",
+	};
+	struct hbd		*d;
+	struct hbc		*w, *all, *c1, *c2;
+	unsigned long long	 n;
+
+	d = start("", "");
+	all = watch(d, "WATCH", &n);
+	w = watch(d, cmds[_i], &n);
+	ck_assert_int_eq(n, 0);
+	c1 = hbc_connect(d->port);
+	hbc_send(c1, "HELLO dev-1\nreading=1\nreading=2\n");
+	hbc_expect(c1, "OK #1", TMO);
+	c2 = hbc_connect(d->port);
+	hbc_send(c2, "QUIT\n");
+	hbc_expect(c2, "BYE quit", TMO);
+	hbc_send(c1, "reading=3\n");
+	sync_client(c1);
+	expect_event(all, 1, "connect #1 .*");
+	expect_event(all, 2, "hello #1 name=dev-1");
+	expect_data(all, 3, 1, "reading=1");
+	expect_data(all, 4, 1, "reading=2");
+	expect_event(all, 5, "connect #2 .*");
+	expect_event(all, 6, "disconnect #2 .*reason=quit.*");
+	expect_data(all, 7, 1, "reading=3");
+	expect_event(w, 1, "connect #1 .*");
+	expect_event(w, 5, "connect #2 .*");
+	expect_event(w, 6, "disconnect #2 .*reason=quit.*");
+	hbc_expect_silence(w, QUIET_MS);
+	hbc_close(c1);
+	expect_event(w, 8, "disconnect #1 .*reason=closed.*");
+	hbd_finish(d, w, all, c2, NULL);
+}
+END_TEST
+
+/*
+ * A filtered watcher resumes exactly: FROM the last number it saw
+ * replays the kept events of its kinds after it, then the live ones,
+ * however many other events came between.
+ */
+START_TEST(test_watch_filter_from)
+{
+	struct hbd		*d;
+	struct hbc		*w, *c;
+	unsigned long long	 n;
+
+	d = start("", "");
+	c = hbc_connect(d->port);
+	send_data(c, 0, 3);
+	hbc_send(c, "HELLO dev-1\n");
+	hbc_expect(c, "OK #1", TMO);
+	w = watch(d, "WATCH FROM 0 hello", &n);
+	ck_assert_int_eq(n, 5);
+	expect_event(w, 5, "hello #1 name=dev-1");
+	hbc_close(w);
+	send_data(c, 3, 6);
+	hbc_send(c, "HELLO dev-2\nHELLO dev-3\n");
+	hbc_expect(c, "OK #1", TMO);
+	hbc_expect(c, "OK #1", TMO);
+	w = watch(d, "WATCH FROM 5 hello data", &n);
+	ck_assert_int_eq(n, 10);
+	expect_data(w, 6, 1, "line 3");
+	expect_data(w, 7, 1, "line 4");
+	expect_data(w, 8, 1, "line 5");
+	expect_event(w, 9, "hello #1 name=dev-2");
+	expect_event(w, 10, "hello #1 name=dev-3");
+	hbc_close(w);
+	w = watch(d, "WATCH FROM 8 hello", &n);
+	ck_assert_int_eq(n, 10);
+	expect_event(w, 9, "hello #1 name=dev-2");
+	expect_event(w, 10, "hello #1 name=dev-3");
+	hbc_send(c, "not shown\nHELLO dev-4\n");
+	hbc_expect(c, "OK #1", TMO);
+	expect_event(w, 12, "hello #1 name=dev-4");
+	hbc_expect_silence(w, QUIET_MS);
+	hbd_finish(d, c, w, NULL);
 }
 END_TEST
 
@@ -510,6 +611,8 @@ test_suite(void)
 	HB_TCASE(s, "gap", test_watch_gap, nitems(gapcases));
 	HB_TCASE(s, "from_future", test_watch_from_future, 1);
 	HB_TCASE(s, "syntax", test_watch_syntax, 1);
+	HB_TCASE(s, "filter", test_watch_filter, 3);
+	HB_TCASE(s, "filter_from", test_watch_filter_from, 1);
 	HB_TCASE(s, "commands_ignored", test_watch_commands_ignored, 1);
 	HB_TCASE(s, "overflow", test_watch_overflow, 1);
 	return (s);

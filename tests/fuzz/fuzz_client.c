@@ -86,6 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_in_init(&in, data, size);
 	knobs = fuzz_in_byte(&in);
 	configure(knobs);
+	/* Every knob bit is taken: data_reply comes from the seed. */
+	hb_conf->data_reply = fuzz_in_rand(&in) % 3;
 
 	fuzz_client(&conns[NCONN], "127.0.0.1", 4000);
 	fuzz_sends(&conns[NCONN], "HELLO sensor-7\n");
