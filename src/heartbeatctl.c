@@ -60,6 +60,7 @@ struct ctl_cmd {
 #define CTL_TARGET	 0x2		/* the first argument is a target */
 #define CTL_WATCH	 0x4		/* streams until closed or signalled */
 #define CTL_HELP	 0x8		/* prints the usage, sends nothing */
+#define CTL_BARE	 0x10		/* prints what follows OK alone */
 	const char	*args;		/* its usage after the name */
 	const struct json_fmt *json;	/* --json form, or NULL */
 	const char	*what;		/* what it does, for the usage */
@@ -109,7 +110,7 @@ static char	*answer_line(struct conn *, uint64_t);
 static int	is_word(const char *, const char *);
 static int	is_err(const char *);
 static void	ctl_auth(struct conn *, const char *);
-static int	run_single(struct conn *);
+static int	run_single(struct conn *, int);
 static int	run_multi(struct conn *, const struct json_fmt *);
 static int	run_watch(struct conn *);
 static int	json_number(const char *);
@@ -140,6 +141,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "re-read the config file" },
 	{ "watch", "WATCH", 0, -1, CTL_WATCH, " [FROM SEQ] [VERB...]", NULL,
 	    "follow the events, or those of the VERBs" },
+	{ "token", "TOKEN", 1, 2, CTL_BARE, " NAME [TTL]", NULL,
+	    "a client token for NAME, valid TTL s (default 0: no expiry)" },
 	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -254,7 +257,7 @@ cmd_line(const struct ctl_cmd *cmd, int argc, char **argv)
 	size_t	 len;
 	int	 i;
 
-	len = strlen(cmd->verb) + 2;
+	len = strlen(cmd->verb) + 4;
 	for (i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	if ((line = malloc(len)) == NULL)
@@ -264,6 +267,8 @@ cmd_line(const struct ctl_cmd *cmd, int argc, char **argv)
 		*p++ = ' ';
 		p = stpcpy(p, argv[i]);
 	}
+	if (cmd->flags & CTL_BARE && argc == 1)
+		p = stpcpy(p, " 0");
 	strcpy(p, "\n");
 	return (line);
 }
@@ -516,9 +521,12 @@ ctl_auth(struct conn *c, const char *token)
 		errx(EXIT_USAGE, "unexpected answer: %s", line);
 }
 
-/* Reads a one-line answer: OK to stdout (0), ERR to stderr (1). */
+/*
+ * Reads a one-line answer: OK to stdout (0), or only what follows it when
+ * bare (a token, for scripts), ERR to stderr (1).
+ */
 static int
-run_single(struct conn *c)
+run_single(struct conn *c, int bare)
 {
 	char	*line;
 
@@ -526,7 +534,8 @@ run_single(struct conn *c)
 		return (EXIT_ERR);
 	if (!is_word(line, "OK"))
 		errx(EXIT_USAGE, "unexpected answer: %s", line);
-	printf("%s\n", line);
+	printf("%s\n", bare ? line + strcspn(line, " ") + (line[2] == ' ') :
+	    line);
 	return (0);
 }
 
@@ -762,7 +771,7 @@ main(int argc, char *argv[])
 	else if (cmd->flags & CTL_MULTI)
 		code = run_multi(&c, json ? cmd->json : NULL);
 	else
-		code = run_single(&c);
+		code = run_single(&c, cmd->flags & CTL_BARE);
 	close(c.fd);
 	free(c.buf);
 	if (fflush(stdout) == EOF)
