@@ -57,6 +57,7 @@ struct deadlines {
 };
 
 static void	client_read_cb(evutil_socket_t, short, void *);
+static int	client_read(struct client *);
 static void	client_write_cb(evutil_socket_t, short, void *);
 static void	deadlines_add(struct deadlines *, struct client *);
 static struct deadlines *deadlines_of(const struct client *);
@@ -127,6 +128,8 @@ client_new(const struct conn *conn, const struct sockaddr *sa,
 	events_connect(c);
 	if (client_auth_start(c) == -1)
 		return (NULL);
+	if (conn_pending(&c->conn))
+		event_active(c->ev_read, EV_READ, 0);
 	return (c);
 }
 
@@ -257,8 +260,21 @@ client_rearm_all(void)
 static void
 client_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static char	 buf[HB_READ_CHUNK];
 	struct client	*c = arg;
+
+	while (client_read(c) == 0 && conn_pending(&c->conn))
+		;
+}
+
+/*
+ * One read, and the lines it completes. Returns 0, or -1 when there is
+ * nothing more to read now or c was closed. TLS reads ahead: what it
+ * holds already wakes no poll, so the caller reads on while it has some.
+ */
+static int
+client_read(struct client *c)
+{
+	static char	 buf[HB_READ_CHUNK];
 	ssize_t		 n;
 	short		 want;
 	int		 rv;
@@ -267,15 +283,15 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	    CONN_AGAIN) {
 		if (want == EV_WRITE)
 			client_read_waits(c);
-		return;
+		return (-1);
 	}
 	if (n == CONN_ERROR) {
 		client_close(c, REASON_RESET);
-		return;
+		return (-1);
 	}
 	if (n == 0) {
 		client_eof(c);
-		return;
+		return (-1);
 	}
 	if (!(c->flags & CLIENT_UNPROVEN)) {
 		c->last_rx = mono_ns();
@@ -291,6 +307,7 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	    client_reply(c, "ERR toolong line exceeds %zu bytes",
 	    hb_conf->max_line) == 0)
 		client_close(c, REASON_TOOLONG);
+	return (rv == LINE_OK ? 0 : -1);
 }
 
 /*

@@ -142,6 +142,16 @@ conn_goodbye(struct conn *c, const char *line, size_t len, int linger)
 	return (n > 0 ? n : 0);
 }
 
+/*
+ * Whether TLS holds bytes read ahead from the socket: they wake no poll,
+ * so a reader must go on while there are some.
+ */
+int
+conn_pending(const struct conn *c)
+{
+	return (c->ssl != NULL && SSL_has_pending(c->ssl));
+}
+
 /* Frees the TLS state; the socket is the caller's to close. */
 void
 conn_free_tls(struct conn *c)

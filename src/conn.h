@@ -27,6 +27,7 @@ ssize_t	 conn_read(struct conn *, void *, size_t, short *);
 ssize_t	 conn_writev(struct conn *, const struct iovec *, int, short *);
 ssize_t	 conn_write_buffer(struct conn *, struct evbuffer *, short *);
 int	 conn_handshake(struct conn *, short *);
+int	 conn_pending(const struct conn *);
 ssize_t	 conn_goodbye(struct conn *, const char *, size_t, int);
 void	 conn_free_tls(struct conn *);
 

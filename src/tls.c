@@ -76,9 +76,10 @@ tls_load_ca(SSL_CTX *ctx, const struct hb_config *conf, char **cause)
 
 /*
  * A server context for conf: TLS 1.2 at least, no renegotiation, no
- * compression, record buffers released while a connection is idle, and
- * no session cache (tickets resume sessions without one, and a cache
- * would hold memory for every client).
+ * compression, record buffers released while a connection is idle, reads
+ * ahead (one read per record, not two), and no session cache or tickets:
+ * a cache would hold memory for every client, and a ticket costs every
+ * full handshake its encryption for a resumption few devices attempt.
  */
 static SSL_CTX *
 tls_ctx_new(const struct hb_config *conf, char **cause)
@@ -96,6 +97,8 @@ tls_ctx_new(const struct hb_config *conf, char **cause)
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, conf->tls_cert) != 1)
 		goto cert;
 	if (SSL_CTX_use_PrivateKey_file(ctx, conf->tls_key,
