@@ -149,7 +149,8 @@ static const char *const admin_help[] = {
 static struct admin_sessions	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static struct lset		 tcp = {
 	"admin listen", admin_tcp_attach, admin_tcp_detach,
-	TAILQ_HEAD_INITIALIZER(tcp.socks), TAILQ_HEAD_INITIALIZER(tcp.added), NULL
+	TAILQ_HEAD_INITIALIZER(tcp.socks), TAILQ_HEAD_INITIALIZER(tcp.added),
+	NULL
 };
 static struct lset		 tls = {
 	"admin tls listen", admin_tls_attach, admin_tcp_detach,

@@ -35,8 +35,8 @@
 struct relay_end {
 	struct conn		 conn;
 	struct event		*ev;
-	struct evbuffer		*out;		/* bytes not yet written to it */
-	short			 read_want;	/* EV_READ, or EV_WRITE for TLS */
+	struct evbuffer		*out;		/* bytes owed to it */
+	short			 read_want;	/* EV_READ; EV_WRITE for TLS */
 	int			 flags;
 #define END_EOF			 0x1		/* it sends no more */
 #define END_SHUT		 0x2		/* it is sent no more */

@@ -63,12 +63,13 @@ static int		 tmo(void);
 static int		 run(char *const []);
 static struct hbd	*start(const char *, const char *);
 static const char	*conf_text(const char *, const char *);
-static void		 rewrite(struct hbd *, const char *);
+static void		 reload(struct hbd *, struct hbc *, const char *);
 static struct tlsc	*tlsc_spawn(char *const []);
 static struct tlsc	*s_client(int);
 static struct tlsc	*socat(int);
 static int		 tlsc_exit(struct tlsc *);
 static void		 tlsc_kill(struct tlsc *);
+static void		 tlsc_quit(struct tlsc *, const char *);
 static void		 expect_stats(struct hbc *);
 static int		 connect_refused(int);
 static SSL		*tls_proxied(SSL_CTX *, int, const char *);
@@ -129,16 +130,21 @@ start(const char *server, const char *admin)
 	return (d);
 }
 
-/* Replaces d's config file with text. */
+/*
+ * Rewrites d's config with admin as its more [admin] keys and reloads
+ * it through admin session a, asserting that tls_listen changed.
+ */
 static void
-rewrite(struct hbd *d, const char *text)
+reload(struct hbd *d, struct hbc *a, const char *admin)
 {
 	FILE	*f;
 
 	if ((f = fopen(d->conf, "w")) == NULL)
 		ck_abort_msg("%s: %s", d->conf, strerror(errno));
-	fputs(text, f);
+	fputs(conf_text("", admin), f);
 	ck_assert_int_eq(fclose(f), 0);
+	hbc_send(a, "RELOAD\n");
+	hbc_expect(a, "OK changed=admin.tls_listen", tmo());
 }
 
 /*
@@ -225,6 +231,18 @@ tlsc_kill(struct tlsc *t)
 	kill(t->pid, SIGKILL);
 	waitpid(t->pid, NULL, 0);
 	free(t);
+}
+
+/*
+ * Sends cmds, which start with QUIT, and asserts "BYE quit", the end and
+ * a close_notify before it (s_client exits 0, not 1); frees t.
+ */
+static void
+tlsc_quit(struct tlsc *t, const char *cmds)
+{
+	hbc_send(t->io, cmds);
+	hbc_expect(t->io, "BYE quit", tmo());
+	ck_assert_int_eq(tlsc_exit(t), 0);
 }
 
 /* Sends STATS and asserts its answer: STAT lines, then END. */
@@ -425,9 +443,7 @@ START_TEST(test_admin_tls_slow_peer)
 		hbc_expect(t->io, "STAT version " PACKAGE_VERSION, tmo());
 		hbc_expect_prefix(t->io, "END", tmo());
 	}
-	hbc_send(t->io, "QUIT\n");
-	hbc_expect(t->io, "BYE quit", tmo());
-	ck_assert_int_eq(tlsc_exit(t), 0);
+	tlsc_quit(t, "QUIT\n");
 	hbd_finish(d, NULL);
 }
 END_TEST
@@ -454,14 +470,12 @@ START_TEST(test_admin_tls_watch)
 	hbc_expect(t->io, "EVENT 3 data #1 some data", tmo());
 	hbc_close(cl);
 	hbc_expect_prefix(t->io, "EVENT 4 disconnect #1 ", tmo());
-	hbc_send(t->io, "QUIT\n");
-	hbc_expect(t->io, "BYE quit", tmo());
-	ck_assert_int_eq(tlsc_exit(t), 0);
+	tlsc_quit(t, "QUIT\n");
 	hbd_finish(d, NULL);
 }
 END_TEST
 
-/* QUIT: BYE, then a close_notify (s_client exits 0, not 1). */
+/* QUIT: BYE, then a close_notify; what follows QUIT is not answered. */
 START_TEST(test_admin_tls_quit)
 {
 	struct hbd	*d;
@@ -469,9 +483,7 @@ START_TEST(test_admin_tls_quit)
 
 	d = start("", "");
 	t = s_client(d->admin_tls_port);
-	hbc_send(t->io, "QUIT\nSTATS\n");
-	hbc_expect(t->io, "BYE quit", tmo());
-	ck_assert_int_eq(tlsc_exit(t), 0);
+	tlsc_quit(t, "QUIT\nSTATS\n");
 	hbd_finish(d, NULL);
 }
 END_TEST
@@ -562,21 +574,15 @@ START_TEST(test_admin_tls_reload)
 	a = hbc_admin(d);
 	port = hb_reserve_port(&hold);
 	snprintf(admin, sizeof(admin), "tls_listen = 127.0.0.1:%d\n", port);
-	rewrite(d, conf_text("", admin));
-	hbc_send(a, "RELOAD\n");
-	hbc_expect(a, "OK changed=admin.tls_listen", tmo());
+	reload(d, a, admin);
 	close(hold);
 	t = s_client(port);
 	expect_stats(t->io);
 
-	rewrite(d, conf_text("", ""));
-	hbc_send(a, "RELOAD\n");
-	hbc_expect(a, "OK changed=admin.tls_listen", tmo());
+	reload(d, a, "");
 	ck_assert_msg(connect_refused(port), "port %d still open", port);
 	expect_stats(t->io);
-	hbc_send(t->io, "QUIT\n");
-	hbc_expect(t->io, "BYE quit", tmo());
-	ck_assert_int_eq(tlsc_exit(t), 0);
+	tlsc_quit(t, "QUIT\n");
 	hbd_finish(d, a, NULL);
 }
 END_TEST
