@@ -1,9 +1,11 @@
 /*
- * The admin port: its listeners (TCP and a Unix socket), its sessions and
- * their line commands. Commands are answered in order; a session may
+ * The admin port: its listeners (TCP, TLS and a Unix socket), its sessions
+ * and their line commands. Commands are answered in order; a session may
  * pipeline as many as it likes, but stops being read while its unread
  * answers exceed send_buffer_limit, so it can never make the daemon hold
- * more than that for it.
+ * more than that for it. A TLS connection, once through its handshake in
+ * pending.c, is relayed (relay.c) to a session like any other, over a
+ * socketpair.
  */
 
 #include <sys/types.h>
@@ -28,12 +30,15 @@
 
 #include "admin.h"
 #include "client.h"
+#include "conn.h"
 #include "daemon.h"
 #include "events.h"
 #include "listener.h"
 #include "log.h"
+#include "pending.h"
 #include "proto.h"
 #include "registry.h"
+#include "relay.h"
 #include "stats.h"
 #include "token.h"
 #include "util.h"
@@ -75,6 +80,10 @@ struct admin_cmd {
 
 static void	admin_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
+static void	admin_tls_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	admin_tls_done(struct conn *, const struct sockaddr *,
+		    socklen_t);
 static void	admin_read_cb(struct bufferevent *, void *);
 static void	admin_write_cb(struct bufferevent *, void *);
 static void	admin_event_cb(struct bufferevent *, short, void *);
@@ -89,8 +98,9 @@ static int	admin_message(struct admin_session *, const char *, size_t);
 static struct client *admin_target(struct admin_session *, const char *,
 		    size_t);
 static void	*admin_tcp_attach(int);
+static void	*admin_tls_attach(int);
 static void	admin_tcp_detach(void *);
-static struct evconnlistener *admin_listen(int, void *);
+static struct evconnlistener *admin_listen(int, evconnlistener_cb, void *);
 static int	admin_unix_path(const char *, char **);
 static int	admin_unix_socket(const char *, mode_t, char **);
 static void	admin_unix_close(void);
@@ -145,17 +155,23 @@ static const char *const admin_help[] = {
 static struct admin_sessions	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static struct lset		 tcp = {
 	"admin listen", admin_tcp_attach, admin_tcp_detach,
-	TAILQ_HEAD_INITIALIZER(tcp.socks), TAILQ_HEAD_INITIALIZER(tcp.added)
+	TAILQ_HEAD_INITIALIZER(tcp.socks), TAILQ_HEAD_INITIALIZER(tcp.added),
+	NULL
+};
+static struct lset		 tls = {
+	"admin tls listen", admin_tls_attach, admin_tcp_detach,
+	TAILQ_HEAD_INITIALIZER(tls.socks), TAILQ_HEAD_INITIALIZER(tls.added),
+	"tls:"
 };
 static struct admin_unix	 unix_sock = { NULL, NULL, NULL, -1 };
 static size_t			 nwatchers;
 
 static struct evconnlistener *
-admin_listen(int fd, void *arg)
+admin_listen(int fd, evconnlistener_cb cb, void *arg)
 {
 	struct evconnlistener	*lev;
 
-	lev = evconnlistener_new(hb_base, admin_accept_cb, arg,
+	lev = evconnlistener_new(hb_base, cb, arg,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (lev == NULL)
 		fatalx("%s: evconnlistener_new", __func__);
@@ -166,7 +182,13 @@ admin_listen(int fd, void *arg)
 static void *
 admin_tcp_attach(int fd)
 {
-	return (admin_listen(fd, NULL));
+	return (admin_listen(fd, admin_accept_cb, NULL));
+}
+
+static void *
+admin_tls_attach(int fd)
+{
+	return (admin_listen(fd, admin_tls_accept_cb, NULL));
 }
 
 static void
@@ -185,20 +207,26 @@ admin_same_path(const char *a, const char *b)
 }
 
 /*
- * Binds what conf adds to the admin endpoints: TCP addresses and a new
- * Unix socket path. Returns 0, or -1 with *cause and nothing changed.
+ * Binds what conf adds to the admin endpoints: TCP and TLS addresses and
+ * a new Unix socket path. Returns 0, or -1 with *cause and nothing
+ * changed.
  */
 int
 admin_prepare(const struct hb_config *conf, char **cause)
 {
 	if (lset_prepare(&tcp, &conf->admin_listen, cause) == -1)
 		return (-1);
+	if (lset_prepare(&tls, &conf->admin_tls_listen, cause) == -1) {
+		lset_abort(&tcp);
+		return (-1);
+	}
 	if (conf->admin_socket == NULL ||
 	    admin_same_path(conf->admin_socket, unix_sock.path))
 		return (0);
 	if ((unix_sock.new_fd = admin_unix_socket(conf->admin_socket,
 	    conf->admin_socket_mode, cause)) == -1) {
 		lset_abort(&tcp);
+		lset_abort(&tls);
 		return (-1);
 	}
 	unix_sock.new_path = xstrdup(conf->admin_socket);
@@ -210,10 +238,12 @@ void
 admin_commit(const struct hb_config *conf)
 {
 	lset_commit(&tcp, &conf->admin_listen);
+	lset_commit(&tls, &conf->admin_tls_listen);
 	if (unix_sock.new_path != NULL) {
 		admin_unix_close();
 		unix_sock.path = unix_sock.new_path;
-		unix_sock.lev = admin_listen(unix_sock.new_fd, &unix_sock);
+		unix_sock.lev = admin_listen(unix_sock.new_fd, admin_accept_cb,
+		    &unix_sock);
 		unix_sock.new_path = NULL;
 		unix_sock.new_fd = -1;
 	} else if (conf->admin_socket == NULL)
@@ -226,6 +256,7 @@ void
 admin_abort(void)
 {
 	lset_abort(&tcp);
+	lset_abort(&tls);
 	if (unix_sock.new_path != NULL) {
 		close(unix_sock.new_fd);
 		unlink(unix_sock.new_path);
@@ -340,7 +371,10 @@ fail:
 	return (-1);
 }
 
-/* Closes the listeners (removing the socket file) and every session. */
+/*
+ * Closes the listeners (removing the socket file), every session and
+ * every TLS relay.
+ */
 void
 admin_close_all(void)
 {
@@ -348,17 +382,23 @@ admin_close_all(void)
 
 	admin_abort();
 	lset_close(&tcp);
+	lset_close(&tls);
 	admin_unix_close();
 	while ((s = TAILQ_FIRST(&sessions)) != NULL)
 		admin_free(s);
+	relay_close_all();
 }
 
-/* Writes the admin endpoints, comma separated, or "none". */
+/*
+ * Writes the admin endpoints, comma separated, or "none": TCP addresses,
+ * TLS ones as "tls:ADDR", then the Unix socket's path.
+ */
 void
 admin_names(char *buf, size_t size)
 {
 	buf[0] = '\0';
 	lset_names(&tcp, buf, size);
+	lset_names(&tls, buf, size);
 	if (unix_sock.path != NULL) {
 		if (buf[0] != '\0')
 			strlcat(buf, ",", size);
@@ -379,6 +419,41 @@ admin_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		admin_session_new(fd, un->path, 1);
 	else
 		admin_session_new(fd, addr_format(sa, peer, sizeof(peer)), 0);
+}
+
+/*
+ * A TLS admin connection owes its handshake first, and a PROXY header
+ * before that when it comes through a proxy_from balancer.
+ */
+static void
+admin_tls_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	pending_new(fd, sa, salen, 1, cidrlist_contains(&hb_conf->proxy_from,
+	    sa), admin_tls_done);
+}
+
+/*
+ * Through its handshake, a TLS admin connection gets a session of its own
+ * on one end of a socketpair, named by the peer's address and bound by
+ * the token like a TCP one, and a relay between the other end and TLS.
+ */
+static void
+admin_tls_done(struct conn *conn, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	char	 peer[ADDR_STRLEN];
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		log_warn("%s: socketpair", __func__);
+		conn_free_tls(conn);
+		close(conn->fd);
+		return;
+	}
+	admin_session_new(sv[0], addr_format(sa, peer, sizeof(peer)), 0);
+	relay_new(conn, sv[1]);
 }
 
 /*

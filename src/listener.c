@@ -65,12 +65,12 @@ static TAILQ_HEAD(, guard)	 guards = TAILQ_HEAD_INITIALIZER(guards);
 static struct lset	 clients = {
 	"listen", client_listener_attach, client_listener_detach,
 	TAILQ_HEAD_INITIALIZER(clients.socks),
-	TAILQ_HEAD_INITIALIZER(clients.added)
+	TAILQ_HEAD_INITIALIZER(clients.added), NULL
 };
 static struct lset	 tls_clients = {
 	"tls listen", tls_listener_attach, client_listener_detach,
 	TAILQ_HEAD_INITIALIZER(tls_clients.socks),
-	TAILQ_HEAD_INITIALIZER(tls_clients.added)
+	TAILQ_HEAD_INITIALIZER(tls_clients.added), NULL
 };
 static struct event	*pause_ev;
 static uint64_t		 pause_warned;	/* mono ns of the last warning */
@@ -207,7 +207,7 @@ lset_close(struct lset *set)
 	}
 }
 
-/* Appends the bound addresses, comma separated, to buf. */
+/* Appends the bound addresses, comma separated and tagged, to buf. */
 void
 lset_names(const struct lset *set, char *buf, size_t size)
 {
@@ -217,6 +217,8 @@ lset_names(const struct lset *set, char *buf, size_t size)
 	TAILQ_FOREACH(ls, &set->socks, entry) {
 		if (buf[0] != '\0')
 			strlcat(buf, ",", size);
+		if (set->tag != NULL)
+			strlcat(buf, set->tag, size);
 		strlcat(buf, addr_format((struct sockaddr *)&ls->bound.ss,
 		    name, sizeof(name)), size);
 	}
@@ -370,7 +372,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 	proxy = cidrlist_contains(&hb_conf->proxy_from, sa);
 	if (tls || proxy)
-		pending_new(fd, sa, salen, tls, proxy);
+		pending_new(fd, sa, salen, tls, proxy, NULL);
 	else if (listener_admit(sa, &why) == -1)
 		listener_reject(fd, sa, why);
 	else

@@ -35,6 +35,7 @@ struct lset {
 	void			 (*detach)(void *);
 	struct lsock_list	 socks;
 	struct lsock_list	 added;		/* between prepare and commit */
+	const char		*tag;		/* before each name, or NULL */
 };
 
 int	 lset_prepare(struct lset *, const struct hb_addrlist *, char **);

@@ -33,7 +33,7 @@ static struct evhttp	*http;
 static struct lset	 socks = {
 	"metrics listen", metrics_attach, metrics_detach,
 	TAILQ_HEAD_INITIALIZER(socks.socks),
-	TAILQ_HEAD_INITIALIZER(socks.added)
+	TAILQ_HEAD_INITIALIZER(socks.added), NULL
 };
 
 static void *

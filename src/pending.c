@@ -1,9 +1,11 @@
 /*
  * Connections that are not clients yet (SPEC §9): a PROXY header still to
  * read, a TLS handshake still to finish, or both, within hello_timeout of
- * the accept. They count against max_clients but have no id; once done,
- * admission is decided on the real address and the connection becomes a
- * client, or it is logged as a reject.
+ * the accept. Those of the client port count against max_clients but have
+ * no id; once done, admission is decided on the real address and the
+ * connection becomes a client, or it is logged as a reject. Those of the
+ * admin port are handed to admin.c instead, and are not counted: they
+ * are few.
  *
  * Handshakes cost real CPU, so a storm of reconnecting devices must not
  * starve the connected ones: a ready connection is queued, and each turn
@@ -43,6 +45,7 @@ struct pending {
 	struct conn		 conn;
 	struct sockaddr_storage	 addr;		/* peer, or PROXY source */
 	socklen_t		 addrlen;
+	pending_done_cb		 done;		/* NULL: becomes a client */
 	int			 flags;
 #define PENDING_PROXY		 0x1		/* its PROXY header is due */
 #define PENDING_QUEUED		 0x2		/* in the work queue */
@@ -69,7 +72,7 @@ static uint64_t	pending_timeout_ns(void);
 
 static struct pending_list	 all = TAILQ_HEAD_INITIALIZER(all);
 static struct pending_list	 queue = TAILQ_HEAD_INITIALIZER(queue);
-static size_t			 npending;
+static size_t			 npending;	/* of the client port */
 static struct event		*work_ev, *deadline_ev;
 
 size_t
@@ -80,22 +83,28 @@ pending_count(void)
 
 /*
  * Takes an accepted socket that owes a PROXY header (proxy) or a TLS
- * handshake (tls), or both. Until it is a client it counts against
- * max_clients, so that a flood of handshakes cannot pass the limit.
+ * handshake (tls), or both; once through, it goes to done, or becomes a
+ * client when done is NULL. Until a client connection is a client it
+ * counts against max_clients, so that a flood of handshakes cannot pass
+ * the limit.
  */
 void
 pending_new(int fd, const struct sockaddr *sa, socklen_t salen, int tls,
-    int proxy)
+    int proxy, pending_done_cb done)
 {
 	struct pending	*p;
 
-	if (registry_count() + npending >= hb_conf->max_clients) {
-		close(fd);
-		events_reject(sa, REASON_FULL);
-		return;
+	if (done == NULL) {
+		if (registry_count() + npending >= hb_conf->max_clients) {
+			close(fd);
+			events_reject(sa, REASON_FULL);
+			return;
+		}
+		npending++;
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->conn.fd = fd;
+	p->done = done;
 	if (salen > sizeof(p->addr))
 		salen = sizeof(p->addr);
 	memcpy(&p->addr, sa, salen);
@@ -107,7 +116,6 @@ pending_new(int fd, const struct sockaddr *sa, socklen_t salen, int tls,
 	    p)) == NULL)
 		fatalx("%s: event_new", __func__);
 	TAILQ_INSERT_TAIL(&all, p, entry);
-	npending++;
 	if (deadline_ev == NULL || !evtimer_pending(deadline_ev, NULL))
 		pending_deadline_arm();
 	if (tls && (p->conn.ssl = tls_accept_new(fd)) == NULL) {
@@ -233,8 +241,9 @@ pending_proxy(struct pending *p)
 }
 
 /*
- * The connection is through: admission on its real address, then it
- * becomes a client. A refused one gets its BYE, inside TLS if on TLS.
+ * The connection is through: it goes where pending_new() was told, or
+ * admission is decided on its real address and it becomes a client. A
+ * refused one gets its BYE, inside TLS if on TLS.
  */
 static void
 pending_done(struct pending *p)
@@ -242,6 +251,7 @@ pending_done(struct pending *p)
 	struct conn		 conn = p->conn;
 	struct sockaddr_storage	 addr = p->addr;
 	socklen_t		 addrlen = p->addrlen;
+	pending_done_cb		 done = p->done;
 	enum hb_reason		 why;
 	char			 bye[32];
 	int			 len;
@@ -249,6 +259,10 @@ pending_done(struct pending *p)
 	p->conn.ssl = NULL;
 	p->conn.fd = -1;
 	pending_free(p);
+	if (done != NULL) {
+		done(&conn, (struct sockaddr *)&addr, addrlen);
+		return;
+	}
 	if (listener_admit((struct sockaddr *)&addr, &why) == -1) {
 		len = snprintf(bye, sizeof(bye), "BYE %s\n", reason_names[why]);
 		stats.bytes_out += conn_goodbye(&conn, bye, len, 1);
@@ -274,7 +288,8 @@ static void
 pending_free(struct pending *p)
 {
 	TAILQ_REMOVE(&all, p, entry);
-	npending--;
+	if (p->done == NULL)
+		npending--;
 	if (p->flags & PENDING_QUEUED)
 		TAILQ_REMOVE(&queue, p, work);
 	event_free(p->ev);

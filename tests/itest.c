@@ -547,8 +547,9 @@ parse_port(const char *addr)
 }
 
 /*
- * Takes the listeners from "start version=V listen=A,B admin=C,PATH
- * timeout=T": an admin entry that is not an address is the socket path.
+ * Takes the listeners from "start version=V listen=A,B
+ * admin=C,tls:D,PATH timeout=T": an admin entry that is neither an
+ * address nor "tls:" and one is the socket path.
  */
 static void
 parse_start(struct hbd *d, const char *line)
@@ -571,7 +572,11 @@ parse_start(struct hbd *d, const char *line)
 			    addr = strtok_r(NULL, ",", &sa)) {
 				if (strcmp(addr, "none") == 0)
 					continue;
-				if (*addr == '[' || (*addr >= '0' &&
+				if (strncmp(addr, "tls:", 4) == 0) {
+					if (d->admin_tls_port == 0)
+						d->admin_tls_port =
+						    parse_port(addr);
+				} else if (*addr == '[' || (*addr >= '0' &&
 				    *addr <= '9')) {
 					if (d->admin_port == 0)
 						d->admin_port =

@@ -30,6 +30,7 @@ struct hbd {
 	int	 port;			/* first client listener's port */
 	int	 port6;			/* first IPv6 client listener, or 0 */
 	int	 admin_port;		/* first TCP admin port, or 0 */
+	int	 admin_tls_port;	/* first TLS admin port, or 0 */
 	char	 admin_sock[PATH_MAX];	/* admin socket path, or "" */
 	int	 status;		/* exit code once reaped, else -1 */
 };
