@@ -121,11 +121,10 @@ stats_session_ended(double seconds)
 	size_t	 i;
 
 	for (i = 0; i < stats_session_nbounds; i++) {
-		if (seconds <= stats_session_bounds[i]) {
-			stats.session_buckets[i]++;
+		if (seconds <= stats_session_bounds[i])
 			break;
-		}
 	}
+	stats.session_buckets[i]++;
 	stats.session_count++;
 	stats.session_sum += seconds;
 }

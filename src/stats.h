@@ -28,9 +28,14 @@ struct stats {
 	uint64_t	 accept_pauses;		/* out of descriptors */
 
 	/* Finished client sessions, for the duration histogram. */
-	uint64_t	 session_buckets[9];	/* per bound, not cumulative */
+	uint64_t	 session_buckets[16];	/* per bound, then over the last */
 	uint64_t	 session_count;
 	double		 session_sum;		/* s */
+
+	/* Every silence over its client's timeout, for the gap histogram. */
+	uint64_t	 gap_buckets[7];	/* per bound, and over the last */
+	uint64_t	 gap_count;
+	double		 gap_sum;
 };
 
 /* Upper bounds of the session duration buckets, in seconds. */
