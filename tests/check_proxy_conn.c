@@ -135,29 +135,24 @@ ping(struct hbc *c)
 }
 
 /*
- * LIST shows unnamed clients #1, #2, ... with the addresses in want[]
+ * LIST shows unnamed clients #1, #2, ... with the addresses in addr[]
  * (NULL-terminated), in that order, and no other.
  */
 static void
-expect_addrs(struct hbd *d, const char *const want[])
+expect_addrs(struct hbd *d, const char *const addr[])
 {
-	struct hbc	*a;
-	const char	*line;
-	char		 prefix[128];
+	char		 prefix[8][128];
+	const char	*want[9];
 	int		 i;
 
-	a = hbc_admin(d);
-	hbc_send(a, "LIST\n");
-	for (i = 0; want[i] != NULL; i++) {
-		snprintf(prefix, sizeof(prefix), "CLIENT #%d name=- addr=%s "
-		    "age=", i + 1, want[i]);
-		line = hbc_readline(a, T);
-		ck_assert_msg(line != NULL && strncmp(line, prefix,
-		    strlen(prefix)) == 0, "expected a LIST line starting "
-		    "\"%s\", got \"%s\"", prefix, line ? line : "(none)");
+	for (i = 0; addr[i] != NULL; i++) {
+		ck_assert_int_lt(i, 8);
+		snprintf(prefix[i], sizeof(prefix[i]), "CLIENT #%d name=- "
+		    "addr=%s age=", i + 1, addr[i]);
+		want[i] = prefix[i];
 	}
-	hb_assert_match(hbc_readline(a, T), "^END seq=[0-9]+$");
-	hbc_close(a);
+	want[i] = NULL;
+	hbd_expect_list(d, want);
 }
 
 /*
