@@ -398,6 +398,41 @@ START_TEST(test_proxy_per_ip)
 }
 END_TEST
 
+/*
+ * A connection still owing its header counts against max_clients: while
+ * one waits, the next is refused as full, under the socket's address
+ * since its header is not read; once the first is a client, so is the
+ * next one.
+ */
+START_TEST(test_proxy_full)
+{
+	struct hbd	*d;
+	struct hbc	*pend, *c;
+	const char	*line;
+	char		 want[64];
+
+	d = start("127.0.0.0/8", "max_clients = 1\n");
+	pend = hbc_connect(d->port);
+	hbc_send(pend, "PROXY TCP4 ");
+	c = proxied(d, V1_REAL, strlen(V1_REAL));
+	snprintf(want, sizeof(want), "reject addr=127.0.0.1:%d reason=full",
+	    hbc_local_port(c));
+	/* Its BYE is best effort: closing over an unread header resets. */
+	line = hbc_readline(c, T);
+	ck_assert_msg(line == NULL || strcmp(line, "BYE full") == 0,
+	    "expected BYE full or nothing, got \"%s\"", line);
+	hbc_expect_closed(c, T);
+	hbc_close(c);
+	ck_assert_str_eq(hbd_expect_log(d, "reject ", T), want);
+	hbc_send(pend, "192.0.2.7 127.0.0.1 53311 7000\r\n");
+	ping(pend);
+	ck_assert_str_eq(hbd_expect_log(d, "connect #", T),
+	    "connect #1 addr=192.0.2.7:53311 clients=1");
+	expect_counts(d, 0, 1);
+	hbd_finish(d, pend, NULL);
+}
+END_TEST
+
 /* "@ip:port" targets name the header's address, not the socket's. */
 START_TEST(test_proxy_targets)
 {
@@ -577,6 +612,7 @@ test_suite(void)
 	HB_TCASE(s, "split", test_proxy_split, 1);
 	HB_TCASE(s, "one_write", test_proxy_one_write, 1);
 	HB_TCASE(s, "per_ip", test_proxy_per_ip, 1);
+	HB_TCASE(s, "full", test_proxy_full, 1);
 	HB_TCASE(s, "targets", test_proxy_targets, 1);
 	HB_TCASE(s, "bad", test_proxy_bad, 1);
 	HB_TCASE(s, "late", test_proxy_late, 1);
