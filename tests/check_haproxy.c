@@ -37,9 +37,9 @@ struct front {
 	struct hbd	*d;
 	int		 d_tls_port;	/* the daemon's tls_listen */
 	pid_t		 pid;		/* haproxy */
-	int		 port;		/* plain TCP, to the daemon's listen */
-	int		 tls_port;	/* TCP, to the daemon's tls_listen */
-	char		 dir[PATH_MAX];	/* certificate, config, stderr */
+	int		 port;		/* to the daemon's listen */
+	int		 tls_port;	/* to its tls_listen */
+	char		 dir[PATH_MAX];	/* certificate, logs */
 };
 
 static const char *haproxy_path(void);
@@ -233,7 +233,8 @@ static void
 start_front(struct front *f)
 {
 	char	 text[1024], *cfg;
-	char	*argv[] = { (char *)haproxy_path(), "-db", "-f", NULL, NULL };
+	char	*argv[] = { (char *)haproxy_path(), "-db", "-f", NULL,
+	    NULL };
 	int	 plain, tls, fd;
 
 	plain = listen_fd("127.0.0.1", &f->port);

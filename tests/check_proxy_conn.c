@@ -25,7 +25,7 @@
 #include "itest.h"
 
 #define T		1000	/* ms to wait for an answer that is due */
-#define QUIET		100	/* ms of silence that show nothing is sent */
+#define QUIET		100	/* ms of silence: nothing is sent */
 #define HELLO_MS	300	/* hello_timeout of the deadline tests */
 
 #define PROXY_LINE	"PROXY TCP4 192.0.2.7 127.0.0.1 53311 7000"
@@ -46,7 +46,8 @@ static void	 ping(struct hbc *);
 static void	 send_pieces(struct hbc *, const void *, size_t,
 		    const size_t []);
 static void	 expect_addrs(struct hbd *, const char *const []);
-static void	 expect_quiet_close(struct hbd *, struct hbc *, const char *);
+static void	 expect_quiet_close(struct hbd *, struct hbc *,
+		    const char *);
 static void	 expect_counts(struct hbd *, long long, long long);
 
 /*
@@ -130,8 +131,7 @@ proxied(struct hbd *d, const void *hdr, size_t len)
 static void
 ping(struct hbc *c)
 {
-	hbc_send(c, "PING\n");
-	hbc_expect(c, "PONG", T);
+	ck_assert_str_eq(hbc_cmd(c, "PING", T), "PONG");
 }
 
 /*
@@ -371,9 +371,12 @@ START_TEST(test_proxy_per_ip)
 	static const char *const addrs[] = {
 		"192.0.2.7:1000", "192.0.2.8:1000", NULL
 	};
-	static const char first[] = "PROXY TCP4 192.0.2.7 127.0.0.1 1000 7000\r\n";
-	static const char again[] = "PROXY TCP4 192.0.2.7 127.0.0.1 1001 7000\r\n";
-	static const char other[] = "PROXY TCP4 192.0.2.8 127.0.0.1 1000 7000\r\n";
+	static const char first[] =
+	    "PROXY TCP4 192.0.2.7 127.0.0.1 1000 7000\r\n";
+	static const char again[] =
+	    "PROXY TCP4 192.0.2.7 127.0.0.1 1001 7000\r\n";
+	static const char other[] =
+	    "PROXY TCP4 192.0.2.8 127.0.0.1 1000 7000\r\n";
 	struct hbd	*d;
 	struct hbc	*a, *b, *c;
 
@@ -513,8 +516,9 @@ START_TEST(test_proxy_bad)
 	ck_assert_str_eq(hbc_cmd(w, "WATCH", T), "OK seq=0");
 	for (i = 0; i < nitems(bad); i++) {
 		c = proxied(d, bad[i].bytes, bad[i].len);
-		snprintf(re, sizeof(re), "^EVENT %zu reject addr=127\\.0\\.0\\.1:"
-		    "%d reason=proxy$", i + 1, hbc_local_port(c));
+		snprintf(re, sizeof(re), "^EVENT %zu reject "
+		    "addr=127\\.0\\.0\\.1:%d reason=proxy$", i + 1,
+		    hbc_local_port(c));
 		expect_quiet_close(d, c, NULL);
 		line = hbc_readline(w, T);
 		ck_assert_msg(line != NULL, "bad[%zu]: no reject event", i);
