@@ -31,7 +31,6 @@ static void	 stop(struct hbd *);
 static struct hbc *named(struct hbd *, const char *, const char *);
 static void	 ping(struct hbc *);
 static void	 expect_bye(struct hbc *, const char *);
-static void	 expect_list(struct hbd *, const char *const []);
 static void	 expect_log_exact(struct hbd *, const char *, const char *);
 static void	 expect_disconnect(struct hbd *, int, const char *,
 		    const char *);
@@ -86,25 +85,6 @@ expect_bye(struct hbc *c, const char *reason)
 	hbc_expect(c, want, T);
 	hbc_expect_closed(c, T);
 	hbc_close(c);
-}
-
-/* LIST holds one line per prefix in want[] (NULL-terminated), then END. */
-static void
-expect_list(struct hbd *d, const char *const want[])
-{
-	struct hbc	*a;
-	const char	*line;
-
-	a = hbc_admin(d);
-	hbc_send(a, "LIST\n");
-	for (; *want != NULL; want++) {
-		line = hbc_readline(a, T);
-		ck_assert_msg(line != NULL && strncmp(line, *want,
-		    strlen(*want)) == 0, "expected a LIST line starting "
-		    "\"%s\", got \"%s\"", *want, line ? line : "(none)");
-	}
-	hb_assert_match(hbc_readline(a, T), "^END seq=[0-9]+$");
-	hbc_close(a);
 }
 
 /* The next log line that contains substr is exactly want. */
@@ -200,7 +180,7 @@ START_TEST(test_client_rename)
 	b = named(d, "a", "OK #2");
 	hbc_send(b, "HELLO b\n");
 	hbc_expect(b, "ERR taken name in use", T);
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	hbc_close(a);
 	hbc_close(b);
 	stop(d);
@@ -245,7 +225,7 @@ START_TEST(test_client_badname)
 	hbc_send(c, "\n");
 	hbc_expect(c, badnames[_i].answer, T);
 	ping(c);
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	ck_assert_int_eq(hbd_log_count(d, "hello #"), 1);
 	hbc_close(c);
 	stop(d);
@@ -301,7 +281,7 @@ START_TEST(test_client_reject)
 	hbc_send(b, "HELLO x\n");
 	hbc_expect(b, "ERR taken name in use", T);
 	c = named(d, "x", "ERR taken name in use");
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	ping(a);
 	ck_assert_int_eq(hbd_log_count(d, "disconnect"), 0);
 	hbc_close(a);

@@ -495,6 +495,19 @@ hb_runv(char **out, char **err, char *const args[])
 	return (code);
 }
 
+pid_t
+hb_spawn(char *const argv[], int outfd, int errfd)
+{
+	hb_init();
+	return (spawn(argv, outfd, errfd));
+}
+
+int
+hb_reap(pid_t pid, int timeout_ms)
+{
+	return (reap(pid, hb_now_ms() + timeout_ms));
+}
+
 struct hbd *
 hbd_start(const char *conf)
 {
@@ -1119,6 +1132,24 @@ hbc_stat(struct hbc *a, const char *key)
 	ck_assert_msg(line != NULL, "STATS: no END within %d ms", WAIT_MS);
 	ck_assert_msg(v != -1, "no STAT %s", key);
 	return (v);
+}
+
+void
+hbd_expect_list(struct hbd *d, const char *const want[])
+{
+	struct hbc	*a;
+	const char	*line;
+
+	a = hbc_admin(d);
+	hbc_send(a, "LIST\n");
+	for (; *want != NULL; want++) {
+		line = hbc_readline(a, WAIT_MS);
+		ck_assert_msg(line != NULL && strncmp(line, *want,
+		    strlen(*want)) == 0, "expected a LIST line starting "
+		    "\"%s\", got \"%s\"", *want, line ? line : "(none)");
+	}
+	hb_assert_match(hbc_readline(a, WAIT_MS), "^END seq=[0-9]+$");
+	hbc_close(a);
 }
 
 /* Whether something receives datagrams at sun (e.g. a running syslog). */

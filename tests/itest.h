@@ -124,11 +124,25 @@ const char	*hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms);
  * aborts when there is none or no END within 5 s. */
 long long	 hbc_stat(struct hbc *a, const char *key);
 
+/* Asserts that LIST, on a new admin session of d, answers one line per
+ * prefix in want[] (NULL-terminated), starting so, then "END seq=<n>". */
+void		 hbd_expect_list(struct hbd *d, const char *const want[]);
+
 /* Runs "$HEARTBEATD args..." (NULL-terminated) and returns its exit code,
  * with its stdout and stderr in *out and *err (malloc'd, may be NULL). */
 int		 hb_run(char **out, char **err, ...);
 /* The same with the arguments in a NULL-terminated array. */
 int		 hb_runv(char **out, char **err, char *const args[]);
+
+/*
+ * Starts another program (argv[0] looked up in $PATH) as the daemon is
+ * started: stdout on outfd (-1: inherited), stderr on errfd, killed when
+ * the test dies. Descriptors without close-on-exec are passed on.
+ */
+pid_t		 hb_spawn(char *const argv[], int outfd, int errfd);
+/* Waits up to timeout_ms for pid to exit: its exit code (128+N if killed
+ * by signal N), or -1 if it is still running. */
+int		 hb_reap(pid_t pid, int timeout_ms);
 
 /* Writes text (every "@DIR@" replaced by the directory) to a file name in
  * a private temp dir removed at exit; returns its path (malloc'd). */
