@@ -6,6 +6,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #define HELLO_MS	300	/* hello_timeout of the deadline tests */
 #define SPAWN_MS	5000	/* a third-party client's first answer */
 #define BIG_LINE	40000	/* a SEND longer than two TLS records */
+#define BACKLOG		200	/* BIG_LINE messages to a client not reading */
 #define EXIT_CONFIG	78
 
 static struct hbd *start(const char *, const char *, const char *,
@@ -193,6 +195,70 @@ START_TEST(test_tls_serve)
 	ck_assert_str_eq(hbd_expect_log(d, "connect #2 ", T), want);
 	ping(p);
 	hbd_finish(d, c, p, a, w, NULL);
+}
+END_TEST
+
+/*
+ * Messages queued to a TLS client that does not read, more than the
+ * kernel buffers take, all arrive intact and in order once it reads:
+ * writes that stop short are retried as OpenSSL requires.
+ */
+START_TEST(test_tls_backlog)
+{
+	struct hbd	*d;
+	struct hbc	*c, *a;
+	char		*line, prefix[16];
+	int		 i, n;
+
+	d = start("max_line = 40000\nsend_buffer_limit = 67108864\n",
+	    pki->cert, pki->key, "");
+	c = tls_client(d);
+	a = hbc_admin(d);
+	line = malloc(BIG_LINE + 16);
+	ck_assert_ptr_nonnull(line);
+	for (i = 0; i < BACKLOG; i++) {
+		n = snprintf(line, BIG_LINE + 16, "SEND #1 %d ", i);
+		memset(line + n, 'a' + i % 26, BIG_LINE - (n - 8));
+		line[8 + BIG_LINE] = '\n';
+		hbc_sendn(a, line, 8 + BIG_LINE + 1);
+		hbc_expect(a, "OK 1", T);
+	}
+	for (i = 0; i < BACKLOG; i++) {
+		n = snprintf(prefix, sizeof(prefix), "%d ", i);
+		memcpy(line, prefix, n);
+		memset(line + n, 'a' + i % 26, BIG_LINE - n);
+		line[BIG_LINE] = '\0';
+		hbc_expect(c, line, T);
+	}
+	free(line);
+	ping(c);
+	hbd_finish(d, c, a, NULL);
+}
+END_TEST
+
+/*
+ * A TLS client that ends its side, with a close_notify (0) or a bare FIN
+ * (1), has its complete lines answered, and is closed as "closed".
+ */
+START_TEST(test_tls_half_close)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+
+	d = start("", pki->cert, pki->key, "");
+	c = tls_client(d);
+	hbc_send(c, "PING a\nPING b\npartial");
+	if (_i == 0)
+		ck_assert_int_eq(SSL_shutdown(c->ssl), 0);
+	else
+		ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+	hbc_expect(c, "PONG a", T);
+	hbc_expect(c, "PONG b", T);
+	hbc_expect_closed(c, T);
+	hb_assert_match(hbd_expect_log(d, "disconnect #1 ", T),
+	    "^disconnect #1 addr=127\\.0\\.0\\.1:[0-9]+ name=- "
+	    "reason=closed ");
+	hbd_finish(d, c, NULL);
 }
 END_TEST
 
@@ -378,7 +444,7 @@ END_TEST
  * Pending handshakes count against max_clients: with max_clients = 3 and
  * three connections that have not finished theirs, a fourth TLS client
  * and a plain one are refused as full; once one pending connection is
- * gone, a TLS client gets in.
+ * gone, a TLS client gets in, as #1: pending connections have no id.
  */
 START_TEST(test_tls_full)
 {
@@ -406,8 +472,36 @@ START_TEST(test_tls_full)
 	hbc_close(raw[0]);
 	expect_reject(d, NULL, 0, "handshake");
 	c = tls_client(d);
-	ping(c);
+	hbc_send(c, "HELLO dev-1\n");
+	hbc_expect(c, "OK #1", T);
 	hbd_finish(d, c, raw[1], raw[2], a, NULL);
+}
+END_TEST
+
+/*
+ * Admission is decided once the handshake is done: over
+ * max_clients_per_ip, a TLS client is told "BYE per-ip" inside TLS, with
+ * its close_notify, and is one of the rejected.
+ */
+START_TEST(test_tls_per_ip)
+{
+	struct hbd	*d;
+	struct hbc	*c, *c2, *a;
+	int		 port;
+
+	d = start("max_clients_per_ip = 1\n", pki->cert, pki->key, "");
+	c = tls_client(d);
+	ping(c);
+	c2 = tls_client(d);
+	port = hbc_local_port(c2);
+	hbc_expect_bye(c2, "per-ip", T);
+	expect_reject(d, NULL, port, "per-ip");
+	a = hbc_admin(d);
+	ck_assert_int_eq(hbc_stat(a, "rejected"), 1);
+	ck_assert_int_eq(hbc_stat(a, "accepted"), 1);
+	ck_assert_int_eq(hbc_stat(a, "handshake_failures"), 0);
+	ping(c);
+	hbd_finish(d, c, c2, a, NULL);
 }
 END_TEST
 
@@ -542,12 +636,15 @@ test_suite(void)
 	pki2 = hb_pki_new("heartbeatd reload CA", no_clients);
 	s = suite_create("tls");
 	HB_TCASE(s, "serve", test_tls_serve, 1);
+	HB_TCASE(s, "backlog", test_tls_backlog, 1);
+	HB_TCASE(s, "half_close", test_tls_half_close, 2);
 	HB_TCASE(s, "bye", test_tls_bye, nitems(byes));
 	HB_TCASE(s, "third_party", test_tls_third_party, 2);
 	HB_TCASE(s, "plain_client", test_tls_plain_client, 1);
 	HB_TCASE(s, "handshake_timeout", test_tls_handshake_timeout, 2);
 	HB_TCASE(s, "min_version", test_tls_min_version, 2);
 	HB_TCASE(s, "full", test_tls_full, 1);
+	HB_TCASE(s, "per_ip", test_tls_per_ip, 1);
 	HB_TCASE(s, "reload", test_tls_reload, 1);
 	HB_TCASE(s, "reload_broken", test_tls_reload_broken, nitems(breaks));
 	HB_TCASE(s, "check_config", test_tls_check_config,
