@@ -38,17 +38,15 @@
 #define OPTIONAL	"verify_client = optional\n"
 
 static struct hbd *start(const char *, const char *, const char *);
-static struct hbc *watch(struct hbd *);
 static void	 mint(const char *, const char *, unsigned long long, char *,
 		    size_t);
 static void	 hello(struct hbc *, const char *, const char *,
 		    const char *);
+static void	 prove(struct hbc *, const char *, const char *);
 static void	 ping(struct hbc *);
 static struct hbc *cert_client(struct hbd *, const char *);
 static struct hbc *nocert_client(struct hbd *);
 static void	 expect_event(struct hbc *, const char *);
-static void	 expect_disconnect(struct hbd *, int, const char *,
-		    const char *);
 static void	 expect_bad_token(struct hbd *, struct hbc *, int);
 
 static struct hb_pki	*pki;		/* the daemon's CA */
@@ -70,18 +68,6 @@ start(const char *server, const char *tls, const char *auth)
 	    "[tls]\ncert = %s\nkey = %s\nca = %s\n%s[auth]\n%s", server,
 	    pki->cert, pki->key, pki->ca, tls, auth);
 	return (hbd_start(conf));
-}
-
-/* An admin session that watches every event from the first one on. */
-static struct hbc *
-watch(struct hbd *d)
-{
-	struct hbc	*w;
-
-	w = hbc_admin(d);
-	hbc_send(w, "WATCH FROM 0\n");
-	hb_assert_match(hbc_readline(w, T), "^OK seq=[0-9]+$");
-	return (w);
 }
 
 /*
@@ -110,16 +96,26 @@ mint(const char *secret, const char *name, unsigned long long expiry,
 		n += snprintf(token + n, size - n, "%02x", mac[i]);
 }
 
-/* Sends "HELLO name" with the option opt (if not NULL), expects want. */
+/* Sends "HELLO name" with token (unless NULL), expects the answer want. */
 static void
-hello(struct hbc *c, const char *name, const char *opt, const char *want)
+hello(struct hbc *c, const char *name, const char *token, const char *want)
 {
 	char	 line[512];
 
 	snprintf(line, sizeof(line), "HELLO %s%s%s\n", name,
-	    opt != NULL ? " " : "", opt != NULL ? opt : "");
+	    token != NULL ? " token=" : "", token != NULL ? token : "");
 	hbc_send(c, line);
 	hbc_expect(c, want, T);
+}
+
+/* HELLO with a valid token for name, without expiry; want is the answer. */
+static void
+prove(struct hbc *c, const char *name, const char *want)
+{
+	char	 token[128];
+
+	mint(SECRET, name, 0, token, sizeof(token));
+	hello(c, name, token, want);
 }
 
 static void
@@ -156,31 +152,17 @@ expect_event(struct hbc *w, const char *want)
 	ck_assert_str_eq(strchr(line + 6, ' ') + 1, want);
 }
 
-/* Client #id's disconnect line has the given name and reason. */
-static void
-expect_disconnect(struct hbd *d, int id, const char *name,
-    const char *reason)
-{
-	char	 what[32], re[256];
-
-	snprintf(what, sizeof(what), "disconnect #%d ", id);
-	snprintf(re, sizeof(re), "^disconnect #%d addr=127\\.0\\.0\\.1:[0-9]+ "
-	    "name=%s reason=%s ", id, name, reason);
-	hb_assert_match(hbd_expect_log(d, what, T), re);
-}
-
 /*
- * c, client #id, was answered "ERR auth bad token" (read already or not)
- * and is closed with "BYE auth"; auth_failures counts it.
+ * c, client #id, answered "ERR auth bad token" already, is closed with
+ * "BYE auth" and counted in auth_failures.
  */
 static void
 expect_bad_token(struct hbd *d, struct hbc *c, int id)
 {
 	struct hbc	*a;
 
-	hbc_expect(c, "ERR auth bad token", T);
 	hbc_expect_bye(c, "auth", T);
-	expect_disconnect(d, id, "-", "auth");
+	hbd_expect_disconnect(d, id, "-", "auth");
 	a = hbc_admin(d);
 	ck_assert_int_eq(hbc_stat(a, "auth_failures"), 1);
 	hbc_close(a);
@@ -196,11 +178,11 @@ START_TEST(test_auth_token)
 	struct hbd	*d;
 	struct hbc	*c, *a, *w;
 	const char	*line;
-	char		 token[128], want[160], opt[160];
+	char		 token[128], want[160];
 	long long	 expiry;
 
 	d = start("", "", TOKEN_AUTH);
-	w = watch(d);
+	w = hbc_watch(d);
 	a = hbc_admin(d);
 	if (_i == 0) {
 		line = hbc_cmd(a, "TOKEN dev-1 0", T);
@@ -217,8 +199,7 @@ START_TEST(test_auth_token)
 	} else
 		mint(SECRET, "dev-1", time(NULL) + TTL, token, sizeof(token));
 	c = _i == 3 ? nocert_client(d) : hbc_connect(d->port);
-	snprintf(opt, sizeof(opt), "token=%s", token);
-	hello(c, "dev-1", opt, "OK #1");
+	hello(c, "dev-1", token, "OK #1");
 	ck_assert_str_eq(hbd_expect_log(d, "hello #1 ", T),
 	    "hello #1 name=dev-1 auth=token");
 	hbc_expect_prefix(w, "EVENT 1 connect #1 ", T);
@@ -277,7 +258,7 @@ START_TEST(test_auth_hello_first)
 	    "before hello_timeout", got - before);
 	ck_assert_msg(got - after <= HELLO_MS + late, "dropped after %lld ms, "
 	    "more than %lld ms late", got - after, late);
-	expect_disconnect(d, 1, "-", "auth");
+	hbd_expect_disconnect(d, 1, "-", "auth");
 	ck_assert_int_eq(hbc_stat(a, "auth_failures"), 1);
 	hbd_finish(d, c, a, NULL);
 }
@@ -300,7 +281,7 @@ START_TEST(test_auth_hello_timeout)
 	if (_i == 2) {
 		hbc_send(c, "QUIT\n");
 		hbc_expect_bye(c, "quit", T);
-		expect_disconnect(d, 1, "-", "quit");
+		hbd_expect_disconnect(d, 1, "-", "quit");
 		hbd_finish(d, c, NULL);
 		return;
 	}
@@ -308,7 +289,7 @@ START_TEST(test_auth_hello_timeout)
 	got = hb_now_ms();
 	ck_assert_msg(got - before >= HELLO_MS, "dropped after %lld ms, "
 	    "before hello_timeout", got - before);
-	expect_disconnect(d, 1, "-", "auth");
+	hbd_expect_disconnect(d, 1, "-", "auth");
 	a = hbc_admin(d);
 	ck_assert_int_eq(hbc_stat(a, "auth_failures"), 1);
 	hbd_finish(d, c, a, NULL);
@@ -329,7 +310,7 @@ START_TEST(test_auth_bad_token)
 {
 	struct hbd	*d;
 	struct hbc	*c;
-	char		 token[128], forged[128], opt[160];
+	char		 token[128], forged[128];
 	long long	 expiry = time(NULL) + TTL;
 	size_t		 n;
 
@@ -355,14 +336,8 @@ START_TEST(test_auth_bad_token)
 		snprintf(token, sizeof(token), "v2.0.xyz");
 		break;
 	}
-	snprintf(opt, sizeof(opt), "token=%s", token);
 	c = hbc_connect(d->port);
-	hbc_send(c, "HELLO dev-1");
-	if (_i != MISSING) {
-		hbc_send(c, " ");
-		hbc_send(c, opt);
-	}
-	hbc_send(c, "\n");
+	hello(c, "dev-1", _i == MISSING ? NULL : token, "ERR auth bad token");
 	expect_bad_token(d, c, 1);
 	hbd_finish(d, c, NULL);
 }
@@ -376,30 +351,22 @@ START_TEST(test_auth_rename)
 {
 	struct hbd	*d;
 	struct hbc	*c;
-	char		 token[128], opt[160];
+	char		 token[128];
 
 	d = start("", "", TOKEN_AUTH);
 	c = hbc_connect(d->port);
-	mint(SECRET, "dev-1", 0, token, sizeof(token));
-	snprintf(opt, sizeof(opt), "token=%s", token);
-	hello(c, "dev-1", opt, "OK #1");
+	prove(c, "dev-1", "OK #1");
 	if (_i == 0) {
-		mint(SECRET, "dev-2", 0, token, sizeof(token));
-		snprintf(opt, sizeof(opt), "token=%s", token);
-		hello(c, "dev-2", opt, "OK #1");
+		prove(c, "dev-2", "OK #1");
 		ck_assert_str_eq(hbd_expect_log(d, "hello #1 name=dev-2", T),
 		    "hello #1 name=dev-2 auth=token");
 		ping(c);
 	} else {
-		hbc_send(c, "HELLO dev-2");
-		if (_i == 1) {
-			hbc_send(c, " ");
-			hbc_send(c, opt);
-		}
-		hbc_send(c, "\n");
-		hbc_expect(c, "ERR auth bad token", T);
+		mint(SECRET, "dev-1", 0, token, sizeof(token));
+		hello(c, "dev-2", _i == 1 ? token : NULL,
+		    "ERR auth bad token");
 		hbc_expect_bye(c, "auth", T);
-		expect_disconnect(d, 1, "dev-1", "auth");
+		hbd_expect_disconnect(d, 1, "dev-1", "auth");
 	}
 	hbd_finish(d, c, NULL);
 }
@@ -413,21 +380,18 @@ START_TEST(test_auth_replace)
 {
 	struct hbd	*d;
 	struct hbc	*c1, *c2, *c3;
-	char		 token[128], opt[160];
 
 	d = start("duplicate_name = replace\n", "", TOKEN_AUTH);
-	mint(SECRET, "dev-1", 0, token, sizeof(token));
-	snprintf(opt, sizeof(opt), "token=%s", token);
 	c1 = hbc_connect(d->port);
-	hello(c1, "dev-1", opt, "OK #1");
+	prove(c1, "dev-1", "OK #1");
 	c2 = hbc_connect(d->port);
-	hbc_send(c2, "HELLO dev-1 token=v1.0.0123\n");
+	hello(c2, "dev-1", "v1.0.0123", "ERR auth bad token");
 	expect_bad_token(d, c2, 2);
 	ping(c1);
 	c3 = hbc_connect(d->port);
-	hello(c3, "dev-1", opt, "OK #3");
+	prove(c3, "dev-1", "OK #3");
 	hbc_expect_bye(c1, "replaced", T);
-	expect_disconnect(d, 1, "dev-1", "replaced");
+	hbd_expect_disconnect(d, 1, "dev-1", "replaced");
 	ping(c3);
 	hbd_finish(d, c1, c2, c3, NULL);
 }
@@ -449,7 +413,7 @@ START_TEST(test_auth_no_secret)
 	    "ERR config no auth secret");
 	if (_i == 0) {
 		c = hbc_connect(d->port);
-		hello(c, "dev-1", "token=v1.0.nonsense", "OK #1");
+		hello(c, "dev-1", "v1.0.nonsense", "OK #1");
 		ck_assert_str_eq(hbd_expect_log(d, "hello #1 ", T),
 		    "hello #1 name=dev-1");
 		hbc_close(c);
@@ -463,7 +427,7 @@ START_TEST(test_auth_secret_file)
 {
 	struct hbd	*d;
 	struct hbc	*c, *a;
-	char		 auth[512], token[128], want[160], opt[160];
+	char		 auth[512], token[128], want[160];
 	char		*path;
 
 	path = hb_write_file("secret", SECRET2 "\n");
@@ -474,8 +438,7 @@ START_TEST(test_auth_secret_file)
 	snprintf(want, sizeof(want), "OK %s", token);
 	ck_assert_str_eq(hbc_cmd(a, "TOKEN dev-1 0", T), want);
 	c = hbc_connect(d->port);
-	snprintf(opt, sizeof(opt), "token=%s", token);
-	hello(c, "dev-1", opt, "OK #1");
+	hello(c, "dev-1", token, "OK #1");
 	free(path);
 	hbd_finish(d, c, a, NULL);
 }
@@ -497,7 +460,7 @@ START_TEST(test_auth_cert)
 
 	d = start(_i == 0 ? "" : "duplicate_name = reject\n", OPTIONAL,
 	    CERT_AUTH);
-	w = watch(d);
+	w = hbc_watch(d);
 	c = cert_client(d, "dev-1");
 	snprintf(want, sizeof(want), "connect #1 addr=127.0.0.1:%d "
 	    "clients=1 tls=yes", hbc_local_port(c));
@@ -517,12 +480,12 @@ START_TEST(test_auth_cert)
 	c2 = cert_client(d, "dev-1");
 	if (_i == 0) {
 		hbc_expect_bye(c, "replaced", T);
-		expect_disconnect(d, 1, "dev-1", "replaced");
+		hbd_expect_disconnect(d, 1, "dev-1", "replaced");
 		ping(c2);
 	} else {
 		hbc_expect(c2, "ERR taken name in use", T);
 		hbc_expect_bye(c2, "auth", T);
-		expect_disconnect(d, 2, "-", "auth");
+		hbd_expect_disconnect(d, 2, "-", "auth");
 		ping(c);
 	}
 	hbd_finish(d, c, c2, w, a, NULL);
@@ -547,7 +510,7 @@ START_TEST(test_auth_cert_refused)
 	else
 		c = cert_client(d, "bad name");
 	hbc_expect_bye(c, "auth", T);
-	expect_disconnect(d, 1, "-", "auth");
+	hbd_expect_disconnect(d, 1, "-", "auth");
 	a = hbc_admin(d);
 	ck_assert_int_eq(hbc_stat(a, "auth_failures"), 1);
 	ck_assert_int_eq(hbc_stat(a, "clients"), 0);
@@ -563,7 +526,6 @@ START_TEST(test_auth_any)
 {
 	struct hbd	*d;
 	struct hbc	*c;
-	char		 token[128], opt[160];
 
 	d = start("", OPTIONAL, ANY_AUTH);
 	if (_i == 0) {
@@ -577,9 +539,7 @@ START_TEST(test_auth_any)
 	c = _i == 1 ? nocert_client(d) : hbc_connect(d->port);
 	hbc_send(c, "PING\n");
 	hbc_expect(c, "ERR auth hello first", T);
-	mint(SECRET, "dev-2", 0, token, sizeof(token));
-	snprintf(opt, sizeof(opt), "token=%s", token);
-	hello(c, "dev-2", opt, "OK #1");
+	prove(c, "dev-2", "OK #1");
 	ck_assert_str_eq(hbd_expect_log(d, "hello #1 ", T),
 	    "hello #1 name=dev-2 auth=token");
 	ping(c);

@@ -749,6 +749,19 @@ hbd_expect_log(struct hbd *d, const char *substr, int timeout_ms)
 	return (line);
 }
 
+void
+hbd_expect_disconnect(struct hbd *d, int id, const char *name,
+    const char *reason)
+{
+	char	 what[32], re[256];
+
+	snprintf(what, sizeof(what), "disconnect #%d ", id);
+	snprintf(re, sizeof(re), "^disconnect #%d addr=127\\.0\\.0\\.1:[0-9]+ "
+	    "name=%s reason=%s age=[0-9]+\\.[0-9] in=[0-9]+ out=[0-9]+ "
+	    "clients=[0-9]+$", id, name, reason);
+	hb_assert_match(hbd_expect_log(d, what, WAIT_MS), re);
+}
+
 /* Counts the lines from *from on that contain substr; see log_find(). */
 static int
 log_count(struct hbd *d, const char *substr, size_t *from)
@@ -1003,6 +1016,17 @@ hbc_admin(struct hbd *d)
 {
 	ck_assert_msg(d->admin_port != 0, "the daemon has no TCP admin port");
 	return (hbc_connect(d->admin_port));
+}
+
+struct hbc *
+hbc_watch(struct hbd *d)
+{
+	struct hbc	*w;
+
+	w = hbc_admin(d);
+	hbc_send(w, "WATCH FROM 0\n");
+	hb_assert_match(hbc_readline(w, WAIT_MS), "^OK seq=[0-9]+$");
+	return (w);
 }
 
 void

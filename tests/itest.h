@@ -91,6 +91,12 @@ const char	*hbd_wait_log(struct hbd *d, const char *substr,
 void		 hbd_drain_log(struct hbd *d);
 /* Counts log lines read so far that contain substr. */
 int		 hbd_log_count(struct hbd *d, const char *substr);
+/*
+ * Asserts that the next log line about client #id to come is its
+ * disconnect line, from 127.0.0.1, with the given name and reason.
+ */
+void		 hbd_expect_disconnect(struct hbd *d, int id, const char *name,
+		    const char *reason);
 /* As hbd_wait_log(), but aborts the test when no such line comes. */
 const char	*hbd_expect_log(struct hbd *d, const char *substr,
 		    int timeout_ms);
@@ -139,6 +145,9 @@ void		 hbc_expect_tls_refused(int port, const struct hbc_tls *t,
 struct hbc	*hbc_spawn(char *const argv[]);
 /* A connection to the daemon's first TCP admin port. */
 struct hbc	*hbc_admin(struct hbd *d);
+/* An admin session that watches every event from the first on (WATCH
+ * FROM 0), its "OK seq=" line read. */
+struct hbc	*hbc_watch(struct hbd *d);
 void		 hbc_close(struct hbc *c);
 /* The local port of c, which the daemon logs in addr=. */
 int		 hbc_local_port(struct hbc *c);
