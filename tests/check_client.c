@@ -32,8 +32,6 @@ static struct hbc *named(struct hbd *, const char *, const char *);
 static void	 ping(struct hbc *);
 static void	 expect_bye(struct hbc *, const char *);
 static void	 expect_log_exact(struct hbd *, const char *, const char *);
-static void	 expect_disconnect(struct hbd *, int, const char *,
-		    const char *);
 
 /* Starts a daemon on 127.0.0.1:0 with the extra [server] keys. */
 static struct hbd *
@@ -94,20 +92,6 @@ expect_log_exact(struct hbd *d, const char *substr, const char *want)
 	ck_assert_str_eq(hbd_expect_log(d, substr, T), want);
 }
 
-/* Client #id's disconnect line has the given name and reason. */
-static void
-expect_disconnect(struct hbd *d, int id, const char *name,
-    const char *reason)
-{
-	char	 what[32], re[256];
-
-	snprintf(what, sizeof(what), "disconnect #%d ", id);
-	snprintf(re, sizeof(re), "^disconnect #%d addr=127\\.0\\.0\\.1:[0-9]+ "
-	    "name=%s reason=%s age=[0-9]+\\.[0-9] in=[0-9]+ out=[0-9]+ "
-	    "clients=[0-9]+$", id, name, reason);
-	hb_assert_match(hbd_expect_log(d, what, T), re);
-}
-
 START_TEST(test_client_ping)
 {
 	struct hbd	*d;
@@ -154,7 +138,7 @@ START_TEST(test_client_hello_ids)
 	hbc_expect(c[1], "OK #2", T);
 	expect_log_exact(d, "hello #3", "hello #3 name=c");
 	hbc_close(c[0]);
-	expect_disconnect(d, 1, "a", "closed");
+	hbd_expect_disconnect(d, 1, "a", "closed");
 	e = named(d, "a", "OK #4");
 	hbc_close(e);
 	hbc_close(c[1]);
@@ -258,7 +242,7 @@ START_TEST(test_client_replace)
 	a = named(d, "x", "OK #1");
 	b = named(d, "x", "OK #2");
 	expect_bye(a, "replaced");
-	expect_disconnect(d, 1, "x", "replaced");
+	hbd_expect_disconnect(d, 1, "x", "replaced");
 	ck_assert_int_eq(hbd_wait_count(d, "hello #2 name=x", 1, T), 1);
 	ping(b);
 	hbc_close(b);
@@ -452,7 +436,7 @@ START_TEST(test_client_timeout)
 	    "before the %d ms timeout", got - before, TIMEOUT_MS);
 	ck_assert_msg(got - after <= TIMEOUT_MS + LATE_MS, "dropped after "
 	    "%lld ms, more than %d ms late", got - after, LATE_MS);
-	expect_disconnect(d, 1, "-", "timeout");
+	hbd_expect_disconnect(d, 1, "-", "timeout");
 	hbc_close(c);
 	stop(d);
 }
@@ -556,7 +540,7 @@ START_TEST(test_client_max_line)
 	} else {
 		hbc_expect(c, "ERR toolong line exceeds 16 bytes", T);
 		expect_bye(c, "toolong");
-		expect_disconnect(d, 1, "-", "toolong");
+		hbd_expect_disconnect(d, 1, "-", "toolong");
 	}
 	stop(d);
 }
@@ -583,7 +567,7 @@ START_TEST(test_client_overflow)
 			break;
 	ck_assert_msg(errno == EPIPE || errno == ECONNRESET,
 	    "still connected after %zu bytes of PING", sent);
-	expect_disconnect(d, 1, "-", "overflow");
+	hbd_expect_disconnect(d, 1, "-", "overflow");
 	while (hbc_readline(c, T) != NULL)
 		;
 	ck_assert_msg(c->eof, "no EOF after the overflow");
@@ -605,7 +589,7 @@ START_TEST(test_client_half_close)
 	hbc_expect(c, "PONG a", T);
 	hbc_expect(c, "PONG b", T);
 	hbc_expect_closed(c, T);
-	expect_disconnect(d, 1, "-", "closed");
+	hbd_expect_disconnect(d, 1, "-", "closed");
 	hbc_close(c);
 	stop(d);
 }
@@ -621,7 +605,7 @@ START_TEST(test_client_reset)
 	c = hbc_connect(d->port);
 	ping(c);
 	hbc_reset(c);
-	expect_disconnect(d, 1, "-", "reset");
+	hbd_expect_disconnect(d, 1, "-", "reset");
 	stop(d);
 }
 END_TEST
