@@ -39,6 +39,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "relay.h"
+#include "seen.h"
 #include "stats.h"
 #include "token.h"
 #include "util.h"
@@ -69,6 +70,17 @@ struct admin_unix {
 	struct evconnlistener	*lev;
 	char			*new_path;	/* between prepare and commit */
 	int			 new_fd;
+};
+
+/*
+ * SEEN's list words until the selectors of SPEC §12 serve it too: the
+ * states, for>N, for<N and names. Every word must match.
+ */
+struct seen_words {
+	unsigned	 states;	/* 1 << enum seen_state */
+	double		 for_min;	/* s: for>N, or -1 */
+	double		 for_max;	/* s: for<N */
+	char		 name[HB_NAME_MAX + 1];	/* "": none */
 };
 
 struct admin_cmd {
@@ -116,6 +128,10 @@ static void	cmd_reload(struct admin_session *, const char *, size_t);
 static void	cmd_watch(struct admin_session *, const char *, size_t);
 static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
+static void	cmd_seen(struct admin_session *, const char *, size_t);
+static int	seen_words_parse(const char *, size_t, struct seen_words *,
+		    char *, size_t);
+static int	seen_words_match(const struct seen_entry *, int64_t, void *);
 static int	watch_args(struct admin_session *, const char *, size_t,
 		    uint64_t *, unsigned *);
 static void	watch_sink(uint64_t, enum event_kind, const char *, size_t);
@@ -134,6 +150,7 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "RELOAD", cmd_reload, 0 },
 	{ "WATCH", cmd_watch, 0 },
 	{ "TOKEN", cmd_token, 0 },
+	{ "SEEN", cmd_seen, 0 },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -148,6 +165,7 @@ static const char *const admin_help[] = {
 	"RELOAD",
 	"WATCH [FROM <seq>] [<verb>...]",
 	"TOKEN <name> <ttl>",
+	"SEEN <name> | SEEN <selector>",
 	"HELP",
 	"QUIT",
 };
@@ -740,6 +758,121 @@ cmd_token(struct admin_session *s, const char *args, size_t len)
 	token_mint(&hb_conf->auth_secret, name,
 	    secs == 0 ? 0 : (uint64_t)time(NULL) + secs, token);
 	admin_reply(s, "OK %s", token);
+}
+
+/*
+ * SEEN <name>: its one line, or "ERR notfound never seen". SEEN with any
+ * other words: a line for every name that matches, longest in its state
+ * first, then END.
+ */
+static void
+cmd_seen(struct admin_session *s, const char *args, size_t len)
+{
+	struct seen_entry	**v, *e;
+	struct seen_words	 f;
+	char			 line[SEEN_LINE_MAX], name[HB_NAME_MAX + 1];
+	int64_t			 now = time(NULL);
+	size_t			 i, n;
+
+	if (args == NULL || len == 0) {
+		admin_reply(s, "ERR syntax usage: SEEN <name> | "
+		    "SEEN <selector>");
+		return;
+	}
+	if (name_alone(args, len)) {
+		memcpy(name, args, len);
+		name[len] = '\0';
+		if ((e = seen_find(name)) == NULL)
+			admin_reply(s, "ERR notfound never seen");
+		else {
+			seen_format(e, now, line, sizeof(line));
+			admin_reply(s, "%s", line);
+		}
+		return;
+	}
+	if (seen_words_parse(args, len, &f, line, sizeof(line)) == -1) {
+		admin_reply(s, "ERR syntax %s", line);
+		return;
+	}
+	n = seen_select(seen_words_match, &f, now, &v);
+	for (i = 0; i < n; i++) {
+		seen_format(v[i], now, line, sizeof(line));
+		admin_reply(s, "%s", line);
+	}
+	free(v);
+	admin_reply(s, "END");
+}
+
+/* Parses SEEN's list words into f. Returns 0, or -1 with why. */
+static int
+seen_words_parse(const char *args, size_t len, struct seen_words *f,
+    char *why, size_t whylen)
+{
+	struct words	 w;
+	char		 word[32];
+	const char	*err;
+	double		 secs;
+	int		 state;
+
+	f->states = (1U << SEEN__COUNT) - 1;
+	f->for_min = -1;
+	f->for_max = 1e300;
+	f->name[0] = '\0';
+	w.rest = args;
+	w.restlen = len;
+	while (w.rest != NULL) {
+		proto_split(w.rest, w.restlen, &w);
+		if (w.wordlen == 0)
+			continue;
+		for (state = 0; state < SEEN__COUNT; state++) {
+			if (strlen(seen_states[state]) == w.wordlen &&
+			    strncasecmp(seen_states[state], w.word,
+			    w.wordlen) == 0)
+				break;
+		}
+		if (state < SEEN__COUNT) {
+			f->states &= 1U << state;
+			continue;
+		}
+		if (name_check(w.word, w.wordlen, &err) == 0) {
+			if (f->name[0] != '\0' && (strlen(f->name) !=
+			    w.wordlen || memcmp(f->name, w.word, w.wordlen)))
+				f->states = 0;
+			memcpy(f->name, w.word, w.wordlen);
+			f->name[w.wordlen] = '\0';
+			continue;
+		}
+		if (w.wordlen < 5 || w.wordlen >= sizeof(word) ||
+		    strncasecmp(w.word, "for", 3) != 0 ||
+		    (w.word[3] != '<' && w.word[3] != '>'))
+			goto bad;
+		memcpy(word, w.word + 4, w.wordlen - 4);
+		word[w.wordlen - 4] = '\0';
+		if (parse_double(word, 0, 1e10, &secs, &err) == -1)
+			goto bad;
+		if (w.word[3] == '>' && secs > f->for_min)
+			f->for_min = secs;
+		if (w.word[3] == '<' && secs < f->for_max)
+			f->for_max = secs;
+	}
+	return (0);
+bad:
+	snprintf(why, whylen, "bad selector word: %.*s",
+	    (int)(w.wordlen > 64 ? 64 : w.wordlen), w.word);
+	return (-1);
+}
+
+/* A seen_filter: whether e, as at now, matches every word of f. */
+static int
+seen_words_match(const struct seen_entry *e, int64_t now, void *arg)
+{
+	const struct seen_words	*f = arg;
+	double			 secs;
+
+	secs = now > e->since ? now - e->since : 0;
+	return ((f->states & (1U << e->state)) && secs > f->for_min &&
+	    secs < f->for_max && (f->name[0] == '\0' ||
+	    strcmp(f->name, e->name) == 0));
 }
 
 static void

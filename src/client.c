@@ -388,6 +388,8 @@ client_take_name(struct client *c, const char *name)
 		return (client_reply(c, "ERR taken name in use"));
 	if (other != NULL)
 		client_close(other, REASON_REPLACED);
+	if (c->name[0] != '\0')
+		events_renamed(c);
 	registry_set_name(c, name);
 	if (c->flags & CLIENT_UNPROVEN) {
 		deadline_remove(c);

@@ -23,7 +23,9 @@
 #include "notify.h"
 #include "pending.h"
 #include "registry.h"
+#include "seen.h"
 #include "stats.h"
+#include "store.h"
 #include "tls.h"
 #include "util.h"
 
@@ -73,6 +75,7 @@ daemon_commit(const struct hb_config *conf)
 	metrics_commit(conf);
 	log_configure(conf);
 	events_configure(conf->watch_backlog);
+	seen_configure(conf);
 }
 
 /*
@@ -113,6 +116,7 @@ daemon_reload(char **changed, char **cause)
 	*changed = NULL;
 	notify_reloading();
 	if ((conf = config_load(old->path, cause)) == NULL ||
+	    store_reloadable(conf, cause) == -1 ||
 	    daemon_prepare(conf, cause) == -1) {
 		(*cause)[strcspn(*cause, "\n")] = '\0';
 		config_free(conf);
@@ -140,8 +144,9 @@ daemon_reload(char **changed, char **cause)
 }
 
 /*
- * Stops accepting, says BYE to every client and logs the stop line last,
- * with the number of clients connected when the stop began.
+ * Stops accepting, says BYE to every client, writes the registry out and
+ * logs the stop line last, with the number of clients connected when the
+ * stop began.
  */
 void
 daemon_stop(const char *reason)
@@ -154,6 +159,8 @@ daemon_stop(const char *reason)
 	metrics_close();
 	pending_close_all();
 	client_close_all(REASON_SHUTDOWN);
+	store_close();
+	seen_free();
 	log_notice("stop reason=%s clients=%zu", reason, n);
 	notify_stop();
 	events_free();

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "client.h"
 #include "conf.h"
@@ -20,6 +21,7 @@
 #include "events.h"
 #include "log.h"
 #include "proto.h"
+#include "seen.h"
 #include "stats.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -229,8 +231,18 @@ events_hello(const struct client *c)
 		auth = " auth=cert";
 	else if (hb_conf->auth_mode != AUTH_NONE)
 		auth = " auth=token";
+	seen_online(c->name, &c->addr.sa, time(NULL));
 	events_emit(EVENT_HELLO, 1, "#%llu name=%s%s",
 	    (unsigned long long)c->id, c->name, auth);
+}
+
+/* A second HELLO: the old name goes offline, the hello line follows. */
+void
+events_renamed(const struct client *c)
+{
+	int64_t	 now = time(NULL);
+
+	seen_offline(c->name, SEEN_RENAMED, now, now);
 }
 
 /* Data lines are not logged; for WATCH they are escaped to one line. */
@@ -276,6 +288,9 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 	else if (reason == REASON_AUTH)
 		stats.auth_failures++;
 	stats_session_ended(age);
+	if (c->name[0] != '\0')
+		seen_offline(c->name, reason, mono_to_unix(c->last_rx),
+		    time(NULL));
 	events_emit(EVENT_DISCONNECT, 1, "#%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
 	    (unsigned long long)c->id,

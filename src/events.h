@@ -37,6 +37,7 @@ int	 events_verb(const char *, size_t);
  */
 void	 events_connect(const struct client *);
 void	 events_hello(const struct client *);
+void	 events_renamed(const struct client *);
 void	 events_data(const struct client *, const char *, size_t);
 void	 events_disconnect(const struct client *, enum hb_reason);
 void	 events_reject(const struct sockaddr *, enum hb_reason);

@@ -22,12 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heartbeatd.h"
+#include "proto.h"
 #include "util.h"
 
 #define CTL_SOCKET	"/run/heartbeatd/admin.sock"
 #define CTL_ADDR	"127.0.0.1:7001"
 #define CTL_TIMEOUT	10		/* s for a connect or an answer */
 #define CTL_BUFSIZE	16384		/* first size of the line buffer */
+#define FIELDS_MAX	16		/* key=value fields in a line */
 
 #define EXIT_ERR	1		/* the daemon answered ERR */
 #define EXIT_USAGE	2		/* misuse, no daemon, lost connection */
@@ -61,6 +64,7 @@ struct ctl_cmd {
 #define CTL_WATCH	 0x4		/* streams until closed or signalled */
 #define CTL_HELP	 0x8		/* prints the usage, sends nothing */
 #define CTL_BARE	 0x10		/* prints what follows OK alone */
+#define CTL_SEEN	 0x20		/* one name: one line, no END */
 	const char	*args;		/* its usage after the name */
 	const struct json_fmt *json;	/* --json form, or NULL */
 	const char	*what;		/* what it does, for the usage */
@@ -74,11 +78,15 @@ enum json_kind {
 	JSON_AUTO			/* a number when it is one */
 };
 
-/* The fields of a LIST line after "CLIENT #<id>", in output order. */
-static const struct {
+/* A key=value field of an answer line and how its value is written. */
+struct json_field {
 	const char	*key;
 	enum json_kind	 kind;
-} list_fields[] = {
+};
+
+/* The fields of a LIST line from "CLIENT #<id>" on, in output order. */
+static const struct json_field list_fields[] = {
+	{ "id", JSON_NUMBER },
 	{ "name", JSON_NAME },
 	{ "addr", JSON_STRING },
 	{ "age", JSON_NUMBER },
@@ -90,6 +98,19 @@ static const struct {
 	{ "near", JSON_NUMBER },
 };
 #define NLIST_FIELDS	(sizeof(list_fields) / sizeof(list_fields[0]))
+
+/* The fields of a SEEN line from its name on, in output order. */
+static const struct json_field seen_fields[] = {
+	{ "name", JSON_STRING },
+	{ "state", JSON_STRING },
+	{ "addr", JSON_NAME },
+	{ "since", JSON_STRING },
+	{ "for", JSON_NUMBER },
+	{ "last_seen", JSON_STRING },
+	{ "reason", JSON_NAME },
+	{ "sessions", JSON_NUMBER },
+};
+#define NSEEN_FIELDS	(sizeof(seen_fields) / sizeof(seen_fields[0]))
 
 static volatile sig_atomic_t	 stopped;
 
@@ -116,13 +137,18 @@ static void	ctl_auth(struct conn *, const char *);
 static int	run_single(struct conn *, int);
 static int	run_multi(struct conn *, const struct json_fmt *);
 static int	run_watch(struct conn *);
+static int	run_seen(struct conn *, const struct json_fmt *);
 static int	json_number(const char *);
 static void	json_string(FILE *, const char *);
 static int	json_value(FILE *, const char *, enum json_kind);
+static int	fields_object(FILE *, char *, const char *,
+		    const struct json_field *, size_t);
 static int	list_row(FILE *, char *);
+static int	seen_row(FILE *, char *);
 static int	stats_row(FILE *, char *);
 
 static const struct json_fmt list_json = { "[", "]", list_row };
+static const struct json_fmt seen_json = { "[", "]", seen_row };
 static const struct json_fmt stats_json = { "{", "}", stats_row };
 
 /*
@@ -146,6 +172,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "follow the events, or those of the VERBs" },
 	{ "token", "TOKEN", 1, 2, CTL_BARE, " NAME [TTL]", NULL,
 	    "a client token for NAME, valid TTL s (default 0: no expiry)" },
+	{ "seen", "SEEN", 1, -1, CTL_MULTI | CTL_SEEN, " NAME|SELECTOR...",
+	    &seen_json, "when a name, or each matching name, was last seen" },
 	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -183,7 +211,7 @@ usage(FILE *f, int code)
 	    "  -H HOST:PORT  admin TCP address (default without the "
 	    "socket: %s)\n"
 	    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
-	    "  --json        list and stats as JSON\n"
+	    "  --json        list, stats and seen as JSON\n"
 	    "  -V            print the version\n",
 	    CTL_SOCKET, CTL_ADDR);
 	exit(code);
@@ -234,7 +262,7 @@ cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 	int		 i;
 
 	if (json && cmd->json == NULL)
-		misuse(cmd, "--json works with list and stats only");
+		misuse(cmd, "--json works with list, stats and seen only");
 	if (argc < cmd->minargs || (cmd->maxargs != -1 && argc > cmd->maxargs))
 		misuse(cmd, "wrong number of arguments");
 	for (i = 0; i < argc; i++)
@@ -595,6 +623,35 @@ run_watch(struct conn *c)
 	}
 }
 
+/*
+ * Reads SEEN's answer for one exact name: its line as it is, or as one
+ * JSON object through fmt; an ERR goes to stderr (1).
+ */
+static int
+run_seen(struct conn *c, const struct json_fmt *fmt)
+{
+	char	*line, *json;
+	size_t	 jsonlen;
+	FILE	*f;
+
+	if (is_err(line = answer_line(c, deadline_in(CTL_TIMEOUT))))
+		return (EXIT_ERR);
+	if (!is_word(line, "SEEN"))
+		errx(EXIT_USAGE, "unexpected answer: %s", line);
+	if (fmt == NULL) {
+		printf("%s\n", line);
+		return (0);
+	}
+	if ((f = open_memstream(&json, &jsonlen)) == NULL)
+		err(EXIT_USAGE, NULL);
+	if (fmt->row(f, line) == -1)
+		errx(EXIT_USAGE, "unexpected answer: %s", line);
+	fclose(f);
+	printf("%s\n", json);
+	free(json);
+	return (0);
+}
+
 /* Returns 1 when s is a JSON number without exponent, e.g. 125.2. */
 static int
 json_number(const char *s)
@@ -646,39 +703,53 @@ json_value(FILE *f, const char *v, enum json_kind kind)
 }
 
 /*
- * Writes "CLIENT #42 name=... addr=... age=... idle=... in=... out=..." as
- * a JSON object; returns -1 when the line does not have that form.
+ * Writes the words of line after prefix as a JSON object: the first as
+ * the value of fields[0], then key=value words as the rest of fields, in
+ * their order. Returns -1 when the line does not have that form.
  */
 static int
-list_row(FILE *f, char *line)
+fields_object(FILE *f, char *line, const char *prefix,
+    const struct json_field *fields, size_t n)
 {
-	const char	*v[NLIST_FIELDS] = { NULL };
+	const char	*v[FIELDS_MAX] = { NULL };
 	char		*word, *eq, *last;
 	size_t		 i;
 
-	if (strncmp(line, "CLIENT #", 8) != 0)
+	if (strncmp(line, prefix, strlen(prefix)) != 0 || n > FIELDS_MAX)
 		return (-1);
-	word = strtok_r(line + 8, " ", &last);
-	if (word == NULL || strspn(word, "0123456789") != strlen(word))
+	if ((v[0] = strtok_r(line + strlen(prefix), " ", &last)) == NULL)
 		return (-1);
-	fprintf(f, "{\"id\": %s", word);
 	while ((word = strtok_r(NULL, " ", &last)) != NULL) {
 		if ((eq = strchr(word, '=')) == NULL)
 			return (-1);
 		*eq = '\0';
-		for (i = 0; i < NLIST_FIELDS; i++)
-			if (strcmp(word, list_fields[i].key) == 0)
+		for (i = 1; i < n; i++)
+			if (strcmp(word, fields[i].key) == 0)
 				v[i] = eq + 1;
 	}
-	for (i = 0; i < NLIST_FIELDS; i++) {
+	for (i = 0; i < n; i++) {
 		if (v[i] == NULL)
 			return (-1);
-		fprintf(f, ", \"%s\": ", list_fields[i].key);
-		if (json_value(f, v[i], list_fields[i].kind) == -1)
+		fprintf(f, "%s\"%s\": ", i == 0 ? "{" : ", ", fields[i].key);
+		if (json_value(f, v[i], fields[i].kind) == -1)
 			return (-1);
 	}
 	fputc('}', f);
 	return (0);
+}
+
+/* Writes "CLIENT #42 name=... addr=... ..." as a JSON object. */
+static int
+list_row(FILE *f, char *line)
+{
+	return (fields_object(f, line, "CLIENT #", list_fields, NLIST_FIELDS));
+}
+
+/* Writes "SEEN sensor-7 state=... addr=... ..." as a JSON object. */
+static int
+seen_row(FILE *f, char *line)
+{
+	return (fields_object(f, line, "SEEN ", seen_fields, NSEEN_FIELDS));
 }
 
 /* Writes "STAT <key> <value>" as a JSON member; -1 if it is not one. */
@@ -771,6 +842,9 @@ main(int argc, char *argv[])
 	free(line);
 	if (cmd->flags & CTL_WATCH)
 		code = run_watch(&c);
+	else if ((cmd->flags & CTL_SEEN) && argc == 2 &&
+	    name_alone(argv[1], strlen(argv[1])))
+		code = run_seen(&c, json ? cmd->json : NULL);
 	else if (cmd->flags & CTL_MULTI)
 		code = run_multi(&c, json ? cmd->json : NULL);
 	else

@@ -141,6 +141,11 @@ struct hb_config {
 	struct hb_secret	 auth_secret;		/* from secret or file */
 	char			*auth_secret_file;
 
+	/* [state]: the last-seen registry (SPEC §11) */
+	char			*state_file;		/* NULL: memory */
+	uint64_t		 state_remember;	/* names */
+	uint64_t		 state_forget_after;	/* s */
+
 	/* [log] */
 	int			 log_syslog;		/* 0 or 1 */
 	char			*log_ident;

@@ -20,12 +20,15 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "seen.h"
+#include "store.h"
 #include "tls.h"
 #include "util.h"
 
 static int	usage(FILE *);
 static int	misuse(const char *, const char *);
 static int	config_errors(char *);
+static int	state_open(struct hb_config *);
 static void	signal_stop_cb(evutil_socket_t, short, void *);
 static void	signal_reload_cb(evutil_socket_t, short, void *);
 
@@ -70,6 +73,26 @@ config_errors(char *causes)
 		fprintf(stderr, "heartbeatd: %s\n", line);
 	free(causes);
 	return (EXIT_CONFIG);
+}
+
+/*
+ * Opens the state file and loads the registry from it. Returns 0, or -1
+ * once it has said why the file cannot be used.
+ */
+static int
+state_open(struct hb_config *conf)
+{
+	char	*cause;
+
+	seen_configure(conf);
+	if (store_open(conf, &cause) == 0 &&
+	    store_load(seen_load, NULL, &cause) == 0)
+		return (0);
+	fprintf(stderr, "heartbeatd: %s\n", cause);
+	free(cause);
+	store_close();
+	seen_free();
+	return (-1);
 }
 
 static void
@@ -142,7 +165,8 @@ main(int argc, char *argv[])
 	}
 	tls_abort();
 	if (test_only) {
-		if (admin_check(conf, &cause) == -1) {
+		if (admin_check(conf, &cause) == -1 ||
+		    store_check(conf, &cause) == -1) {
 			config_free(conf);
 			return (config_errors(cause));
 		}
@@ -171,8 +195,12 @@ main(int argc, char *argv[])
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_hup, NULL);
+	if (state_open(conf) == -1)
+		return (EXIT_CONFIG);
 	if (daemon_start(conf, &cause) == -1) {
 		fprintf(stderr, "heartbeatd: %s\n", cause);
+		store_close();
+		seen_free();
 		return (EXIT_OSERR);
 	}
 

@@ -438,3 +438,13 @@ mono_seconds(uint64_t since, uint64_t now)
 {
 	return (now > since ? (double)(now - since) / 1e9 : 0.0);
 }
+
+/* The Unix time, in whole seconds, of the mono_ns() value t. */
+int64_t
+mono_to_unix(uint64_t t)
+{
+	uint64_t	 now = mono_ns();
+
+	return ((int64_t)time(NULL) - (int64_t)(now > t ? (now - t) /
+	    1000000000ULL : 0));
+}

@@ -40,5 +40,6 @@ const char	*opt_refused(const char *);
 int		 fd_nonblock_cloexec(int);
 uint64_t	 mono_ns(void);
 double		 mono_seconds(uint64_t, uint64_t);
+int64_t		 mono_to_unix(uint64_t);
 
 #endif /* UTIL_H */

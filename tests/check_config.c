@@ -1098,6 +1098,42 @@ START_TEST(test_config_tls_values)
 }
 END_TEST
 
+/* SPEC §11's [state]: defaults, values, limits and what a diff names. */
+START_TEST(test_config_state)
+{
+	struct hb_config	*cfg;
+
+	cfg = load_ok("");
+	ck_assert_ptr_null(cfg->state_file);
+	ck_assert_uint_eq(cfg->state_remember, 100000);
+	ck_assert_uint_eq(cfg->state_forget_after, 2592000);
+	config_free(cfg);
+	cfg = load_ok("[state]\nfile = /var/lib/hb/state.db\nremember = 0\n"
+	    "forget_after = 1\n");
+	ck_assert_str_eq(cfg->state_file, "/var/lib/hb/state.db");
+	ck_assert_uint_eq(cfg->state_remember, 0);
+	ck_assert_uint_eq(cfg->state_forget_after, 1);
+	config_free(cfg);
+	cfg = load_ok("[state]\nfile =\nremember = 100000000\n"
+	    "forget_after = 315360000\n");
+	ck_assert_ptr_null(cfg->state_file);
+	ck_assert_uint_eq(cfg->state_remember, 100000000);
+	ck_assert_uint_eq(cfg->state_forget_after, 315360000);
+	config_free(cfg);
+	load_err("[state]\nremember = 100000001\n",
+	    "2: remember: out of range 0-100000000: \"100000001\"");
+	load_err("[state]\n\nforget_after = 0\n",
+	    "3: forget_after: out of range 1-315360000: \"0\"");
+	load_err("[state]\nforget_after = 1d\n",
+	    "2: forget_after: not a number: \"1d\"");
+	load_err("[state]\nfiles = x\n", "2: files: unknown key");
+	diff_check("", "[state]\nfile = a.db\nremember = 5\n",
+	    "state.file,state.remember", 2);
+	diff_check("[state]\nfile = a.db\n", "[state]\nfile = b.db\n"
+	    "forget_after = 60\n", "state.file,state.forget_after", 2);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1152,6 +1188,10 @@ test_suite(void)
 	    NITEMS(tls_errors));
 	tcase_add_loop_test(tc, test_config_tls_diff, 0, NITEMS(tls_diffs));
 	tcase_add_test(tc, test_config_tls_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("state");
+	tcase_add_test(tc, test_config_state);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");

@@ -71,6 +71,9 @@ static const char *stat_keys[] = {
 	"handshake_failures", "proxy_failures"
 };
 
+/* A time in a SEEN line, as a regular expression. */
+#define ISO	"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+
 static const struct misuse misuses[] = {
 	{ { NULL }, "no command" },
 	{ { "frobnicate", NULL }, "unknown command: frobnicate" },
@@ -88,6 +91,7 @@ static const struct misuse misuses[] = {
 	{ { "help", "me", NULL }, "wrong number of arguments" },
 	{ { "--json", "send", "a", "b", NULL }, "--json works with list" },
 	{ { "--json", "watch", NULL }, "--json works with list" },
+	{ { "seen", NULL }, "wrong number of arguments" },
 	{ { "-s", "/x", "-H", "127.0.0.1:1", "list", NULL },
 	    "-s and -H exclude each other" },
 	{ { "-H", "localhost:7001", "list", NULL }, "-H: not a numeric" },
@@ -724,6 +728,7 @@ START_TEST(test_heartbeatctl_help)
 		    "  reload +[^\n]+\n"
 		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
 		    "  token NAME \\[TTL\\] +[^\n]+\n"
+		    "  seen NAME\\|SELECTOR\\.\\.\\. +[^\n]+\n"
 		    "  help +print this help\n"
 		    "options, before or after the command "
 		    "\\(-- ends them\\):\n", "", help[i], NULL);
@@ -801,6 +806,54 @@ START_TEST(test_heartbeatctl_json_stats)
 	via(d, _i, &opt, &arg);
 	out = expect_ctl(0, re, "", opt, arg, "--json", "stats", NULL);
 	ck_assert_msg(json_valid(out), "not JSON: %s", out);
+	hbd_stop(d, SIGTERM);
+}
+END_TEST
+
+/*
+ * seen: one exact name is one line, or one JSON object; other words list
+ * every match, or a JSON array; a name never seen is ERR and exit 1.
+ */
+START_TEST(test_heartbeatctl_seen)
+{
+	struct hbd	*d;
+	struct hbc	*c[2];
+	const char	*opt, *arg, *out;
+	char		 line[512], obj[512], re[1280];
+	int		 port[2];
+
+	d = start(SLOW, "");
+	via(d, _i, &opt, &arg);
+	expect_ctl(1, "", "ERR notfound never seen\n", opt, arg, "seen",
+	    "sensor-7", NULL);
+	expect_ctl(0, "[]\n", "", opt, arg, "--json", "seen", "online",
+	    NULL);
+	two_clients(d, c, port);
+	hbc_close(c[1]);
+	hbd_expect_log(d, "disconnect #2 ", TMO);
+	snprintf(line, sizeof(line), "^SEEN sensor-7 state=offline "
+	    "addr=127\\.0\\.0\\.1:%d since=" ISO " for=[0-9]+ last_seen=" ISO
+	    " reason=closed sessions=1\n$", port[1]);
+	expect_ctl(0, line, "", opt, arg, "seen", "sensor-7", NULL);
+	expect_ctl(0, line, "", opt, arg, "seen", "offline", "for<3600",
+	    NULL);
+	expect_ctl(0, "", "", opt, arg, "seen", "online", NULL);
+	snprintf(obj, sizeof(obj), "\\{\"name\": \"sensor-7\", "
+	    "\"state\": \"offline\", \"addr\": \"127\\.0\\.0\\.1:%d\", "
+	    "\"since\": \"" ISO "\", \"for\": [0-9]+, "
+	    "\"last_seen\": \"" ISO "\", \"reason\": \"closed\", "
+	    "\"sessions\": 1\\}", port[1]);
+	snprintf(re, sizeof(re), "^%s\n$", obj);
+	out = expect_ctl(0, re, "", opt, arg, "--json", "seen", "sensor-7",
+	    NULL);
+	ck_assert_msg(json_valid(out), "not JSON: %s", out);
+	snprintf(re, sizeof(re), "^\\[\n  %s\n\\]\n$", obj);
+	out = expect_ctl(0, re, "", opt, arg, "--json", "seen", "offline",
+	    NULL);
+	ck_assert_msg(json_valid(out), "not JSON: %s", out);
+	expect_ctl(1, "", "ERR syntax bad selector word: for>x\n", opt, arg,
+	    "seen", "for>x", NULL);
+	hbc_close(c[0]);
 	hbd_stop(d, SIGTERM);
 }
 END_TEST
@@ -992,6 +1045,7 @@ test_suite(void)
 		{ "options_after", test_heartbeatctl_options_after, 2 },
 		{ "json_list", test_heartbeatctl_json_list, 2 },
 		{ "json_stats", test_heartbeatctl_json_stats, 2 },
+		{ "seen", test_heartbeatctl_seen, 2 },
 		{ "watch", test_heartbeatctl_watch, 2 },
 		{ "watch_verbs", test_heartbeatctl_watch_verbs, 2 },
 		{ "watch_end", test_heartbeatctl_watch_end, 2 },

@@ -1,0 +1,74 @@
+#ifndef SEEN_H
+#define SEEN_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heartbeatd.h"
+
+struct store_seen;
+
+/* A name's state (SPEC §11); seen_states[] holds the contract's words. */
+enum seen_state {
+	SEEN_ONLINE,
+	SEEN_OFFLINE,
+	SEEN_HELD,
+	SEEN__COUNT
+};
+extern const char *const seen_states[SEEN__COUNT];
+
+/*
+ * Why a name last went offline: a close reason (enum hb_reason), or one
+ * of the registry's own, which end no connection.
+ */
+#define SEEN_RENAMED	REASON__COUNT		/* "renamed": HELLO again */
+#define SEEN_LOST	(REASON__COUNT + 1)	/* "lost": in a crash */
+#define SEEN_NOREASON	(REASON__COUNT + 2)	/* "-": never offline */
+
+/*
+ * One name the daemon has seen. An online name's last byte is its
+ * client's last_rx, read when asked; last_seen holds it once offline.
+ */
+struct seen_entry {
+	RB_ENTRY(seen_entry)	 node;		/* by name */
+	TAILQ_ENTRY(seen_entry)	 entry;		/* offline, by since */
+	union {
+		struct sockaddr		 sa;
+		struct sockaddr_in	 sin;
+		struct sockaddr_in6	 sin6;
+	}			 addr;		/* AF_UNSPEC: none */
+	int64_t			 since;		/* Unix s, entered state */
+	int64_t			 last_seen;	/* Unix s */
+	uint64_t		 sessions;
+	uint8_t			 state;		/* enum seen_state */
+	uint8_t			 reason;	/* see SEEN_RENAMED */
+	char			 name[];
+};
+
+/* Decides whether an entry belongs to a SEEN list. */
+typedef int	(*seen_filter)(const struct seen_entry *, int64_t, void *);
+
+void		 seen_configure(const struct hb_config *);
+void		 seen_online(const char *, const struct sockaddr *,
+		    int64_t);
+void		 seen_offline(const char *, int, int64_t, int64_t);
+struct seen_entry *seen_find(const char *);
+size_t		 seen_select(seen_filter, void *, int64_t,
+		    struct seen_entry ***);
+int		 seen_format(const struct seen_entry *, int64_t, char *,
+		    size_t);
+const char	*seen_reason(int);
+void		 seen_load(const struct store_seen *, void *);
+void		 seen_tick(int64_t);
+size_t		 seen_count(void);
+void		 seen_free(void);
+
+#define SEEN_LINE_MAX	384	/* bytes in a SEEN line */
+
+#endif /* SEEN_H */

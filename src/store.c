@@ -1,0 +1,113 @@
+/*
+ * The store: where the last-seen registry (and later the pending pushes)
+ * outlives the process. The registry itself lives in memory (seen.c),
+ * which SEEN always answers from; a store only loads it at start and
+ * keeps a copy of every change. The backend is chosen by the config:
+ * none for memory only, SQLite for [state] file; Redis comes with the
+ * fleet. A backend leaves out the operations it has no use for.
+ *
+ * The state file cannot change on a reload: the registry would have to
+ * be written anew to the new file, or merged with what it holds, and
+ * neither is what an operator editing a path expects. A reload that
+ * changes it fails, and a restart moves to the new file.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static const struct store_backend *store_backend_of(
+		    const struct hb_config *);
+
+static const struct store_backend store_memory = {
+	"memory", NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+static const struct store_backend	*backend = &store_memory;
+static char				*opened;	/* its file */
+
+static const struct store_backend *
+store_backend_of(const struct hb_config *conf)
+{
+	return (&store_memory);
+}
+
+/*
+ * For heartbeatd -t: whether conf's store could be opened, without
+ * creating or changing anything. Returns 0, or -1 with *cause.
+ */
+int
+store_check(const struct hb_config *conf, char **cause)
+{
+	const struct store_backend	*b = store_backend_of(conf);
+
+	return (b->check != NULL ? b->check(conf, cause) : 0);
+}
+
+/*
+ * Opens conf's store, at start. Returns 0, or -1 with *cause: a file that
+ * cannot be opened or is not heartbeatd's, which is a config error.
+ */
+int
+store_open(const struct hb_config *conf, char **cause)
+{
+	const struct store_backend	*b = store_backend_of(conf);
+
+	if (b->open != NULL && b->open(conf, cause) == -1)
+		return (-1);
+	backend = b;
+	free(opened);
+	opened = conf->state_file != NULL ? xstrdup(conf->state_file) : NULL;
+	return (0);
+}
+
+/*
+ * Hands every record of the open store to cb, once, after store_open();
+ * from then on the store takes changes. Returns 0, or -1 with *cause.
+ */
+int
+store_load(store_load_cb cb, void *arg, char **cause)
+{
+	return (backend->load != NULL ? backend->load(cb, arg, cause) : 0);
+}
+
+/* Keeps rec, the new state of its name; never waits. */
+void
+store_put(const struct store_seen *rec)
+{
+	if (backend->put != NULL)
+		backend->put(rec);
+}
+
+/* Drops the record of name; never waits. */
+void
+store_forget(const char *name)
+{
+	if (backend->forget != NULL)
+		backend->forget(name);
+}
+
+/* Returns 0 when a reload to conf keeps the store, else -1 with *cause. */
+int
+store_reloadable(const struct hb_config *conf, char **cause)
+{
+	if (opened == NULL ? conf->state_file == NULL :
+	    conf->state_file != NULL && strcmp(opened, conf->state_file) == 0)
+		return (0);
+	*cause = xstrdup("state.file cannot change on reload");
+	return (-1);
+}
+
+/* Writes out every change taken and closes the store, at a clean stop. */
+void
+store_close(void)
+{
+	if (backend->close != NULL)
+		backend->close();
+	backend = &store_memory;
+	free(opened);
+	opened = NULL;
+}
