@@ -32,7 +32,7 @@ static char				*opened;	/* its file */
 static const struct store_backend *
 store_backend_of(const struct hb_config *conf)
 {
-	return (&store_memory);
+	return (conf->state_file != NULL ? &store_sqlite : &store_memory);
 }
 
 /*

@@ -951,8 +951,9 @@ START_TEST(test_config_shipped)
 	struct hb_config	*cfg;
 
 	cfg = load_path(datapath("TOP_SRCDIR", ".", "conf/heartbeatd.conf"));
-	check_changed(cfg, "admin.socket", 1);
+	check_changed(cfg, "admin.socket,state.file", 2);
 	ck_assert_str_eq(cfg->admin_socket, "/run/heartbeatd/admin.sock");
+	ck_assert_str_eq(cfg->state_file, "/var/lib/heartbeatd/state.db");
 	config_free(cfg);
 
 	cfg = load_path(datapath("TOP_SRCDIR", ".", "conf/run.conf"));

@@ -253,27 +253,6 @@ START_TEST(test_seen_load)
 }
 END_TEST
 
-/* The memory store keeps nothing and cannot change on a reload. */
-START_TEST(test_seen_store_memory)
-{
-	struct hb_config	 conf;
-	char			*cause = NULL;
-
-	memset(&conf, 0, sizeof(conf));
-	ck_assert_int_eq(store_check(&conf, &cause), 0);
-	ck_assert_int_eq(store_open(&conf, &cause), 0);
-	seen_online("a", sa("192.0.2.1:1"), t0);
-	ck_assert_int_eq(store_load(seen_load, NULL, &cause), 0);
-	ck_assert_int_eq(store_reloadable(&conf, &cause), 0);
-	conf.state_file = "/tmp/x.db";
-	ck_assert_int_eq(store_reloadable(&conf, &cause), -1);
-	ck_assert_str_eq(cause, "state.file cannot change on reload");
-	free(cause);
-	store_close();
-	ck_assert_str_eq(kept(t0), "a");
-}
-END_TEST
-
 Suite *
 test_suite(void)
 {
@@ -288,7 +267,6 @@ test_suite(void)
 	tcase_add_test(tc, test_seen_remember);
 	tcase_add_test(tc, test_seen_forget_after);
 	tcase_add_test(tc, test_seen_load);
-	tcase_add_test(tc, test_seen_store_memory);
 	suite_add_tcase(s, tc);
 	return (s);
 }

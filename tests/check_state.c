@@ -1,11 +1,15 @@
 /*
  * Integration tests for the last-seen registry (SPEC §11): SEEN's one
  * line for an exact name, its lists, and the names a second HELLO and a
- * disconnect leave offline.
+ * disconnect leave offline; the state file across a clean restart and
+ * across SIGKILL, read back by the sqlite3 program, refused when it is
+ * not heartbeatd's, and kept across a reload.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
+
+#include <sys/wait.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <sqlite3.h>
 
 #include "check_main.h"
 #include "itest.h"
@@ -36,6 +41,13 @@
 #define ISO	"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 static struct hbd	*start(const char *, const char *);
+static const char	*state_dir(void);
+static void		 state_rm(void);
+static const char	*state_conf(const char *, const char *);
+static const char	*seen_line(struct hbc *, const char *);
+static const char	*field(const char *, const char *);
+static const char	*sql_cli(const char *, const char *);
+static void		 sql_wait(const char *, const char *, const char *);
 static struct hbc	*named(struct hbd *, int, const char *);
 static void		 expect_seen(struct hbc *, const char *,
 			    const char *, const char *);
@@ -50,6 +62,106 @@ start(const char *server, const char *state)
 
 	snprintf(conf, sizeof(conf), CONF_FMT, server, state);
 	return (hbd_start(conf));
+}
+
+static char	 dir[PATH_MAX];
+
+/* A temp dir of the test's own for state files, which outlive daemons. */
+static const char *
+state_dir(void)
+{
+	if (dir[0] == '\0') {
+		strlcpy(dir, "/tmp/check_state.XXXXXX", sizeof(dir));
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+	}
+	return (dir);
+}
+
+/* Removes the state dir and what is in it. */
+static void
+state_rm(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	if (dir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	dir[0] = '\0';
+}
+
+/* The [state] lines for the file name in the state dir, and more. */
+static const char *
+state_conf(const char *name, const char *more)
+{
+	static char	 buf[PATH_MAX + 256];
+
+	snprintf(buf, sizeof(buf), "file = %s/%s\n%s", state_dir(), name,
+	    more);
+	return (buf);
+}
+
+/* SEEN name's answer, copied, valid until the next call. */
+static const char *
+seen_line(struct hbc *a, const char *name)
+{
+	static char	 buf[512];
+	char		 cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "SEEN %s", name);
+	strlcpy(buf, hbc_cmd(a, cmd, TMO), sizeof(buf));
+	return (buf);
+}
+
+/* The value of key= in line, valid until the next call. */
+static const char *
+field(const char *line, const char *key)
+{
+	static char	 buf[128];
+	char		 want[32];
+	const char	*p;
+
+	snprintf(want, sizeof(want), " %s=", key);
+	ck_assert_msg((p = strstr(line, want)) != NULL, "no %s in \"%s\"",
+	    key, line);
+	p += strlen(want);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(p, " "), p);
+	return (buf);
+}
+
+/*
+ * Runs "sqlite3 -readonly <dir>/name sql", as an operator would, and
+ * returns its output, valid until the next call.
+ */
+static const char *
+sql_cli(const char *name, const char *sql)
+{
+	static char	 out[4096];
+	char		 cmd[PATH_MAX + 512];
+	FILE		*p;
+	size_t		 n;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 -readonly '%s/%s' \"%s\"",
+	    state_dir(), name, sql);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	ck_assert_msg(pclose(p) == 0, "%s failed: %s", cmd, out);
+	return (out);
+}
+
+/* Polls sql_cli() until it prints want: the writer commits each second. */
+static void
+sql_wait(const char *name, const char *sql, const char *want)
+{
+	long long	 deadline = hb_now_ms() + 3000 * hb_slow_factor();
+	const char	*got;
+
+	while (strcmp(got = sql_cli(name, sql), want) != 0) {
+		ck_assert_msg(hb_now_ms() < deadline, "%s: \"%s\", want "
+		    "\"%s\"", sql, got, want);
+		usleep(20000);
+	}
 }
 
 /* Connects client #id and names it. */
@@ -152,11 +264,194 @@ START_TEST(test_state_seen)
 }
 END_TEST
 
+#define ROWS	"SELECT name, state, reason, sessions FROM seen ORDER BY name"
+
+/*
+ * A clean stop writes everything: after a restart SEEN says what it said
+ * before (for= aside), and the names still online then went offline with
+ * reason shutdown. The sqlite3 program reads the file meanwhile.
+ */
+START_TEST(test_state_restart)
+{
+	struct hbd	*d;
+	struct hbc	*a, *c1, *c2;
+	char		 before[512];
+
+	d = start("", state_conf("state.db", ""));
+	a = hbc_admin(d);
+	c1 = named(d, 1, "dev-a");
+	c2 = named(d, 2, "dev-b");
+	hbc_close(c2);
+	hbd_expect_disconnect(d, 2, "dev-b", "closed");
+	strlcpy(before, seen_line(a, "dev-b"), sizeof(before));
+	sql_wait("state.db", ROWS, "dev-a|online|-|1\ndev-b|offline|closed|1\n");
+	ck_assert_str_eq(sql_cli("state.db", "PRAGMA journal_mode; PRAGMA "
+	    "user_version; PRAGMA application_id"), "wal\n1\n1751278707\n");
+	hbc_close(a);
+	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
+	hbc_close(c1);
+	ck_assert_str_eq(sql_cli("state.db", ROWS),
+	    "dev-a|offline|shutdown|1\ndev-b|offline|closed|1\n");
+
+	d = start("", state_conf("state.db", ""));
+	a = hbc_admin(d);
+	hb_assert_match(seen_line(a, "dev-b"), "^SEEN dev-b state=offline ");
+	ck_assert_str_eq(field(seen_line(a, "dev-b"), "since"),
+	    field(before, "since"));
+	ck_assert_str_eq(field(seen_line(a, "dev-b"), "last_seen"),
+	    field(before, "last_seen"));
+	ck_assert_str_eq(field(seen_line(a, "dev-b"), "addr"),
+	    field(before, "addr"));
+	expect_seen(a, "dev-a", "offline", "reason=shutdown sessions=1");
+	c1 = named(d, 1, "dev-a");
+	expect_seen(a, "dev-a", "online", "reason=shutdown sessions=2");
+	hbd_finish(d, a, c1, NULL);
+	state_rm();
+}
+END_TEST
+
+/*
+ * After SIGKILL, a name that was online comes back offline, reason lost,
+ * since and last seen the last commit before the kill: at most a second
+ * before it, and not before the name went online.
+ */
+START_TEST(test_state_kill)
+{
+	struct hbd	*d;
+	struct hbc	*a, *c;
+	const char	*line;
+	long long	 online, killed, since;
+	time_t		 t;
+
+	d = start("", state_conf("state.db", ""));
+	a = hbc_admin(d);
+	c = named(d, 1, "dev-k");
+	online = atoll(field(seen_line(a, "dev-k"), "for"));
+	t = time(NULL);
+	sql_wait("state.db", "SELECT state FROM seen", "online\n");
+	killed = time(NULL);
+	ck_assert_int_eq(hbd_stop(d, SIGKILL), 128 + SIGKILL);
+	hbc_close(a);
+	hbc_close(c);
+
+	d = start("", state_conf("state.db", ""));
+	a = hbc_admin(d);
+	line = seen_line(a, "dev-k");
+	hb_assert_match(line, "^SEEN dev-k state=offline addr=127\\.0\\.0\\."
+	    "1:[0-9]+ since=" ISO " for=[0-9]+ last_seen=" ISO " reason=lost "
+	    "sessions=1$");
+	ck_assert_str_eq(sql_cli("state.db", "SELECT since = last_seen AND "
+	    "since = (SELECT value FROM meta) FROM seen"), "1\n");
+	since = atoll(sql_cli("state.db", "SELECT since FROM seen"));
+	ck_assert_int_ge(since, (long long)t - online - 1);
+	ck_assert_int_le(since, killed);
+	ck_assert_int_ge(since, killed - 2);
+	hbd_finish(d, a, NULL);
+	state_rm();
+}
+END_TEST
+
+/*
+ * A state file that is not heartbeatd's, corrupt or another program's
+ * database, is a config error: exit 78 with the cause, from -t too.
+ */
+START_TEST(test_state_refused)
+{
+	static const char *const why[] = {
+		"not a heartbeatd state file: file is not a database",
+		"not a heartbeatd state file: a SQLite database of another "
+		    "application",
+		"No such file or directory",
+	};
+	sqlite3		*h;
+	FILE		*f;
+	char		 file[PATH_MAX], text[PATH_MAX + 128], want[PATH_MAX + 128];
+	char		*conf, *out, *err;
+
+	snprintf(file, sizeof(file), "%s/bad.db", state_dir());
+	if (_i == 0) {
+		ck_assert_ptr_nonnull(f = fopen(file, "w"));
+		fprintf(f, "heartbeatd state, or so it says%01000d\n", 0);
+		ck_assert_int_eq(fclose(f), 0);
+	} else if (_i == 1) {
+		ck_assert_int_eq(sqlite3_open(file, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(h, "CREATE TABLE seen (name)",
+		    NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	} else
+		snprintf(file, sizeof(file), "%s/none/bad.db", state_dir());
+	snprintf(text, sizeof(text), "[admin]\nlisten =\n[state]\n"
+	    "file = %s\n[log]\nsyslog = no\n", file);
+	conf = hb_write_file("refused.conf", text);
+	snprintf(want, sizeof(want), "heartbeatd: state file %s: %s\n", file,
+	    why[_i]);
+	ck_assert_int_eq(hb_run(&out, &err, "-t", "-c", conf, NULL), 78);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, want);
+	free(out);
+	free(err);
+	ck_assert_int_eq(hb_run(&out, &err, "-c", conf, NULL), 78);
+	ck_assert_str_eq(out, "");
+	if (_i == 2)
+		snprintf(want, sizeof(want), "heartbeatd: state file %s: "
+		    "cannot open: unable to open database file: %s\n", file,
+		    why[_i]);
+	ck_assert_str_eq(err, want);
+	free(out);
+	free(err);
+	free(conf);
+	state_rm();
+}
+END_TEST
+
+/*
+ * The state file cannot change on a reload; its other keys can, and the
+ * registry goes on in the same file.
+ */
+START_TEST(test_state_reload)
+{
+	struct hbd	*d;
+	struct hbc	*a, *c;
+	FILE		*f;
+	char		 conf[PATH_MAX + 512];
+
+	d = start("", state_conf("state.db", ""));
+	a = hbc_admin(d);
+	c = named(d, 1, "dev-r");
+	snprintf(conf, sizeof(conf), CONF_FMT, "", state_conf("other.db", ""));
+	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
+	fputs(conf, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(hbc_cmd(a, "RELOAD", TMO),
+	    "ERR config state.file cannot change on reload");
+	snprintf(conf, sizeof(conf), CONF_FMT, "", state_conf("state.db",
+	    "remember = 1\n"));
+	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
+	fputs(conf, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(hbc_cmd(a, "RELOAD", TMO),
+	    "OK changed=state.remember");
+	hbc_send(c, "HELLO dev-s\n");
+	hbc_expect(c, "OK #1", TMO);
+	ck_assert_str_eq(hbc_cmd(a, "SEEN dev-r", TMO),
+	    "ERR notfound never seen");
+	sql_wait("state.db", ROWS, "dev-s|online|-|1\n");
+	hbd_finish(d, a, c, NULL);
+	snprintf(conf, sizeof(conf), "%s/other.db", state_dir());
+	ck_assert_int_eq(access(conf, F_OK), -1);
+	state_rm();
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
 	Suite	*s = suite_create("state");
 
 	HB_TCASE(s, "seen", test_state_seen, 1);
+	HB_TCASE(s, "restart", test_state_restart, 1);
+	HB_TCASE(s, "kill", test_state_kill, 1);
+	HB_TCASE(s, "refused", test_state_refused, 3);
+	HB_TCASE(s, "reload", test_state_reload, 1);
 	return (s);
 }
