@@ -129,6 +129,7 @@ static void	cmd_watch(struct admin_session *, const char *, size_t);
 static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
+static void	cmd_release(struct admin_session *, const char *, size_t);
 static int	seen_words_parse(const char *, size_t, struct seen_words *,
 		    char *, size_t);
 static int	seen_words_match(const struct seen_entry *, int64_t, void *);
@@ -151,6 +152,7 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "WATCH", cmd_watch, 0 },
 	{ "TOKEN", cmd_token, 0 },
 	{ "SEEN", cmd_seen, 0 },
+	{ "RELEASE", cmd_release, 0 },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -166,6 +168,7 @@ static const char *const admin_help[] = {
 	"WATCH [FROM <seq>] [<verb>...]",
 	"TOKEN <name> <ttl>",
 	"SEEN <name> | SEEN <selector>",
+	"RELEASE <name>",
 	"HELP",
 	"QUIT",
 };
@@ -801,6 +804,25 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 	}
 	free(v);
 	admin_reply(s, "END");
+}
+
+/* RELEASE <name>: ends the hold on a name held for flapping. */
+static void
+cmd_release(struct admin_session *s, const char *args, size_t len)
+{
+	char		 name[HB_NAME_MAX + 1];
+	const char	*why;
+
+	if (args == NULL || name_check(args, len, &why) == -1) {
+		admin_reply(s, "ERR syntax usage: RELEASE <name>");
+		return;
+	}
+	memcpy(name, args, len);
+	name[len] = '\0';
+	if (seen_release(name, time(NULL)) == -1)
+		admin_reply(s, "ERR notfound not held");
+	else
+		admin_reply(s, "OK");
 }
 
 /* Parses SEEN's list words into f. Returns 0, or -1 with why. */

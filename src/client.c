@@ -34,6 +34,7 @@
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
+#include "seen.h"
 #include "stats.h"
 #include "tls.h"
 #include "token.h"
@@ -53,6 +54,7 @@ static int	client_hello(struct client *, const struct words *);
 static int	client_prove(struct client *, const char *,
 		    const struct hello *);
 static int	client_take_name(struct client *, const char *);
+static int	client_admit(struct client *, struct client *, const char *);
 static int	client_reply(struct client *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 static int	client_sendv(struct client *, struct iovec *, int);
@@ -386,6 +388,8 @@ client_take_name(struct client *c, const char *name)
 		return (0);
 	if (other != NULL && hb_conf->duplicate_name == DUP_REJECT)
 		return (client_reply(c, "ERR taken name in use"));
+	if (client_admit(c, other, name) == -1)
+		return (-1);
 	if (other != NULL)
 		client_close(other, REASON_REPLACED);
 	if (c->name[0] != '\0')
@@ -399,6 +403,32 @@ client_take_name(struct client *c, const char *name)
 	}
 	events_hello(c);
 	return (0);
+}
+
+/*
+ * Flap damping (SPEC §12): a HELLO for a held name, or the one too many
+ * that starts a hold, gets "BYE flapping", and so does the client that
+ * holds the name when the hold starts. Returns -1 when c was closed.
+ */
+static int
+client_admit(struct client *c, struct client *holder, const char *name)
+{
+	uint64_t	 sessions;
+
+	switch (seen_admit(name, time(NULL), &sessions)) {
+	case SEEN_ADMITTED:
+		return (0);
+	case SEEN_HOLDS:
+		events_flapping(name, sessions, hb_conf->flap_hold);
+		if (holder != NULL)
+			client_close(holder, REASON_FLAPPING);
+		break;
+	case SEEN_REFUSED:
+		break;
+	}
+	stats.flapping++;
+	client_close(c, REASON_FLAPPING);
+	return (-1);
 }
 
 /* Sends a short formatted line. Returns 0, or -1 when c was closed. */

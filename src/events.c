@@ -50,6 +50,7 @@ const char *const events_verbs[EVENT__COUNT] = {
 	[EVENT_DATA] = "data",
 	[EVENT_DISCONNECT] = "disconnect",
 	[EVENT_REJECT] = "reject",
+	[EVENT_FLAPPING] = "flapping",
 };
 
 static events_sink_cb	 sink;
@@ -313,4 +314,12 @@ events_reject(const struct sockaddr *sa, enum hb_reason reason)
 		stats.rejected++;
 	events_emit(EVENT_REJECT, 1, "addr=%s reason=%s",
 	    addr_format(sa, addr, sizeof(addr)), reason_names[reason]);
+}
+
+/* A name starts being held for flapping (SPEC §12): said once a hold. */
+void
+events_flapping(const char *name, uint64_t sessions, uint64_t hold)
+{
+	events_emit(EVENT_FLAPPING, 1, "name=%s sessions=%llu hold=%llu", name,
+	    (unsigned long long)sessions, (unsigned long long)hold);
 }

@@ -21,6 +21,7 @@ enum event_kind {
 	EVENT_DATA,
 	EVENT_DISCONNECT,
 	EVENT_REJECT,
+	EVENT_FLAPPING,
 	EVENT__COUNT
 };
 extern const char *const events_verbs[EVENT__COUNT];
@@ -41,6 +42,7 @@ void	 events_renamed(const struct client *);
 void	 events_data(const struct client *, const char *, size_t);
 void	 events_disconnect(const struct client *, enum hb_reason);
 void	 events_reject(const struct sockaddr *, enum hb_reason);
+void	 events_flapping(const char *, uint64_t, uint64_t);
 
 typedef void	(*events_sink_cb)(uint64_t, enum event_kind, const char *,
 		    size_t);

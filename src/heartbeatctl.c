@@ -174,6 +174,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "a client token for NAME, valid TTL s (default 0: no expiry)" },
 	{ "seen", "SEEN", 1, -1, CTL_MULTI | CTL_SEEN, " NAME|SELECTOR...",
 	    &seen_json, "when a name, or each matching name, was last seen" },
+	{ "release", "RELEASE", 1, 1, 0, " NAME", NULL,
+	    "end the hold on a name held for flapping" },
 	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

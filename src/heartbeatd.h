@@ -36,6 +36,7 @@ enum hb_reason {
 	REASON_HANDSHAKE,
 	REASON_AUTH,
 	REASON_PROXY,
+	REASON_FLAPPING,
 	REASON__COUNT
 };
 
@@ -117,6 +118,8 @@ struct hb_config {
 	struct hb_addrlist	 tls_listen;
 	struct hb_cidrlist	 proxy_from;
 	double			 hello_timeout;		/* s */
+	uint64_t		 flap_limit;	/* sessions a minute; 0: off */
+	uint64_t		 flap_hold;		/* s */
 
 	/* [admin] */
 	struct hb_addrlist	 admin_listen;

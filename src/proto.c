@@ -37,6 +37,7 @@ const char *const reason_names[REASON__COUNT] = {
 	[REASON_HANDSHAKE] = "handshake",
 	[REASON_AUTH] = "auth",
 	[REASON_PROXY] = "proxy",
+	[REASON_FLAPPING] = "flapping",
 };
 
 /*

@@ -8,7 +8,9 @@
  * Offline names also sit on a list in the order they went offline, so
  * that remember (the longest offline is forgotten first) and forget_after
  * cost O(1) per change and one timer for the list's head: no sweep over
- * the names. Online names are never forgotten.
+ * the names. Names held for flapping (SPEC §12) sit on a list of their
+ * own, by the end of their hold, under the same timer. Online and held
+ * names are never forgotten.
  */
 
 #include <sys/types.h>
@@ -39,7 +41,11 @@ TAILQ_HEAD(seen_list, seen_entry);
 static int	seen_cmp(struct seen_entry *, struct seen_entry *);
 static struct seen_entry *seen_new(const char *);
 static void	seen_set(struct seen_entry *, enum seen_state, int64_t);
+static struct seen_list *seen_list_of(const struct seen_entry *);
+static int64_t	seen_due(const struct seen_entry *);
 static void	seen_enlist(struct seen_entry *);
+static void	seen_hold(struct seen_entry *, int64_t);
+static void	seen_unhold(struct seen_entry *, int64_t);
 static void	seen_forget(struct seen_entry *);
 static void	seen_trim(void);
 static void	seen_arm(int64_t);
@@ -65,9 +71,12 @@ const char *const seen_states[SEEN__COUNT] = {
 
 static struct seen_tree	 names = RB_INITIALIZER(&names);
 static struct seen_list	 offline = TAILQ_HEAD_INITIALIZER(offline);
+static struct seen_list	 held = TAILQ_HEAD_INITIALIZER(held);
 static size_t		 nnames;
 static uint64_t		 remember = UINT64_MAX;	/* names */
-static uint64_t		 forget_after = UINT64_MAX;	/* s */
+static int64_t		 forget_after = INT32_MAX;	/* s */
+static uint64_t		 flap_limit;	/* sessions; 0: off */
+static int64_t		 flap_hold;	/* s */
 static struct event	*ev_timer;
 static int64_t		 armed;		/* Unix s the timer is for */
 
@@ -77,12 +86,17 @@ seen_cmp(struct seen_entry *a, struct seen_entry *b)
 	return (strcmp(a->name, b->name));
 }
 
-/* Applies [state] remember and forget_after, forgetting at once. */
+/*
+ * Applies [state] remember and forget_after, forgetting at once, and the
+ * flap damping of [server]; a hold under way keeps its end.
+ */
 void
 seen_configure(const struct hb_config *conf)
 {
 	remember = conf->state_remember;
 	forget_after = conf->state_forget_after;
+	flap_limit = conf->flap_limit;
+	flap_hold = conf->flap_hold;
 	seen_trim();
 	seen_tick(time(NULL));
 }
@@ -119,38 +133,59 @@ seen_find(const char *name)
 static void
 seen_set(struct seen_entry *e, enum seen_state state, int64_t since)
 {
-	if (e->state == SEEN_OFFLINE)
-		TAILQ_REMOVE(&offline, e, entry);
+	struct seen_list	*l;
+
+	if ((l = seen_list_of(e)) != NULL)
+		TAILQ_REMOVE(l, e, entry);
 	e->state = state;
 	e->since = since;
-	if (state == SEEN_OFFLINE)
+	if (seen_list_of(e) != NULL)
 		seen_enlist(e);
 }
 
+/* The list e is on: offline, held, or none. */
+static struct seen_list *
+seen_list_of(const struct seen_entry *e)
+{
+	if (e->state == SEEN_OFFLINE)
+		return (&offline);
+	if (e->state == SEEN_HELD)
+		return (&held);
+	return (NULL);
+}
+
+/* When the timer is due to act on e: forget it, or end its hold. */
+static int64_t
+seen_due(const struct seen_entry *e)
+{
+	return (e->state == SEEN_HELD ? e->flap_start : e->since +
+	    forget_after);
+}
+
 /*
- * Puts an offline e in its place by since, searching from the newest end:
- * O(1) for a name that goes offline now, and right for loaded ones too.
+ * Puts e in its place on its list by when it is due, searching from the
+ * end: O(1) for a name that changes now, and right for loaded ones too.
  */
 static void
 seen_enlist(struct seen_entry *e)
 {
+	struct seen_list	*l = seen_list_of(e);
 	struct seen_entry	*after;
 
-	after = TAILQ_LAST(&offline, seen_list);
-	while (after != NULL && after->since > e->since)
+	after = TAILQ_LAST(l, seen_list);
+	while (after != NULL && seen_due(after) > seen_due(e))
 		after = TAILQ_PREV(after, seen_list, entry);
 	if (after == NULL)
-		TAILQ_INSERT_HEAD(&offline, e, entry);
+		TAILQ_INSERT_HEAD(l, e, entry);
 	else
-		TAILQ_INSERT_AFTER(&offline, after, e, entry);
+		TAILQ_INSERT_AFTER(l, after, e, entry);
 }
 
 /* Frees e, here and in the store. */
 static void
 seen_forget(struct seen_entry *e)
 {
-	if (e->state == SEEN_OFFLINE)
-		TAILQ_REMOVE(&offline, e, entry);
+	TAILQ_REMOVE(&offline, e, entry);
 	RB_REMOVE(seen_tree, &names, e);
 	nnames--;
 	store_forget(e->name);
@@ -167,20 +202,26 @@ seen_trim(void)
 		seen_forget(e);
 }
 
-/* Waits for the moment the longest offline name is to be forgotten. */
+/*
+ * Waits for the first moment due: the longest offline name to be
+ * forgotten, or the first hold to end.
+ */
 static void
 seen_arm(int64_t now)
 {
-	struct seen_entry	*e = TAILQ_FIRST(&offline);
+	struct seen_entry	*o = TAILQ_FIRST(&offline), *h = TAILQ_FIRST(&held);
 	struct timeval		 tv;
 	int64_t			 when;
 
-	if (e == NULL) {
+	if (o == NULL && h == NULL) {
 		if (ev_timer != NULL)
 			evtimer_del(ev_timer);
 		return;
 	}
-	when = e->since + (int64_t)forget_after;
+	if (o == NULL || (h != NULL && seen_due(h) < seen_due(o)))
+		when = seen_due(h);
+	else
+		when = seen_due(o);
 	if (ev_timer == NULL && (ev_timer = evtimer_new(hb_base, seen_timer_cb,
 	    NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
@@ -198,14 +239,15 @@ seen_timer_cb(evutil_socket_t fd, short what, void *arg)
 	seen_tick(time(NULL));
 }
 
-/* Forgets the names offline for forget_after by now. */
+/* Ends the holds due by now and forgets the names offline too long. */
 void
 seen_tick(int64_t now)
 {
 	struct seen_entry	*e;
 
-	while ((e = TAILQ_FIRST(&offline)) != NULL &&
-	    e->since + (int64_t)forget_after <= now)
+	while ((e = TAILQ_FIRST(&held)) != NULL && seen_due(e) <= now)
+		seen_unhold(e, now);
+	while ((e = TAILQ_FIRST(&offline)) != NULL && seen_due(e) <= now)
 		seen_forget(e);
 	seen_arm(now);
 }
@@ -235,8 +277,11 @@ seen_online(const char *name, const struct sockaddr *addr, int64_t now)
 {
 	struct seen_entry	*e;
 
-	if ((e = seen_find(name)) == NULL)
+	if ((e = seen_find(name)) == NULL) {
 		e = seen_new(name);
+		e->flap_start = now;
+		e->flap_count = 1;
+	}
 	seen_set(e, SEEN_ONLINE, now);
 	memcpy(&e->addr, addr, addr->sa_family == AF_INET6 ?
 	    sizeof(e->addr.sin6) : sizeof(e->addr.sin));
@@ -248,7 +293,7 @@ seen_online(const char *name, const struct sockaddr *addr, int64_t now)
 
 /*
  * The client holding name let it go at now for reason (a close reason or
- * SEEN_RENAMED); its last byte came at last_seen.
+ * SEEN_RENAMED); its last byte came at last_seen. A name held stays so.
  */
 void
 seen_offline(const char *name, int reason, int64_t last_seen, int64_t now)
@@ -259,10 +304,78 @@ seen_offline(const char *name, int reason, int64_t last_seen, int64_t now)
 		return;
 	e->reason = reason;
 	e->last_seen = last_seen;
-	seen_set(e, SEEN_OFFLINE, now);
+	if (e->state != SEEN_HELD)
+		seen_set(e, SEEN_OFFLINE, now);
 	seen_store(e);
 	seen_trim();
 	seen_arm(now);
+}
+
+/*
+ * Decides on a HELLO for name at now, before it takes the name: a name
+ * held is refused; one that would start more than flap_limit sessions
+ * within SEEN_FLAP_WINDOW s is held from now for flap_hold s, the
+ * sessions counted in *sessions. An admitted HELLO's session is counted
+ * here, and begins with seen_online().
+ */
+enum seen_admit
+seen_admit(const char *name, int64_t now, uint64_t *sessions)
+{
+	struct seen_entry	*e;
+
+	if ((e = seen_find(name)) == NULL)
+		return (SEEN_ADMITTED);
+	if (e->state == SEEN_HELD) {
+		if (seen_due(e) > now)
+			return (SEEN_REFUSED);
+		seen_unhold(e, now);
+	}
+	if (flap_limit == 0)
+		return (SEEN_ADMITTED);
+	if (now - e->flap_start >= SEEN_FLAP_WINDOW) {
+		e->flap_start = now;
+		e->flap_count = 0;
+	}
+	if (++e->flap_count <= flap_limit)
+		return (SEEN_ADMITTED);
+	*sessions = e->flap_count;
+	seen_hold(e, now);
+	return (SEEN_HOLDS);
+}
+
+/* Holds e from now for flap_hold s. */
+static void
+seen_hold(struct seen_entry *e, int64_t now)
+{
+	e->reason = REASON_FLAPPING;
+	e->flap_start = now + flap_hold;
+	seen_set(e, SEEN_HELD, now);
+	seen_store(e);
+	seen_arm(now);
+}
+
+/* Ends e's hold at now: it is offline, and its sessions count anew. */
+static void
+seen_unhold(struct seen_entry *e, int64_t now)
+{
+	e->flap_start = now;
+	e->flap_count = 0;
+	seen_set(e, SEEN_OFFLINE, now);
+	seen_store(e);
+	seen_trim();
+}
+
+/* RELEASE: ends the hold on name. Returns 0, or -1 when none is held. */
+int
+seen_release(const char *name, int64_t now)
+{
+	struct seen_entry	*e;
+
+	if ((e = seen_find(name)) == NULL || e->state != SEEN_HELD)
+		return (-1);
+	seen_unhold(e, now);
+	seen_arm(now);
+	return (0);
 }
 
 /* Longest in its state first; the name breaks ties, for a stable order. */
@@ -374,7 +487,8 @@ seen_reason_parse(const char *word)
 
 /*
  * Takes a record from the store at start (a store_load_cb). Nobody is
- * online yet: the store hands online names over as offline.
+ * online yet: the store hands online names over as offline. A hold goes
+ * on until flap_hold after it began.
  */
 void
 seen_load(const struct store_seen *rec, void *arg)
@@ -390,8 +504,13 @@ seen_load(const struct store_seen *rec, void *arg)
 	e->last_seen = rec->last_seen;
 	e->reason = seen_reason_parse(rec->reason);
 	e->sessions = rec->sessions;
-	seen_set(e, SEEN_OFFLINE, rec->since);
+	if (strcmp(rec->state, seen_states[SEEN_HELD]) == 0) {
+		e->flap_start = rec->since + flap_hold;
+		seen_set(e, SEEN_HELD, rec->since);
+	} else
+		seen_set(e, SEEN_OFFLINE, rec->since);
 	seen_trim();
+	seen_arm(time(NULL));
 }
 
 size_t
@@ -411,6 +530,7 @@ seen_free(void)
 		free(e);
 	}
 	TAILQ_INIT(&offline);
+	TAILQ_INIT(&held);
 	nnames = 0;
 	if (ev_timer != NULL) {
 		event_free(ev_timer);

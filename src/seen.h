@@ -34,10 +34,13 @@ extern const char *const seen_states[SEEN__COUNT];
 /*
  * One name the daemon has seen. An online name's last byte is its
  * client's last_rx, read when asked; last_seen holds it once offline.
+ * Flap damping counts the sessions a name starts in a window of
+ * SEEN_FLAP_WINDOW s from flap_start; while the name is held,
+ * flap_start is when the hold ends.
  */
 struct seen_entry {
 	RB_ENTRY(seen_entry)	 node;		/* by name */
-	TAILQ_ENTRY(seen_entry)	 entry;		/* offline, by since */
+	TAILQ_ENTRY(seen_entry)	 entry;		/* offline or held */
 	union {
 		struct sockaddr		 sa;
 		struct sockaddr_in	 sin;
@@ -45,10 +48,21 @@ struct seen_entry {
 	}			 addr;		/* AF_UNSPEC: none */
 	int64_t			 since;		/* Unix s, entered state */
 	int64_t			 last_seen;	/* Unix s */
+	int64_t			 flap_start;	/* Unix s */
 	uint64_t		 sessions;
+	uint32_t		 flap_count;	/* sessions from flap_start */
 	uint8_t			 state;		/* enum seen_state */
 	uint8_t			 reason;	/* see SEEN_RENAMED */
 	char			 name[];
+};
+
+#define SEEN_FLAP_WINDOW	60	/* s over which sessions are counted */
+
+/* What seen_admit() says of a HELLO for a name. */
+enum seen_admit {
+	SEEN_ADMITTED,
+	SEEN_REFUSED,		/* the name is held */
+	SEEN_HOLDS		/* one session too many: held from now */
 };
 
 /* Decides whether an entry belongs to a SEEN list. */
@@ -58,6 +72,8 @@ void		 seen_configure(const struct hb_config *);
 void		 seen_online(const char *, const struct sockaddr *,
 		    int64_t);
 void		 seen_offline(const char *, int, int64_t, int64_t);
+enum seen_admit	 seen_admit(const char *, int64_t, uint64_t *);
+int		 seen_release(const char *, int64_t);
 struct seen_entry *seen_find(const char *);
 size_t		 seen_select(seen_filter, void *, int64_t,
 		    struct seen_entry ***);

@@ -56,6 +56,8 @@ static const struct stat_field stat_fields[] = {
 	    "Connections whose TLS handshake failed or timed out."),
 	FIELD(proxy_failures, STAT_COUNTER,
 	    "Connections with a missing, malformed or late PROXY header."),
+	FIELD(flapping, STAT_COUNTER,
+	    "HELLOs refused because their name is held for flapping."),
 };
 
 static void	stat_put(struct stat_value *, const char *, enum stat_kind,

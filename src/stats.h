@@ -24,6 +24,7 @@ struct stats {
 	uint64_t	 auth_failures;
 	uint64_t	 handshake_failures;
 	uint64_t	 proxy_failures;
+	uint64_t	 flapping;		/* HELLOs refused */
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
 

@@ -80,7 +80,7 @@ static const char *stat_keys[] = {
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
-	"handshake_failures", "proxy_failures"
+	"handshake_failures", "proxy_failures", "flapping"
 };
 #define NSTATS	NITEMS(stat_keys)
 
@@ -790,7 +790,7 @@ START_TEST(test_admin_stats_keys)
 	    "rejected=0 disconnects=0 timeouts=0 kicked=0 replaced=0 "
 	    "overflows=0 pings=0 data_lines=0 messages_sent=0 bytes_in=0 "
 	    "bytes_out=0 log_dropped=0 seq=0 accept_pauses=0 auth_failures=0 "
-	    "handshake_failures=0 proxy_failures=0");
+	    "handshake_failures=0 proxy_failures=0 flapping=0");
 	teardown();
 }
 END_TEST

@@ -1099,7 +1099,10 @@ START_TEST(test_config_tls_values)
 }
 END_TEST
 
-/* SPEC §11's [state]: defaults, values, limits and what a diff names. */
+/*
+ * SPEC §11's [state] and §12's flap damping: defaults, values, limits and
+ * what a diff names.
+ */
 START_TEST(test_config_state)
 {
 	struct hb_config	*cfg;
@@ -1108,7 +1111,21 @@ START_TEST(test_config_state)
 	ck_assert_ptr_null(cfg->state_file);
 	ck_assert_uint_eq(cfg->state_remember, 100000);
 	ck_assert_uint_eq(cfg->state_forget_after, 2592000);
+	ck_assert_uint_eq(cfg->flap_limit, 0);
+	ck_assert_uint_eq(cfg->flap_hold, 300);
 	config_free(cfg);
+	cfg = load_ok("[server]\nflap_limit = 1000000\nflap_hold = 1\n");
+	ck_assert_uint_eq(cfg->flap_limit, 1000000);
+	ck_assert_uint_eq(cfg->flap_hold, 1);
+	config_free(cfg);
+	load_err("[server]\nflap_limit = 1000001\n",
+	    "2: flap_limit: out of range 0-1000000: \"1000001\"");
+	load_err("[server]\nflap_hold = 0\n",
+	    "2: flap_hold: out of range 1-86400: \"0\"");
+	load_err("[server]\nflap_hold = 86401\n",
+	    "2: flap_hold: out of range 1-86400: \"86401\"");
+	diff_check("", "[server]\nflap_hold = 60\nflap_limit = 5\n",
+	    "server.flap_limit,server.flap_hold", 2);
 	cfg = load_ok("[state]\nfile = /var/lib/hb/state.db\nremember = 0\n"
 	    "forget_after = 1\n");
 	ck_assert_str_eq(cfg->state_file, "/var/lib/hb/state.db");

@@ -68,7 +68,7 @@ static const char *stat_keys[] = {
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
-	"handshake_failures", "proxy_failures"
+	"handshake_failures", "proxy_failures", "flapping"
 };
 
 /* A time in a SEEN line, as a regular expression. */
@@ -92,6 +92,7 @@ static const struct misuse misuses[] = {
 	{ { "--json", "send", "a", "b", NULL }, "--json works with list" },
 	{ { "--json", "watch", NULL }, "--json works with list" },
 	{ { "seen", NULL }, "wrong number of arguments" },
+	{ { "release", "a", "b", NULL }, "wrong number of arguments" },
 	{ { "-s", "/x", "-H", "127.0.0.1:1", "list", NULL },
 	    "-s and -H exclude each other" },
 	{ { "-H", "localhost:7001", "list", NULL }, "-H: not a numeric" },
@@ -729,6 +730,7 @@ START_TEST(test_heartbeatctl_help)
 		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
 		    "  token NAME \\[TTL\\] +[^\n]+\n"
 		    "  seen NAME\\|SELECTOR\\.\\.\\. +[^\n]+\n"
+		    "  release NAME +[^\n]+\n"
 		    "  help +print this help\n"
 		    "options, before or after the command "
 		    "\\(-- ends them\\):\n", "", help[i], NULL);
@@ -854,6 +856,29 @@ START_TEST(test_heartbeatctl_seen)
 	expect_ctl(1, "", "ERR syntax bad selector word: for>x\n", opt, arg,
 	    "seen", "for>x", NULL);
 	hbc_close(c[0]);
+	hbd_stop(d, SIGTERM);
+}
+END_TEST
+
+/* release: OK for a name held for flapping, ERR (exit 1) for any other. */
+START_TEST(test_heartbeatctl_release)
+{
+	struct hbd	*d;
+	struct hbc	*c[2];
+	const char	*opt, *arg;
+
+	d = start(SLOW "flap_limit = 1\n", "");
+	via(d, _i, &opt, &arg);
+	c[0] = client_named(d, 1, "dev");
+	c[1] = client_join(d, 2);
+	hbc_send(c[1], "HELLO dev\n");
+	hbc_expect(c[1], "BYE flapping", TMO);
+	hbc_expect(c[0], "BYE flapping", TMO);
+	expect_ctl(0, "OK\n", "", opt, arg, "release", "dev", NULL);
+	expect_ctl(1, "", "ERR notfound not held\n", opt, arg, "release", "dev",
+	    NULL);
+	hbc_close(c[0]);
+	hbc_close(c[1]);
 	hbd_stop(d, SIGTERM);
 }
 END_TEST
@@ -1046,6 +1071,7 @@ test_suite(void)
 		{ "json_list", test_heartbeatctl_json_list, 2 },
 		{ "json_stats", test_heartbeatctl_json_stats, 2 },
 		{ "seen", test_heartbeatctl_seen, 2 },
+		{ "release", test_heartbeatctl_release, 2 },
 		{ "watch", test_heartbeatctl_watch, 2 },
 		{ "watch_verbs", test_heartbeatctl_watch_verbs, 2 },
 		{ "watch_end", test_heartbeatctl_watch_end, 2 },

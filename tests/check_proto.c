@@ -254,11 +254,11 @@ static const struct {
 	{ { "0123456789abcdef\r", 0 },		"syntax" },
 };
 
-/* The close reasons of SPEC §3, in enum order. */
+/* The close reasons of SPEC §3, §9 and §12, in enum order. */
 static const char *const spec_reasons[] = {
 	"closed", "reset", "timeout", "quit", "kicked", "replaced",
 	"toolong", "overflow", "shutdown", "full", "per-ip",
-	"handshake", "auth", "proxy"
+	"handshake", "auth", "proxy", "flapping"
 };
 
 static int

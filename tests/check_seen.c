@@ -31,18 +31,21 @@
 static void		 setup(void);
 static void		 teardown(void);
 static void		 configure(uint64_t, uint64_t);
+static void		 configure_flap(uint64_t, uint64_t);
 static struct sockaddr	*sa(const char *);
 static int		 take_all(const struct seen_entry *, int64_t, void *);
 static const char	*kept(int64_t);
 static void		 load(const char *, const char *, int64_t);
 
 static int64_t		 t0;		/* about now */
+static struct hb_config	 conf;
 
 static void
 setup(void)
 {
 	ck_assert_ptr_nonnull(hb_base = event_base_new());
 	t0 = time(NULL);
+	memset(&conf, 0, sizeof(conf));
 	configure(100000, 2592000);
 }
 
@@ -57,11 +60,16 @@ teardown(void)
 static void
 configure(uint64_t remember, uint64_t forget_after)
 {
-	struct hb_config	 conf;
-
-	memset(&conf, 0, sizeof(conf));
 	conf.state_remember = remember;
 	conf.state_forget_after = forget_after;
+	seen_configure(&conf);
+}
+
+static void
+configure_flap(uint64_t limit, uint64_t hold)
+{
+	conf.flap_limit = limit;
+	conf.flap_hold = hold;
 	seen_configure(&conf);
 }
 
@@ -253,6 +261,85 @@ START_TEST(test_seen_load)
 }
 END_TEST
 
+/*
+ * Sessions are counted in a window of 60 s from the first: the one past
+ * flap_limit holds the name, and every HELLO in the hold is refused.
+ */
+START_TEST(test_seen_flap)
+{
+	struct seen_entry	*e;
+	uint64_t		 n = 0;
+	int			 i;
+
+	configure_flap(2, 10);
+	ck_assert_int_eq(seen_admit("x", t0, &n), SEEN_ADMITTED);
+	seen_online("x", sa("192.0.2.1:1"), t0);
+	ck_assert_int_eq(seen_admit("x", t0 + 1, &n), SEEN_ADMITTED);
+	seen_online("x", sa("192.0.2.1:2"), t0 + 1);
+	ck_assert_int_eq(seen_admit("x", t0 + 2, &n), SEEN_HOLDS);
+	ck_assert_uint_eq(n, 3);
+	e = seen_find("x");
+	ck_assert_int_eq(e->state, SEEN_HELD);
+	ck_assert_int_eq(e->since, t0 + 2);
+	ck_assert_int_eq(e->reason, REASON_FLAPPING);
+	ck_assert_uint_eq(e->sessions, 2);
+	seen_offline("x", REASON_FLAPPING, t0 + 2, t0 + 2);
+	ck_assert_int_eq(e->state, SEEN_HELD);
+	ck_assert_int_eq(seen_admit("x", t0 + 11, &n), SEEN_REFUSED);
+	seen_tick(t0 + 11);
+	ck_assert_int_eq(e->state, SEEN_HELD);
+	seen_tick(t0 + 12);
+	ck_assert_int_eq(e->state, SEEN_OFFLINE);
+	ck_assert_int_eq(e->since, t0 + 12);
+	ck_assert_int_eq(seen_release("x", t0 + 12), -1);
+
+	/* Sessions a window apart never add up. */
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(seen_admit("x", t0 + 12 + 30 * i, &n),
+		    SEEN_ADMITTED);
+		seen_online("x", sa("192.0.2.1:3"), t0 + 12 + 30 * i);
+	}
+	ck_assert_int_eq(seen_admit("x", t0 + 163, &n), SEEN_HOLDS);
+	ck_assert_int_eq(seen_release("x", t0 + 164), 0);
+	ck_assert_int_eq(e->state, SEEN_OFFLINE);
+	ck_assert_int_eq(seen_release("x", t0 + 164), -1);
+	ck_assert_int_eq(seen_release("nobody", t0 + 164), -1);
+	ck_assert_int_eq(seen_admit("x", t0 + 165, &n), SEEN_ADMITTED);
+	ck_assert_int_eq(seen_admit("x", t0 + 165, &n), SEEN_ADMITTED);
+	ck_assert_int_eq(seen_admit("x", t0 + 165, &n), SEEN_HOLDS);
+
+	/* Off, only a hold under way refuses. */
+	configure_flap(0, 10);
+	ck_assert_int_eq(seen_admit("x", t0 + 166, &n), SEEN_REFUSED);
+	ck_assert_int_eq(seen_admit("x", t0 + 175, &n), SEEN_ADMITTED);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(seen_admit("x", t0 + 175, &n),
+		    SEEN_ADMITTED);
+}
+END_TEST
+
+/* Held names are never forgotten, and a loaded hold goes on. */
+START_TEST(test_seen_flap_kept)
+{
+	configure(2, 5);
+	configure_flap(1, 100);
+	load("h", "held", t0 - 50);
+	load("o", "offline", t0 - 4);
+	ck_assert_str_eq(kept(t0), "h o");
+	load("p", "offline", t0 - 3);
+	ck_assert_str_eq(kept(t0), "h p");
+	ck_assert_int_eq(seen_find("h")->state, SEEN_HELD);
+	seen_tick(t0 + 2);
+	ck_assert_str_eq(kept(t0), "h");
+	seen_tick(t0 + 49);
+	ck_assert_int_eq(seen_find("h")->state, SEEN_HELD);
+	seen_tick(t0 + 50);
+	ck_assert_int_eq(seen_find("h")->state, SEEN_OFFLINE);
+	seen_tick(t0 + 55);
+	ck_assert_str_eq(kept(t0), "");
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -267,6 +354,8 @@ test_suite(void)
 	tcase_add_test(tc, test_seen_remember);
 	tcase_add_test(tc, test_seen_forget_after);
 	tcase_add_test(tc, test_seen_load);
+	tcase_add_test(tc, test_seen_flap);
+	tcase_add_test(tc, test_seen_flap_kept);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -3,7 +3,8 @@
  * line for an exact name, its lists, and the names a second HELLO and a
  * disconnect leave offline; the state file across a clean restart and
  * across SIGKILL, read back by the sqlite3 program, refused when it is
- * not heartbeatd's, and kept across a reload.
+ * not heartbeatd's, and kept across a reload; and flap damping (SPEC
+ * §12): two clients that take one name from each other in a loop.
  */
 
 #include <sys/types.h>
@@ -48,6 +49,7 @@ static const char	*seen_line(struct hbc *, const char *);
 static const char	*field(const char *, const char *);
 static const char	*sql_cli(const char *, const char *);
 static void		 sql_wait(const char *, const char *, const char *);
+static void		 refused(struct hbd *, const char *);
 static struct hbc	*named(struct hbd *, int, const char *);
 static void		 expect_seen(struct hbc *, const char *,
 			    const char *, const char *);
@@ -443,6 +445,104 @@ START_TEST(test_state_reload)
 }
 END_TEST
 
+/* Connects a client, says HELLO name and expects "BYE flapping" and EOF. */
+static void
+refused(struct hbd *d, const char *name)
+{
+	struct hbc	*c;
+	char		 buf[96];
+
+	c = hbc_connect(d->port);
+	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
+	hbc_send(c, buf);
+	hbc_expect(c, "BYE flapping", TMO);
+	hbc_expect_closed(c, TMO);
+	hbc_close(c);
+}
+
+/*
+ * Two clients that share a name replace each other: the session past
+ * flap_limit starts a hold, said once in the log and to WATCH; it and
+ * the holder get BYE flapping, and so does every HELLO for the name
+ * until RELEASE, which lets the next one in.
+ */
+START_TEST(test_state_flapping)
+{
+	struct hbd	*d;
+	struct hbc	*a, *w, *c[3];
+	const char	*line;
+	int		 i;
+
+	d = start("flap_limit = 3\n", "");
+	a = hbc_admin(d);
+	for (i = 0; i < 3; i++) {
+		c[i] = named(d, i + 1, "shared");
+		if (i > 0) {
+			hbc_expect(c[i - 1], "BYE replaced", TMO);
+			hbc_close(c[i - 1]);
+		}
+	}
+	refused(d, "shared");
+	hbc_expect(c[2], "BYE flapping", TMO);
+	hbc_expect_closed(c[2], TMO);
+	hbc_close(c[2]);
+	hbd_expect_log(d, "flapping name=shared sessions=4 hold=300", TMO);
+	hbd_expect_disconnect(d, 3, "shared", "flapping");
+	refused(d, "shared");
+	hbd_expect_disconnect(d, 5, "-", "flapping");
+	ck_assert_int_eq(hbd_log_count(d, "flapping name="), 1);
+	ck_assert_int_eq(hbc_stat(a, "flapping"), 2);
+	ck_assert_int_eq(hbc_stat(a, "replaced"), 2);
+	expect_seen(a, "shared", "held", "reason=flapping sessions=3");
+	expect_list(a, "held", (const char *const[]){ "shared" }, 1);
+	w = hbc_admin(d);
+	ck_assert_ptr_nonnull(line = hbc_cmd(w, "WATCH FROM 0 flapping", TMO));
+	hb_assert_match(line, "^OK seq=[0-9]+$");
+	hb_assert_match(hbc_readline(w, TMO),
+	    "^EVENT [0-9]+ flapping name=shared sessions=4 hold=300$");
+	ck_assert_str_eq(hbc_cmd(a, "RELEASE shared", TMO), "OK");
+	ck_assert_str_eq(hbc_cmd(a, "RELEASE shared", TMO),
+	    "ERR notfound not held");
+	ck_assert_str_eq(hbc_cmd(a, "RELEASE nobody", TMO),
+	    "ERR notfound not held");
+	ck_assert_str_eq(hbc_cmd(a, "RELEASE", TMO),
+	    "ERR syntax usage: RELEASE <name>");
+	expect_seen(a, "shared", "offline", "reason=flapping sessions=3");
+	c[0] = named(d, 6, "shared");
+	expect_seen(a, "shared", "online", "reason=flapping sessions=4");
+	hbc_expect_silence(w, 100);
+	hbd_finish(d, a, w, c[0], NULL);
+}
+END_TEST
+
+/* A hold ends by itself after flap_hold, and is kept in the state file. */
+START_TEST(test_state_flapping_ends)
+{
+	struct hbd	*d;
+	struct hbc	*a, *c;
+	long long	 deadline;
+
+	d = start("flap_limit = 1\nflap_hold = 1\n", state_conf("state.db",
+	    ""));
+	a = hbc_admin(d);
+	c = named(d, 1, "dev-f");
+	hbc_close(c);
+	hbd_expect_disconnect(d, 1, "dev-f", "closed");
+	refused(d, "dev-f");
+	expect_seen(a, "dev-f", "held", "reason=flapping sessions=1");
+	sql_wait("state.db", ROWS, "dev-f|held|flapping|1\n");
+	deadline = hb_now_ms() + 3000 * hb_slow_factor();
+	while (strstr(seen_line(a, "dev-f"), "state=held") != NULL) {
+		ck_assert_msg(hb_now_ms() < deadline, "still held");
+		usleep(20000);
+	}
+	expect_seen(a, "dev-f", "offline", "reason=flapping sessions=1");
+	c = named(d, 3, "dev-f");
+	hbd_finish(d, a, c, NULL);
+	state_rm();
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -453,5 +553,7 @@ test_suite(void)
 	HB_TCASE(s, "kill", test_state_kill, 1);
 	HB_TCASE(s, "refused", test_state_refused, 3);
 	HB_TCASE(s, "reload", test_state_reload, 1);
+	HB_TCASE(s, "flapping", test_state_flapping, 1);
+	HB_TCASE(s, "flapping_ends", test_state_flapping_ends, 1);
 	return (s);
 }
