@@ -60,7 +60,7 @@ static void		 expect_list(struct hbc *, const char *,
 static struct hbd *
 start(const char *server, const char *state)
 {
-	char	 conf[1024];
+	char	 conf[2 * PATH_MAX];
 
 	snprintf(conf, sizeof(conf), CONF_FMT, server, state);
 	return (hbd_start(conf));
@@ -415,7 +415,7 @@ START_TEST(test_state_reload)
 	struct hbd	*d;
 	struct hbc	*a, *c;
 	FILE		*f;
-	char		 conf[PATH_MAX + 512];
+	char		 conf[2 * PATH_MAX];
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
