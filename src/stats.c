@@ -13,10 +13,11 @@
 struct stats	 stats;
 
 const double	 stats_session_bounds[] = {
-	1, 10, 60, 300, 900, 3600, 14400, 86400, 604800
+	0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400, 604800
 };
-const size_t	 stats_session_nbounds =
-    sizeof(stats_session_bounds) / sizeof(stats_session_bounds[0]);
+const size_t	 stats_session_nbounds = STATS_SESSION_BUCKETS;
+_Static_assert(sizeof(stats_session_bounds) / sizeof(stats_session_bounds[0])
+    == STATS_SESSION_BUCKETS, "one bucket per bound");
 
 #define FIELD(name, kind, help) \
 	{ #name, kind, help, offsetof(struct stats, name) }

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define STATS_SESSION_BUCKETS	13	/* stats_session_bounds[] */
+
 /* The daemon's counters, bumped in place by events.c and client.c. */
 struct stats {
 	uint64_t	 started;		/* mono ns */
@@ -27,8 +29,11 @@ struct stats {
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
 
-	/* Finished client sessions, for the duration histogram. */
-	uint64_t	 session_buckets[9];	/* per bound, not cumulative */
+	/*
+	 * Finished client sessions, for the duration histogram: one count
+	 * per bound, not cumulative.
+	 */
+	uint64_t	 session_buckets[STATS_SESSION_BUCKETS];
 	uint64_t	 session_count;
 	double		 session_sum;		/* s */
 };
