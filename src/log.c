@@ -468,13 +468,17 @@ log_syslog(int pri, const char *msg)
 		log_report_drops();
 }
 
+/*
+ * stderr first: sending to syslog may report drops, and that report
+ * must follow the line on stderr as it does in syslog.
+ */
 static void
 log_emit(int pri, const char *msg)
 {
-	if (logstate.use_syslog)
-		log_syslog(pri, msg);
 	if (logstate.to_stderr)
 		dprintf(STDERR_FILENO, "%s\n", msg);
+	if (logstate.use_syslog)
+		log_syslog(pri, msg);
 }
 
 static void

@@ -54,6 +54,12 @@ static const char *counters[] = {
 	"bytes_in", "bytes_out", "log_dropped",
 };
 
+/* The bucket bounds, fine enough to tell a 2 s session from a 5 s one. */
+static const char *const bounds[] = {
+	"0.5", "1", "2", "5", "10", "30", "60", "300", "900", "3600",
+	"14400", "86400", "604800", "+Inf",
+};
+
 static const char *gauges[] = {
 	PREFIX "clients", PREFIX "clients_peak", PREFIX "uptime_seconds",
 };
@@ -436,6 +442,42 @@ START_TEST(test_metrics_stats)
 }
 END_TEST
 
+/*
+ * The buckets are exactly those of bounds[]: a session of a moment counts
+ * in each, one of 0.7 s in le="1" and above but not in le="0.5".
+ */
+START_TEST(test_metrics_buckets)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	struct http	 r;
+	const char	*p;
+	char		 name[128];
+	size_t		 i, n = 0;
+	int		 port;
+
+	d = start(&port);
+	session(d, 1);
+	c = hbc_connect(d->port);
+	hbc_expect_silence(c, 700);
+	hbc_close(c);
+	hbd_expect_log(d, "disconnect #2 ", TMO);
+	scrape(port, &r);
+	for (i = 0; i < nitems(bounds); i++) {
+		snprintf(name, sizeof(name), HIST "_bucket{le=\"%s\"}",
+		    bounds[i]);
+		ck_assert_msg(value(&r, name) == (i == 0 ? 1 : 2), "%s %g",
+		    name, value(&r, name));
+	}
+	for (p = r.body; (p = find_line(p, HIST "_bucket{")) != NULL;
+	    p = strchr(p, '\n'))
+		n++;
+	ck_assert_int_eq(n, nitems(bounds));
+	free(r.body);
+	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 /* HEAD /metrics: 200 and the headers, no body. */
 START_TEST(test_metrics_head)
 {
@@ -478,6 +520,7 @@ test_suite(void)
 	HB_TCASE(s, "format", test_metrics_format, 1);
 	HB_TCASE(s, "counts", test_metrics_counts, 1);
 	HB_TCASE(s, "stats", test_metrics_stats, 1);
+	HB_TCASE(s, "buckets", test_metrics_buckets, 1);
 	HB_TCASE(s, "head", test_metrics_head, 1);
 	HB_TCASE(s, "not_found", test_metrics_not_found, 1);
 	HB_TCASE(s, "method", test_metrics_method, 1);
