@@ -98,6 +98,7 @@ struct conn {
 	uint64_t	 last_send;	/* ns */
 	uint64_t	 pong;		/* ns, the last PONG */
 	uint64_t	 end;		/* ns, EOF or BYE */
+	uint64_t	 tmo;		/* silence: ns, its own timeout */
 };
 
 /* A log-linear histogram of ns: exact below 128, then 64 steps a power. */
@@ -139,10 +140,11 @@ static struct {
 	int			 hello;		/* greet with HELLO: 1, PING: 0 */
 	int			 quiet;
 	int			 tls;
+	int			 kinds;		/* silence: distinct timeouts */
 } opt = {
 	.conns = 100, .duration = 5, .interval = 5, .timeout = 0,
 	.warmup = 1, .patience = 10, .pid = 0, .cpu = -1, .count = 0,
-	.rounds = 10, .window = 256, .hello = -1
+	.rounds = 10, .window = 256, .hello = -1, .kinds = 1
 };
 
 static struct conn	*conns;
@@ -246,6 +248,7 @@ static int	num_opt(int, const char *);
 static int	run_rtt(void);
 static int	run_hold(void);
 static int	run_silence(void);
+static int	silence_start(struct conn *, int, uint64_t);
 static int	run_fanout(void);
 static int	run_push(void);
 static int	run_handshake(void);
@@ -258,7 +261,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: hbbench rtt     -c N -d SECONDS [-w WARMUP] [-p PID]\n"
 	    "       hbbench hold    -c N -i INTERVAL -d SECONDS -p PID\n"
-	    "       hbbench silence -c N -t TIMEOUT [-p PID]\n"
+	    "       hbbench silence -c N -t TIMEOUT [-k KINDS] [-p PID]\n"
 	    "       hbbench fanout  -c N -a ADMINPORT [-r ROUNDS] [-p PID]\n"
 	    "       hbbench push    -c N -n COUNT -a ADMINPORT [-p PID]\n"
 	    "       hbbench handshake --tls -c K -d SECONDS [-w WARMUP] "
@@ -1455,9 +1458,33 @@ drain(uint64_t d)
 }
 
 /*
+ * Silence's last words before going quiet: a PING with one kind of
+ * timeout, or with K kinds a HELLO that asks for T, 1.5T, 2T ... by turns,
+ * so that the server keeps K distinct deadlines at once.
+ */
+static int
+silence_start(struct conn *c, int i, uint64_t t)
+{
+	char	 line[64];
+	int	 len;
+
+	if (opt.kinds == 1) {
+		c->tmo = t;
+		return (conn_ping(c));
+	}
+	c->tmo = t + t * (i % opt.kinds) / 2;
+	len = snprintf(line, sizeof(line), "HELLO s%d timeout=%.3f\n", i,
+	    c->tmo / 1e9);
+	c->sent = c->last_send = mono_ns();
+	return (conn_write(c, line, len));
+}
+
+/*
  * Every connection but one PINGs at once and goes quiet; each drop is
  * timed against that PING + T, the client's own view of its deadline.
- * The one left PINGs every 10 ms meanwhile.
+ * The one left PINGs every 10 ms meanwhile. With -k K the connections
+ * ask for K distinct timeouts (silence_start) and each is timed against
+ * its own.
  */
 static int
 run_silence(void)
@@ -1484,14 +1511,14 @@ run_silence(void)
 		c = &conns[i];
 		if (c == live || c->state != C_READY)
 			continue;
-		if (conn_ping(c) == -1)
+		if (silence_start(c, i, t) == -1)
 			conn_ended(c);
 		c->silent = 1;
 		nsilent++;
 	}
 	b1 = now = mono_ns();
 	grace = t > 10 * NS ? t : 10 * NS;
-	deadline = b1 + t + grace;
+	deadline = b1 + t + t * (opt.kinds - 1) / 2 + grace;
 	for (next = b0; !stop; ) {
 		now = mono_ns();
 		if (waiting && !live->busy) {
@@ -1525,9 +1552,9 @@ run_silence(void)
 		c = &conns[i];
 		if (!c->silent || c->state != C_CLOSED)
 			continue;
-		late[nl] = (int64_t)(c->end - c->sent) - (int64_t)t;
+		late[nl] = (int64_t)(c->end - c->sent) - (int64_t)c->tmo;
 		plate[nl] = (int64_t)(c->end - (c->pong > c->sent ? c->pong :
-		    c->sent)) - (int64_t)t;
+		    c->sent)) - (int64_t)c->tmo;
 		early += late[nl] < 0;
 		nl++;
 	}
@@ -1888,6 +1915,7 @@ num_opt(int ch, const char *arg)
 		{ 'c', 1, 1000000, NULL, &opt.conns },
 		{ 'd', 0.1, 86400, &opt.duration, NULL },
 		{ 'i', 0.01, 86400, &opt.interval, NULL },
+		{ 'k', 1, 100, NULL, &opt.kinds },
 		{ 'n', 1, 100000000, NULL, &opt.count },
 		{ 'p', 1, INT_MAX, NULL, &opt.pid },
 		{ 'r', 1, 100000, NULL, &opt.rounds },
@@ -1946,7 +1974,7 @@ main(int argc, char *argv[])
 	opt.mode_name = modes[i].name;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "a:C:c:d:GHh:i:n:P:p:qr:T:t:W:w:",
+	while ((ch = getopt_long(argc, argv, "a:C:c:d:GHh:i:k:n:P:p:qr:T:t:W:w:",
 	    longopts, NULL)) != -1) {
 		if (num_opt(ch, optarg) == 0)
 			continue;

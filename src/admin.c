@@ -751,13 +751,15 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 
 	TAILQ_FOREACH(c, registry_list(), entry) {
 		admin_reply(s, "CLIENT #%llu name=%s addr=%s age=%.1f "
-		    "idle=%.1f in=%llu out=%llu", (unsigned long long)c->id,
+		    "idle=%.1f in=%llu out=%llu timeout=%g gap_max=%.1f "
+		    "near=%llu", (unsigned long long)c->id,
 		    c->name[0] != '\0' ? c->name : "-",
 		    addr_format(&c->addr.sa, addr, sizeof(addr)),
 		    mono_seconds(c->connected, now),
 		    mono_seconds(c->last_rx, now),
 		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out);
+		    (unsigned long long)c->bytes_out, client_granted(c),
+		    c->gap_max / 1e9, (unsigned long long)c->near);
 	}
 	admin_reply(s, "END seq=%llu", (unsigned long long)stats.seq);
 }

@@ -7,17 +7,8 @@
  * place; a client holds memory of its own only for a pending partial line
  * or for output the kernel would not take at once.
  *
- * Deadlines: every client in a list has the same timeout, so ordering
- * the list by last byte orders the deadlines too. A read stamps last_rx
- * and moves the client to the tail of its list; one timer per list waits
- * for the head's deadline and drops the expired clients from the head, a
- * batch at a time. No client is visited before its deadline, there is no
- * timer heap to keep in order, and a client costs no timer event of its
- * own. The heartbeat list holds every client but those that still owe a
- * HELLO with a token ([auth] mode token or any): they wait in the hello
- * list, their lines are no heartbeats, and its deadline is hello_timeout
- * from connecting.
- */
+ * Deadlines live in deadline.c: a read files the client anew there, and
+ * the lists call back here to drop the clients whose time has run out. */
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -37,6 +28,7 @@
 #include "client.h"
 #include "conf.h"
 #include "daemon.h"
+#include "deadline.h"
 #include "events.h"
 #include "listener.h"
 #include "log.h"
@@ -48,23 +40,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-/* Clients that share one timeout, ordered by last byte. */
-struct deadlines {
-	struct client_list	 clients;
-	struct event		*ev;
-	uint64_t		 (*timeout_ns)(void);
-	enum hb_reason		 reason;	/* why the expired are dropped */
-};
-
 static void	client_read_cb(evutil_socket_t, short, void *);
 static int	client_read(struct client *);
 static void	client_write_cb(evutil_socket_t, short, void *);
-static void	deadlines_add(struct deadlines *, struct client *);
-static struct deadlines *deadlines_of(const struct client *);
-static void	deadlines_expire_cb(evutil_socket_t, short, void *);
-static void	deadlines_arm(struct deadlines *, uint64_t);
-static uint64_t	heartbeat_ns(void);
-static uint64_t	hello_ns(void);
+static void	client_expire(struct client **, size_t, enum hb_reason);
+static uint64_t	client_timeout_ns(const struct client *);
+static void	client_set_timeout(struct client *, double);
 static int	client_auth_start(struct client *);
 static int	client_line_cb(void *, const char *, size_t);
 static int	client_ping(struct client *, const char *, size_t);
@@ -82,16 +63,9 @@ static void	client_sent(struct client *, size_t);
 static void	client_eof(struct client *);
 static void	client_last_words(struct client *, enum hb_reason);
 
-#define EXPIRE_BATCH	256	/* drops per callback, so reads get a turn */
+#define EXPIRE_BATCH	256	/* at most this many drops at once */
 
 static uint64_t		 next_id;
-static struct deadlines	 heartbeats = {
-	TAILQ_HEAD_INITIALIZER(heartbeats.clients), NULL, heartbeat_ns,
-	REASON_TIMEOUT
-};
-static struct deadlines	 hellos = {
-	TAILQ_HEAD_INITIALIZER(hellos.clients), NULL, hello_ns, REASON_AUTH
-};
 
 /*
  * Descriptors of the clients dropped in one expiry batch, closed together
@@ -126,6 +100,7 @@ client_new(const struct conn *conn, const struct sockaddr *sa,
 	event_add(c->ev_read, NULL);
 	registry_add(c);
 	events_connect(c);
+	deadline_init(client_expire);
 	if (client_auth_start(c) == -1)
 		return (NULL);
 	if (conn_pending(&c->conn))
@@ -149,13 +124,12 @@ client_auth_start(struct client *c)
 	if (mode == AUTH_CERT || mode == AUTH_ANY)
 		rv = tls_peer_name(c->conn.ssl, name, sizeof(name));
 	if (rv == -1 || (rv == 0 && mode == AUTH_CERT)) {
-		deadlines_add(&heartbeats, c);
 		client_close(c, REASON_AUTH);
 		return (-1);
 	}
 	if (rv == 1) {
 		c->flags |= CLIENT_CERT;
-		deadlines_add(&heartbeats, c);
+		deadline_add(c, client_timeout_ns(c));
 		if (client_take_name(c, name) == -1)
 			return (-1);
 		if (c->name[0] == '\0') {
@@ -165,96 +139,65 @@ client_auth_start(struct client *c)
 		return (0);
 	}
 	if (mode == AUTH_NONE) {
-		deadlines_add(&heartbeats, c);
+		deadline_add(c, client_timeout_ns(c));
 		return (0);
 	}
 	c->flags |= CLIENT_UNPROVEN;
-	deadlines_add(&hellos, c);
+	deadline_add_hello(c);
 	return (0);
 }
 
-static uint64_t
-heartbeat_ns(void)
+/*
+ * The timeout c has: the one it asked for in its HELLO clamped into
+ * [heartbeat_timeout_min, heartbeat_timeout_max] (0: heartbeat_timeout),
+ * or heartbeat_timeout.
+ */
+double
+client_granted(const struct client *c)
 {
-	return ((uint64_t)(hb_conf->heartbeat_timeout * 1e9 + 0.5));
+	double	 t = hb_conf->heartbeat_timeout, lo, hi;
+
+	if (!(c->flags & CLIENT_TIMEOUT))
+		return (t);
+	lo = hb_conf->heartbeat_timeout_min > 0 ?
+	    hb_conf->heartbeat_timeout_min : t;
+	hi = hb_conf->heartbeat_timeout_max > 0 ?
+	    hb_conf->heartbeat_timeout_max : t;
+	if (c->timeout_asked < lo)
+		return (lo);
+	return (c->timeout_asked > hi ? hi : c->timeout_asked);
 }
 
 static uint64_t
-hello_ns(void)
+client_timeout_ns(const struct client *c)
 {
-	return ((uint64_t)(hb_conf->hello_timeout * 1e9 + 0.5));
-}
-
-static struct deadlines *
-deadlines_of(const struct client *c)
-{
-	return ((c->flags & CLIENT_UNPROVEN) ? &hellos : &heartbeats);
-}
-
-/* Appends c, whose last_rx is now, and starts the timer if it waits. */
-static void
-deadlines_add(struct deadlines *dl, struct client *c)
-{
-	TAILQ_INSERT_TAIL(&dl->clients, c, activity);
-	if (dl->ev == NULL || !evtimer_pending(dl->ev, NULL))
-		deadlines_arm(dl, dl->timeout_ns());
-}
-
-/* Arms dl's timer to fire in ns nanoseconds, rounded up. */
-static void
-deadlines_arm(struct deadlines *dl, uint64_t ns)
-{
-	struct timeval	 tv;
-
-	if (dl->ev == NULL && (dl->ev = evtimer_new(hb_base,
-	    deadlines_expire_cb, dl)) == NULL)
-		fatalx("%s: evtimer_new", __func__);
-	ns += 999;
-	tv.tv_sec = ns / 1000000000ULL;
-	tv.tv_usec = (ns % 1000000000ULL) / 1000;
-	evtimer_add(dl->ev, &tv);
+	return (deadline_ns(client_granted(c)));
 }
 
 /*
- * Drops the clients whose deadline has passed, oldest first, and waits
- * for the next deadline. libevent's clock is the coarse one and may wake
- * this early: the precise monotonic clock decides, so a client is dropped
- * no sooner than the timeout after its last byte.
+ * Drops clients whose time ran out. Their descriptors are closed together
+ * at the end: back-to-back closes let the peers' wake-ups coalesce, which
+ * on loopback costs more than everything else a drop does.
  */
 static void
-deadlines_expire_cb(evutil_socket_t fd, short what, void *arg)
+client_expire(struct client **v, size_t n, enum hb_reason reason)
 {
-	struct deadlines	*dl = arg;
-	struct client		*c;
-	uint64_t		 now = mono_ns(), timeout = dl->timeout_ns();
-	int			 i;
+	size_t	 i;
 
 	ndeferred = 0;
-	while ((c = TAILQ_FIRST(&dl->clients)) != NULL) {
-		if (c->last_rx + timeout > now) {
-			deadlines_arm(dl, c->last_rx + timeout - now);
-			break;
-		}
-		if (ndeferred == EXPIRE_BATCH) {
-			deadlines_arm(dl, 0);
-			break;
-		}
-		client_close(c, (c->flags & CLIENT_EOF) ? REASON_CLOSED :
-		    dl->reason);
-	}
-	for (i = 0; i < ndeferred; i++)
+	for (i = 0; i < n; i++)
+		client_close(v[i], (v[i]->flags & CLIENT_EOF) ?
+		    REASON_CLOSED : reason);
+	for (i = 0; i < (size_t)ndeferred; i++)
 		close(deferred_fds[i]);
 	ndeferred = -1;
 }
 
-/* After a reload: every deadline is counted anew from the last byte. */
+/* After a reload: timeouts are granted and counted anew. */
 void
 client_rearm_all(void)
 {
-	if (TAILQ_FIRST(&heartbeats.clients) != NULL)
-		deadlines_expire_cb(-1, EV_TIMEOUT, &heartbeats);
-	if (TAILQ_FIRST(&hellos.clients) != NULL)
-		deadlines_expire_cb(-1, EV_TIMEOUT, &hellos);
+	deadline_refile(registry_list(), registry_count(), client_timeout_ns);
 }
 
 static void
@@ -293,13 +236,8 @@ client_read(struct client *c)
 		client_eof(c);
 		return (-1);
 	}
-	if (!(c->flags & CLIENT_UNPROVEN)) {
-		c->last_rx = mono_ns();
-		if (TAILQ_NEXT(c, activity) != NULL) {
-			TAILQ_REMOVE(&heartbeats.clients, c, activity);
-			TAILQ_INSERT_TAIL(&heartbeats.clients, c, activity);
-		}
-	}
+	if (!(c->flags & CLIENT_UNPROVEN))
+		deadline_touch(c, mono_ns());
 	c->bytes_in += n;
 	stats.bytes_in += n;
 	rv = linebuf_feed(&c->lb, buf, n, hb_conf->max_line, client_line_cb, c);
@@ -367,9 +305,10 @@ client_ping(struct client *c, const char *line, size_t len)
 }
 
 /*
- * HELLO <name> [token=<token>]: names the connection. In the token modes
- * the name must be proven by a token, and a certificate's name cannot be
- * changed at all.
+ * HELLO <name> [token=<token>] [timeout=<s>]: names the connection. In
+ * the token modes the name must be proven by a token, and a certificate's
+ * name cannot be changed at all. Nothing changes unless every option is
+ * good.
  */
 static int
 client_hello(struct client *c, const struct words *w)
@@ -377,28 +316,40 @@ client_hello(struct client *c, const struct words *w)
 	char		 name[HB_NAME_MAX + 1];
 	struct hello	 h;
 	const char	*why;
+	double		 asked = -1;
 	int		 rv;
 
 	if ((rv = hello_parse(w->rest, w->restlen, &h, &why)) != 0)
 		return (client_reply(c, "ERR %s %s",
 		    rv == HELLO_BADNAME ? "badname" : "syntax", why));
+	if (h.timeout.s != NULL && hello_timeout(&h, &asked, &why) == -1)
+		return (client_reply(c, "ERR syntax timeout %s", why));
 	memcpy(name, h.name, h.namelen);
 	name[h.namelen] = '\0';
-	if (c->flags & CLIENT_CERT) {
-		if (strcmp(name, c->name) != 0)
-			return (client_reply(c,
-			    "ERR auth name bound to certificate"));
-		return (client_reply(c, "OK #%llu",
-		    (unsigned long long)c->id));
-	}
-	if (hb_conf->auth_mode != AUTH_NONE &&
+	if ((c->flags & CLIENT_CERT) && strcmp(name, c->name) != 0)
+		return (client_reply(c, "ERR auth name bound to certificate"));
+	if (!(c->flags & CLIENT_CERT) && hb_conf->auth_mode != AUTH_NONE &&
 	    client_prove(c, name, &h) == -1)
 		return (-1);
 	if (client_take_name(c, name) == -1)
 		return (-1);
 	if (strcmp(c->name, name) != 0)
 		return (0);
-	return (client_reply(c, "OK #%llu", (unsigned long long)c->id));
+	if (asked < 0)
+		return (client_reply(c, "OK #%llu", (unsigned long long)c->id));
+	client_set_timeout(c, asked);
+	return (client_reply(c, "OK #%llu timeout=%g",
+	    (unsigned long long)c->id, client_granted(c)));
+}
+
+/* c asked for a timeout of its own: it applies from c's last byte, now. */
+static void
+client_set_timeout(struct client *c, double asked)
+{
+	c->timeout_asked = asked;
+	c->flags |= CLIENT_TIMEOUT;
+	deadline_remove(c);
+	deadline_add(c, client_timeout_ns(c));
 }
 
 /*
@@ -411,8 +362,8 @@ client_prove(struct client *c, const char *name, const struct hello *h)
 {
 	const char	*why;
 
-	if (h->token == NULL || token_verify(&hb_conf->auth_secret, name,
-	    h->token, h->tokenlen, (uint64_t)time(NULL), &why) == -1) {
+	if (h->token.s == NULL || token_verify(&hb_conf->auth_secret, name,
+	    h->token.s, h->token.len, (uint64_t)time(NULL), &why) == -1) {
 		if (client_reply(c, "ERR auth bad token") == 0)
 			client_close(c, REASON_AUTH);
 		return (-1);
@@ -439,10 +390,10 @@ client_take_name(struct client *c, const char *name)
 		client_close(other, REASON_REPLACED);
 	registry_set_name(c, name);
 	if (c->flags & CLIENT_UNPROVEN) {
-		TAILQ_REMOVE(&hellos.clients, c, activity);
+		deadline_remove(c);
 		c->flags &= ~CLIENT_UNPROVEN;
 		c->last_rx = mono_ns();
-		deadlines_add(&heartbeats, c);
+		deadline_add(c, client_timeout_ns(c));
 	}
 	events_hello(c);
 	return (0);
@@ -628,7 +579,8 @@ client_close(struct client *c, enum hb_reason reason)
 	if (reason != REASON_CLOSED && reason != REASON_RESET)
 		client_last_words(c, reason);
 	registry_remove(c);
-	TAILQ_REMOVE(&deadlines_of(c)->clients, c, activity);
+	if (c->deadlines != NULL)
+		deadline_remove(c);
 	events_disconnect(c, reason);
 	event_free(c->ev_read);
 	if (c->ev_write != NULL)
@@ -653,12 +605,5 @@ client_close_all(enum hb_reason reason)
 
 	while ((c = TAILQ_FIRST(registry_list())) != NULL)
 		client_close(c, reason);
-	if (heartbeats.ev != NULL) {
-		event_free(heartbeats.ev);
-		heartbeats.ev = NULL;
-	}
-	if (hellos.ev != NULL) {
-		event_free(hellos.ev);
-		hellos.ev = NULL;
-	}
+	deadline_free_all();
 }

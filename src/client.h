@@ -15,6 +15,7 @@
 
 struct event;
 struct evbuffer;
+struct deadlines;
 
 /* One client connection, from accept to client_close(). */
 struct client {
@@ -26,6 +27,7 @@ struct client {
 #define CLIENT_UNPROVEN		 0x4		/* owes a HELLO with a token */
 #define CLIENT_CERT		 0x8		/* named by its certificate */
 #define CLIENT_READ_WAITS	 0x10		/* TLS read waits to write */
+#define CLIENT_TIMEOUT		 0x20		/* asked for its own timeout */
 	char			 name[HB_NAME_MAX + 1];	/* "" if unnamed */
 	union {
 		struct sockaddr		 sa;
@@ -34,6 +36,10 @@ struct client {
 	}			 addr;
 	uint64_t		 connected;	/* mono ns */
 	uint64_t		 last_rx;	/* mono ns of the last byte in */
+	double			 timeout_asked;	/* s, with CLIENT_TIMEOUT */
+	uint64_t		 gap_max;	/* ns: longest silence ended */
+	uint64_t		 near;		/* silences over half timeout */
+	struct deadlines	*deadlines;	/* the list it waits in */
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
 	struct event		*ev_read;
@@ -53,6 +59,7 @@ void		 client_close(struct client *, enum hb_reason);
 int		 client_send(struct client *, const char *, size_t);
 int		 client_send_line(struct client *, const char *, size_t);
 void		 client_rearm_all(void);
+double		 client_granted(const struct client *);
 void		 client_close_all(enum hb_reason);
 
 #endif /* CLIENT_H */

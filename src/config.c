@@ -154,6 +154,7 @@ static void	 parse_file(struct cfg_ctx *);
 static void	 check_admin(struct cfg_ctx *);
 static int	 fail_at(struct cfg_ctx *, const char *, const char *,
 		    const char *, ...) __attribute__((__format__(printf, 4, 5)));
+static void	 check_timeouts(struct cfg_ctx *);
 static void	 check_tls(struct cfg_ctx *);
 static void	 check_auth(struct cfg_ctx *);
 
@@ -298,6 +299,10 @@ static const struct cfg_key keys[] = {
 	{ "server", "proxy_from", &type_cidrs, OFF(proxy_from), 0, 0, 0, "" },
 	{ "server", "hello_timeout", &type_seconds, OFF(hello_timeout),
 	    0.05, 86400, 0, "10" },
+	{ "server", "heartbeat_timeout_min", &type_seconds,
+	    OFF(heartbeat_timeout_min), 0, 86400, 0, "0" },
+	{ "server", "heartbeat_timeout_max", &type_seconds,
+	    OFF(heartbeat_timeout_max), 0, 86400, 0, "0" },
 	{ "admin", "listen", &type_addrs, OFF(admin_listen), 0, 0,
 	    CFG_LOOPBACK, "127.0.0.1:7001" },
 	{ "admin", "socket", &type_path, OFF(admin_socket), 0, 0, 0, "" },
@@ -940,6 +945,32 @@ fail_at(struct cfg_ctx *ctx, const char *section, const char *key,
 	return (rc);
 }
 
+/*
+ * The bounds of the timeouts clients may ask for are 0 (heartbeat_timeout
+ * itself) or at least the smallest heartbeat_timeout, and in order.
+ */
+static void
+check_timeouts(struct cfg_ctx *ctx)
+{
+	struct hb_config	*c = ctx->cfg;
+	double			 lo, hi;
+
+	if (c->heartbeat_timeout_min > 0 && c->heartbeat_timeout_min < 0.05)
+		fail_at(ctx, "server", "heartbeat_timeout_min",
+		    "0 or 0.05-86400: \"%g\"", c->heartbeat_timeout_min);
+	else if (c->heartbeat_timeout_max > 0 &&
+	    c->heartbeat_timeout_max < 0.05)
+		fail_at(ctx, "server", "heartbeat_timeout_max",
+		    "0 or 0.05-86400: \"%g\"", c->heartbeat_timeout_max);
+	lo = c->heartbeat_timeout_min > 0 ? c->heartbeat_timeout_min :
+	    c->heartbeat_timeout;
+	hi = c->heartbeat_timeout_max > 0 ? c->heartbeat_timeout_max :
+	    c->heartbeat_timeout;
+	if (ctx->nerrors == 0 && lo > hi)
+		fail_at(ctx, "server", "heartbeat_timeout_max",
+		    "below the smallest timeout (%g)", lo);
+}
+
 /* TLS listeners need a certificate; a client certificate needs a CA. */
 static void
 check_tls(struct cfg_ctx *ctx)
@@ -1009,6 +1040,8 @@ config_load(const char *path, char **cause)
 		fclose(ctx.fp);
 		check_admin(&ctx);
 		/* Rules across keys hold only once every key parsed. */
+		if (ctx.nerrors == 0)
+			check_timeouts(&ctx);
 		if (ctx.nerrors == 0)
 			check_tls(&ctx);
 		if (ctx.nerrors == 0)

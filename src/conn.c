@@ -285,24 +285,30 @@ tls_write(struct conn *c, const struct iovec *iov, int iovcnt, short *want)
 }
 
 /*
- * Up to one record from the front of buf, made contiguous: a retry after
- * a short write offers at least the bytes offered before, as OpenSSL
- * requires.
+ * Record after record from the front of buf, each made contiguous, until
+ * the socket takes no more: a retry after a short write offers at least
+ * the bytes offered before, as OpenSSL requires.
  */
 static ssize_t
 tls_write_buffer(struct conn *c, struct evbuffer *buf, short *want)
 {
-	size_t		 len = evbuffer_get_length(buf);
+	size_t		 len;
 	unsigned char	*p;
-	ssize_t		 n;
+	ssize_t		 n, total = 0;
 
-	if (len > TLS_RECORD_MAX)
-		len = TLS_RECORD_MAX;
-	if (len == 0 || (p = evbuffer_pullup(buf, len)) == NULL)
-		return (0);
-	if ((n = tls_write_bytes(c, p, len, want)) > 0)
+	while ((len = evbuffer_get_length(buf)) > 0) {
+		if (len > TLS_RECORD_MAX)
+			len = TLS_RECORD_MAX;
+		if ((p = evbuffer_pullup(buf, len)) == NULL)
+			break;
+		if ((n = tls_write_bytes(c, p, len, want)) == CONN_ERROR)
+			return (CONN_ERROR);
+		if (n == 0)
+			break;
 		evbuffer_drain(buf, n);
-	return (n);
+		total += n;
+	}
+	return (total);
 }
 
 /*

@@ -124,6 +124,8 @@ daemon_reload(char **changed, char **cause)
 	hb_conf = conf;
 	daemon_commit(conf);
 	if (conf->heartbeat_timeout != old->heartbeat_timeout ||
+	    conf->heartbeat_timeout_min != old->heartbeat_timeout_min ||
+	    conf->heartbeat_timeout_max != old->heartbeat_timeout_max ||
 	    conf->hello_timeout != old->hello_timeout)
 		client_rearm_all();
 	if (conf->hello_timeout != old->hello_timeout)

@@ -85,6 +85,9 @@ static const struct {
 	{ "idle", JSON_NUMBER },
 	{ "in", JSON_NUMBER },
 	{ "out", JSON_NUMBER },
+	{ "timeout", JSON_NUMBER },
+	{ "gap_max", JSON_NUMBER },
+	{ "near", JSON_NUMBER },
 };
 #define NLIST_FIELDS	(sizeof(list_fields) / sizeof(list_fields[0]))
 

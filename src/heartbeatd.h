@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* libbsd leaves __unused undefined, which RB_*_STATIC rely on. */
+#define RB_STATIC	__attribute__((__unused__)) static
+
 #define HB_NAME_MAX		64	/* bytes in a client name */
 #define HB_READ_CHUNK		16384	/* bytes read from a socket at once */
 
@@ -103,6 +106,8 @@ struct hb_config {
 	/* [server] */
 	struct hb_addrlist	 listen;
 	double			 heartbeat_timeout;	/* s */
+	double			 heartbeat_timeout_min;	/* s; 0: the above */
+	double			 heartbeat_timeout_max;	/* s; 0: the above */
 	uint64_t		 max_clients;
 	uint64_t		 max_clients_per_ip;	/* 0: unlimited */
 	size_t			 max_line;		/* bytes */

@@ -96,6 +96,7 @@ main(int argc, char *argv[])
 {
 	struct hb_config	*conf;
 	struct event		*ev_term, *ev_int, *ev_hup;
+	sigset_t		 stopped;
 	const char		*path = HB_CONFIG_FILE;
 	char			*cause;
 	int			 ch, test_only = 0, to_stderr = 0;
@@ -177,6 +178,15 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(hb_base);
 
+	/*
+	 * Stopped: a second SIGTERM or SIGINT must not kill the process
+	 * while it frees what it holds, once its handlers are gone.
+	 */
+	sigemptyset(&stopped);
+	sigaddset(&stopped, SIGTERM);
+	sigaddset(&stopped, SIGINT);
+	sigaddset(&stopped, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stopped, NULL);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

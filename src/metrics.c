@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "deadline.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -27,7 +28,9 @@ static void	*metrics_attach(int);
 static void	 metrics_detach(void *);
 static void	 metrics_request_cb(struct evhttp_request *, void *);
 static void	 metrics_render(struct evbuffer *);
-static void	 metrics_histogram(struct evbuffer *);
+static void	 metrics_histogram(struct evbuffer *, const char *,
+		    const char *, const double *, size_t, const uint64_t *,
+		    double);
 
 static struct evhttp	*http;
 static struct lset	 socks = {
@@ -156,25 +159,32 @@ metrics_render(struct evbuffer *out)
 		    v[i].kind == STAT_COUNTER ? "counter" : "gauge",
 		    v[i].name, suffix, (unsigned long long)v[i].value);
 	}
-	metrics_histogram(out);
+	metrics_histogram(out, "heartbeatd_session_duration_seconds",
+	    "Length of finished client sessions.", stats_session_bounds,
+	    STATS_SESSION_NBOUNDS, stats.session_buckets, stats.session_sum);
+	metrics_histogram(out, "heartbeatd_heartbeat_gap_ratio",
+	    "Silences ended by a read, over the client's timeout.",
+	    deadline_gap_bounds, DEADLINE_GAP_NBOUNDS, stats.gap_buckets,
+	    stats.gap_sum);
 }
 
+/* One histogram: bounds[i] counts in buckets[i], the rest in buckets[n]. */
 static void
-metrics_histogram(struct evbuffer *out)
+metrics_histogram(struct evbuffer *out, const char *name, const char *help,
+    const double *bounds, size_t n, const uint64_t *buckets, double sum)
 {
-	const char	*name = "heartbeatd_session_duration_seconds";
 	uint64_t	 cum = 0;
 	size_t		 i;
 
-	evbuffer_add_printf(out, "# HELP %s Length of finished client "
-	    "sessions.\n# TYPE %s histogram\n", name, name);
-	for (i = 0; i < stats_session_nbounds; i++) {
-		cum += stats.session_buckets[i];
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name,
+	    help, name);
+	for (i = 0; i < n; i++) {
+		cum += buckets[i];
 		evbuffer_add_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
-		    stats_session_bounds[i], (unsigned long long)cum);
+		    bounds[i], (unsigned long long)cum);
 	}
+	cum += buckets[n];
 	evbuffer_add_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n"
-	    "%s_count %llu\n", name, (unsigned long long)stats.session_count,
-	    name, stats.session_sum, name,
-	    (unsigned long long)stats.session_count);
+	    "%s_count %llu\n", name, (unsigned long long)cum, name, sum, name,
+	    (unsigned long long)cum);
 }

@@ -58,6 +58,7 @@ struct pending {
 };
 TAILQ_HEAD(pending_list, pending);
 
+static void	pending_refuse(int, int);
 static void	pending_wait(struct pending *, short);
 static void	pending_ready_cb(evutil_socket_t, short, void *);
 static void	pending_work_cb(evutil_socket_t, short, void *);
@@ -96,7 +97,7 @@ pending_new(int fd, const struct sockaddr *sa, socklen_t salen, int tls,
 
 	if (done == NULL) {
 		if (registry_count() + npending >= hb_conf->max_clients) {
-			close(fd);
+			pending_refuse(fd, tls);
 			events_reject(sa, REASON_FULL);
 			return;
 		}
@@ -123,6 +124,26 @@ pending_new(int fd, const struct sockaddr *sa, socklen_t salen, int tls,
 		return;
 	}
 	pending_wait(p, EV_READ);
+}
+
+/*
+ * Refused at once, the daemon full: a plain connection gets its "BYE
+ * full" (after a PROXY header that is read and dropped, so that close()
+ * does not reset it away); a TLS one has no session to say it in.
+ */
+static void
+pending_refuse(int fd, int tls)
+{
+	struct conn	 conn = { fd, NULL };
+	char		 bye[32];
+	int		 len;
+
+	if (!tls) {
+		len = snprintf(bye, sizeof(bye), "BYE %s\n",
+		    reason_names[REASON_FULL]);
+		stats.bytes_out += conn_goodbye(&conn, bye, len, 1);
+	}
+	close(fd);
 }
 
 /* Waits until the socket is readable or writable, as want says. */

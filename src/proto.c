@@ -192,6 +192,7 @@ int
 hello_parse(const char *args, size_t len, struct hello *h, const char **why)
 {
 	const char	*end = args == NULL ? NULL : args + len, *w, *eq;
+	struct hello_opt *opt;
 	size_t		 wlen;
 
 	memset(h, 0, sizeof(*h));
@@ -217,18 +218,40 @@ hello_parse(const char *args, size_t len, struct hello *h, const char **why)
 			*why = "option is not key=value";
 			return (HELLO_SYNTAX);
 		}
-		if (eq - args != 5 || memcmp(args, "token", 5) != 0) {
+		if (eq - args == 5 && memcmp(args, "token", 5) == 0)
+			opt = &h->token;
+		else if (eq - args == 7 && memcmp(args, "timeout", 7) == 0)
+			opt = &h->timeout;
+		else {
 			*why = "unknown option";
 			return (HELLO_SYNTAX);
 		}
-		if (h->token != NULL) {
+		if (opt->s != NULL) {
 			*why = "duplicate option";
 			return (HELLO_SYNTAX);
 		}
-		h->token = eq + 1;
-		h->tokenlen = w - h->token;
+		opt->s = eq + 1;
+		opt->len = w - opt->s;
 	}
 	return (0);
+}
+
+/*
+ * The seconds of HELLO's timeout= option: a decimal number, clamped by
+ * the caller. Returns 0, or -1 with *why.
+ */
+int
+hello_timeout(const struct hello *h, double *secs, const char **why)
+{
+	char	 buf[32];
+
+	if (h->timeout.len >= sizeof(buf)) {
+		*why = "not a number";
+		return (-1);
+	}
+	memcpy(buf, h->timeout.s, h->timeout.len);
+	buf[h->timeout.len] = '\0';
+	return (parse_double(buf, 0, 1e9, secs, why));
 }
 
 /* Parses an admin target. Returns 0, or -1 when it is none of the three. */

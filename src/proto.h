@@ -47,15 +47,20 @@ int	 proto_is(const struct words *, const char *);
 
 int	 name_check(const char *, size_t, const char **);
 /* HELLO's arguments (SPEC §3): a name, then key=value options. */
+struct hello_opt {
+	const char	*s;		/* NULL: not given */
+	size_t		 len;
+};
 struct hello {
-	const char	*name;
-	size_t		 namelen;
-	const char	*token;		/* NULL: none */
-	size_t		 tokenlen;
+	const char		*name;
+	size_t			 namelen;
+	struct hello_opt	 token;		/* §9 */
+	struct hello_opt	 timeout;	/* §10 */
 };
 #define HELLO_BADNAME	(-1)
 #define HELLO_SYNTAX	(-2)
 int	 hello_parse(const char *, size_t, struct hello *, const char **);
+int	 hello_timeout(const struct hello *, double *, const char **);
 
 /* An admin target: "#<id>", "@<ip>:<port>" or a client name. */
 enum target_kind {

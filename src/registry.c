@@ -35,8 +35,6 @@ static int	host_count_cmp(struct host_count *, struct host_count *);
 static void	host_key(const struct sockaddr *, struct sockaddr_storage *);
 static struct host_count *host_find(const struct sockaddr *);
 
-/* libbsd leaves __unused undefined, which RB_*_STATIC rely on. */
-#define RB_STATIC	__attribute__((__unused__)) static
 RB_PROTOTYPE_INTERNAL(client_ids, client, id_node, client_id_cmp, RB_STATIC)
 RB_PROTOTYPE_INTERNAL(client_names, client, name_node, client_name_cmp,
     RB_STATIC)

@@ -12,12 +12,9 @@
 
 struct stats	 stats;
 
-const double	 stats_session_bounds[] = {
+const double	 stats_session_bounds[STATS_SESSION_NBOUNDS] = {
 	0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400, 604800
 };
-const size_t	 stats_session_nbounds = STATS_SESSION_BUCKETS;
-_Static_assert(sizeof(stats_session_bounds) / sizeof(stats_session_bounds[0])
-    == STATS_SESSION_BUCKETS, "one bucket per bound");
 
 #define FIELD(name, kind, help) \
 	{ #name, kind, help, offsetof(struct stats, name) }
@@ -121,12 +118,11 @@ stats_session_ended(double seconds)
 {
 	size_t	 i;
 
-	for (i = 0; i < stats_session_nbounds; i++) {
-		if (seconds <= stats_session_bounds[i]) {
-			stats.session_buckets[i]++;
+	for (i = 0; i < STATS_SESSION_NBOUNDS; i++) {
+		if (seconds <= stats_session_bounds[i])
 			break;
-		}
 	}
+	stats.session_buckets[i]++;
 	stats.session_count++;
 	stats.session_sum += seconds;
 }

@@ -4,7 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATS_SESSION_BUCKETS	13	/* stats_session_bounds[] */
+/*
+ * Upper bounds of the session duration buckets, in seconds: fine enough
+ * to tell a 2 s session from a 5 s one.
+ */
+#define STATS_SESSION_NBOUNDS	13
+extern const double	 stats_session_bounds[STATS_SESSION_NBOUNDS];
 
 /* The daemon's counters, bumped in place by events.c and client.c. */
 struct stats {
@@ -30,17 +35,18 @@ struct stats {
 	uint64_t	 accept_pauses;		/* out of descriptors */
 
 	/*
-	 * Finished client sessions, for the duration histogram: one count
-	 * per bound, not cumulative.
+	 * Finished client sessions, for the duration histogram: a count
+	 * per bound, then one over the last.
 	 */
-	uint64_t	 session_buckets[STATS_SESSION_BUCKETS];
+	uint64_t	 session_buckets[STATS_SESSION_NBOUNDS + 1];
 	uint64_t	 session_count;
 	double		 session_sum;		/* s */
-};
 
-/* Upper bounds of the session duration buckets, in seconds. */
-extern const double	 stats_session_bounds[];
-extern const size_t	 stats_session_nbounds;
+	/* Every silence over its client's timeout, for the gap histogram. */
+	uint64_t	 gap_buckets[7];	/* per bound, and over the last */
+	uint64_t	 gap_count;
+	double		 gap_sum;
+};
 
 extern struct stats	 stats;
 

@@ -31,15 +31,19 @@ static int	 tls_load_ca(SSL_CTX *, const struct hb_config *, char **);
 static SSL_CTX	*current;	/* NULL: no TLS configured */
 static SSL_CTX	*next;		/* between prepare and commit */
 
-/* Sets *cause to "FILE: [tls] key: path: the library's reason". */
+/*
+ * Sets *cause to "FILE: [tls] key: path: reason". The first error queued
+ * is the most precise (a missing file's errno, "no start line"); the
+ * later ones only say which layer passed it on.
+ */
 static int
 tls_fail(const struct hb_config *conf, const char *key, const char *path,
     char **cause)
 {
-	unsigned long	 e = ERR_peek_last_error();
+	unsigned long	 e = ERR_peek_error();
 	const char	*why = NULL;
 
-	if (ERR_GET_LIB(e) == ERR_LIB_SYS)
+	if (ERR_SYSTEM_ERROR(e))
 		why = strerror(ERR_GET_REASON(e));
 	else if (e != 0)
 		why = ERR_reason_error_string(e);

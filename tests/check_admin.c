@@ -56,6 +56,9 @@ struct row {
 	double		 idle;
 	long long	 in;
 	long long	 out;
+	double		 timeout;
+	double		 gap_max;
+	long long	 near;
 };
 
 /* How SEND and BROADCAST answer while they overflow client #1. */
@@ -285,22 +288,24 @@ static void
 read_row(struct row *r)
 {
 	const char	*line;
-	char		 age[32], idle[32], again[512];
+	char		 age[32], idle[32], tmo[32], gap[32], again[512];
 	int		 n;
 
 	line = hbc_readline(adm, TMO);
 	ck_assert_msg(line != NULL, "LIST: no line");
 	n = sscanf(line, "CLIENT #%d name=%79s addr=%79s age=%31s idle=%31s "
-	    "in=%lld out=%lld", &r->id, r->name, r->addr, age, idle, &r->in,
-	    &r->out);
-	ck_assert_msg(n == 7, "bad LIST line: %s", line);
+	    "in=%lld out=%lld timeout=%31s gap_max=%31s near=%lld", &r->id,
+	    r->name, r->addr, age, idle, &r->in, &r->out, tmo, gap, &r->near);
+	ck_assert_msg(n == 10, "bad LIST line: %s", line);
 	/* Rebuilding the line catches stray spaces, signs and zeros. */
 	snprintf(again, sizeof(again), "CLIENT #%d name=%s addr=%s age=%s "
-	    "idle=%s in=%lld out=%lld", r->id, r->name, r->addr, age, idle,
-	    r->in, r->out);
+	    "idle=%s in=%lld out=%lld timeout=%s gap_max=%s near=%lld", r->id,
+	    r->name, r->addr, age, idle, r->in, r->out, tmo, gap, r->near);
 	ck_assert_str_eq(line, again);
 	r->age = onedec(age, line);
 	r->idle = onedec(idle, line);
+	r->timeout = strtod(tmo, NULL);
+	r->gap_max = onedec(gap, line);
 }
 
 /*

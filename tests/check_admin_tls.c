@@ -546,8 +546,8 @@ START_TEST(test_admin_tls_needs_cert)
 	conf = hb_write_file("nocert.conf", "[admin]\ntls_listen = "
 	    "127.0.0.1:0\n[log]\nsyslog = no\n");
 	ck_assert_int_eq(hb_run(&out, &err, "-t", "-c", conf, NULL), 78);
-	hb_assert_match(err, "nocert\\.conf:2: tls_listen: needs \\[tls\\] "
-	    "cert");
+	hb_assert_match(err, "nocert\\.conf:2: admin\\.tls_listen: needs "
+	    "\\[tls\\] cert");
 	free(out);
 	free(err);
 	ck_assert_int_eq(hb_run(&out, &err, "-c", conf, NULL), 78);

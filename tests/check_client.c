@@ -31,10 +31,7 @@ static void	 stop(struct hbd *);
 static struct hbc *named(struct hbd *, const char *, const char *);
 static void	 ping(struct hbc *);
 static void	 expect_bye(struct hbc *, const char *);
-static void	 expect_list(struct hbd *, const char *const []);
 static void	 expect_log_exact(struct hbd *, const char *, const char *);
-static void	 expect_disconnect(struct hbd *, int, const char *,
-		    const char *);
 
 /* Starts a daemon on 127.0.0.1:0 with the extra [server] keys. */
 static struct hbd *
@@ -88,44 +85,11 @@ expect_bye(struct hbc *c, const char *reason)
 	hbc_close(c);
 }
 
-/* LIST holds one line per prefix in want[] (NULL-terminated), then END. */
-static void
-expect_list(struct hbd *d, const char *const want[])
-{
-	struct hbc	*a;
-	const char	*line;
-
-	a = hbc_admin(d);
-	hbc_send(a, "LIST\n");
-	for (; *want != NULL; want++) {
-		line = hbc_readline(a, T);
-		ck_assert_msg(line != NULL && strncmp(line, *want,
-		    strlen(*want)) == 0, "expected a LIST line starting "
-		    "\"%s\", got \"%s\"", *want, line ? line : "(none)");
-	}
-	hb_assert_match(hbc_readline(a, T), "^END seq=[0-9]+$");
-	hbc_close(a);
-}
-
 /* The next log line that contains substr is exactly want. */
 static void
 expect_log_exact(struct hbd *d, const char *substr, const char *want)
 {
 	ck_assert_str_eq(hbd_expect_log(d, substr, T), want);
-}
-
-/* Client #id's disconnect line has the given name and reason. */
-static void
-expect_disconnect(struct hbd *d, int id, const char *name,
-    const char *reason)
-{
-	char	 what[32], re[256];
-
-	snprintf(what, sizeof(what), "disconnect #%d ", id);
-	snprintf(re, sizeof(re), "^disconnect #%d addr=127\\.0\\.0\\.1:[0-9]+ "
-	    "name=%s reason=%s age=[0-9]+\\.[0-9] in=[0-9]+ out=[0-9]+ "
-	    "clients=[0-9]+$", id, name, reason);
-	hb_assert_match(hbd_expect_log(d, what, T), re);
 }
 
 START_TEST(test_client_ping)
@@ -174,7 +138,7 @@ START_TEST(test_client_hello_ids)
 	hbc_expect(c[1], "OK #2", T);
 	expect_log_exact(d, "hello #3", "hello #3 name=c");
 	hbc_close(c[0]);
-	expect_disconnect(d, 1, "a", "closed");
+	hbd_expect_disconnect(d, 1, "a", "closed");
 	e = named(d, "a", "OK #4");
 	hbc_close(e);
 	hbc_close(c[1]);
@@ -200,7 +164,7 @@ START_TEST(test_client_rename)
 	b = named(d, "a", "OK #2");
 	hbc_send(b, "HELLO b\n");
 	hbc_expect(b, "ERR taken name in use", T);
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	hbc_close(a);
 	hbc_close(b);
 	stop(d);
@@ -245,7 +209,7 @@ START_TEST(test_client_badname)
 	hbc_send(c, "\n");
 	hbc_expect(c, badnames[_i].answer, T);
 	ping(c);
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	ck_assert_int_eq(hbd_log_count(d, "hello #"), 1);
 	hbc_close(c);
 	stop(d);
@@ -278,7 +242,7 @@ START_TEST(test_client_replace)
 	a = named(d, "x", "OK #1");
 	b = named(d, "x", "OK #2");
 	expect_bye(a, "replaced");
-	expect_disconnect(d, 1, "x", "replaced");
+	hbd_expect_disconnect(d, 1, "x", "replaced");
 	ck_assert_int_eq(hbd_wait_count(d, "hello #2 name=x", 1, T), 1);
 	ping(b);
 	hbc_close(b);
@@ -301,7 +265,7 @@ START_TEST(test_client_reject)
 	hbc_send(b, "HELLO x\n");
 	hbc_expect(b, "ERR taken name in use", T);
 	c = named(d, "x", "ERR taken name in use");
-	expect_list(d, list);
+	hbd_expect_list(d, list);
 	ping(a);
 	ck_assert_int_eq(hbd_log_count(d, "disconnect"), 0);
 	hbc_close(a);
@@ -472,7 +436,7 @@ START_TEST(test_client_timeout)
 	    "before the %d ms timeout", got - before, TIMEOUT_MS);
 	ck_assert_msg(got - after <= TIMEOUT_MS + LATE_MS, "dropped after "
 	    "%lld ms, more than %d ms late", got - after, LATE_MS);
-	expect_disconnect(d, 1, "-", "timeout");
+	hbd_expect_disconnect(d, 1, "-", "timeout");
 	hbc_close(c);
 	stop(d);
 }
@@ -576,7 +540,7 @@ START_TEST(test_client_max_line)
 	} else {
 		hbc_expect(c, "ERR toolong line exceeds 16 bytes", T);
 		expect_bye(c, "toolong");
-		expect_disconnect(d, 1, "-", "toolong");
+		hbd_expect_disconnect(d, 1, "-", "toolong");
 	}
 	stop(d);
 }
@@ -603,7 +567,7 @@ START_TEST(test_client_overflow)
 			break;
 	ck_assert_msg(errno == EPIPE || errno == ECONNRESET,
 	    "still connected after %zu bytes of PING", sent);
-	expect_disconnect(d, 1, "-", "overflow");
+	hbd_expect_disconnect(d, 1, "-", "overflow");
 	while (hbc_readline(c, T) != NULL)
 		;
 	ck_assert_msg(c->eof, "no EOF after the overflow");
@@ -625,7 +589,7 @@ START_TEST(test_client_half_close)
 	hbc_expect(c, "PONG a", T);
 	hbc_expect(c, "PONG b", T);
 	hbc_expect_closed(c, T);
-	expect_disconnect(d, 1, "-", "closed");
+	hbd_expect_disconnect(d, 1, "-", "closed");
 	hbc_close(c);
 	stop(d);
 }
@@ -641,7 +605,7 @@ START_TEST(test_client_reset)
 	c = hbc_connect(d->port);
 	ping(c);
 	hbc_reset(c);
-	expect_disconnect(d, 1, "-", "reset");
+	hbd_expect_disconnect(d, 1, "-", "reset");
 	stop(d);
 }
 END_TEST

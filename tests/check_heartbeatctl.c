@@ -458,6 +458,11 @@ json_valid(const char *s)
 	return ((s = json_value(s)) != NULL && strcmp(s, "\n") == 0);
 }
 
+/* LIST's heartbeat quality fields (SPEC §10), as a regular expression. */
+#define QUALITY	"timeout=[0-9.]+ gap_max=[0-9]+\\.[0-9] near=[0-9]+"
+#define JQUALITY "\"timeout\": [0-9.]+, \"gap_max\": [0-9]+\\.[0-9], " \
+	"\"near\": [0-9]+"
+
 START_TEST(test_heartbeatctl_list)
 {
 	struct hbd	*d;
@@ -471,9 +476,9 @@ START_TEST(test_heartbeatctl_list)
 	expect_ctl(0, "", "", opt, arg, "list", NULL);
 	two_clients(d, c, port);
 	snprintf(re, sizeof(re), "^CLIENT #1 name=- addr=127\\.0\\.0\\.1:%d "
-	    "age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] in=7 out=7\n"
+	    "age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] in=7 out=7 " QUALITY "\n"
 	    "CLIENT #2 name=sensor-7 addr=127\\.0\\.0\\.1:%d "
-	    "age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] in=15 out=6\n$",
+	    "age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] in=15 out=6 " QUALITY "\n$",
 	    port[0], port[1]);
 	expect_ctl(0, re, "", opt, arg, "list", NULL);
 	/* Command names are case-insensitive, as in the protocol. */
@@ -718,6 +723,7 @@ START_TEST(test_heartbeatctl_help)
 		    "  kick TARGET +[^\n]+\n"
 		    "  reload +[^\n]+\n"
 		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
+		    "  token NAME \\[TTL\\] +[^\n]+\n"
 		    "  help +print this help\n"
 		    "options, before or after the command "
 		    "\\(-- ends them\\):\n", "", help[i], NULL);
@@ -765,11 +771,11 @@ START_TEST(test_heartbeatctl_json_list)
 	snprintf(re, sizeof(re), "^\\[\n"
 	    "  \\{\"id\": 1, \"name\": null, \"addr\": \"127\\.0\\.0\\.1:%d\", "
 	    "\"age\": [0-9]+\\.[0-9], \"idle\": [0-9]+\\.[0-9], "
-	    "\"in\": 7, \"out\": 7\\},\n"
+	    "\"in\": 7, \"out\": 7, " JQUALITY "\\},\n"
 	    "  \\{\"id\": 2, \"name\": \"sensor-7\", "
 	    "\"addr\": \"127\\.0\\.0\\.1:%d\", "
 	    "\"age\": [0-9]+\\.[0-9], \"idle\": [0-9]+\\.[0-9], "
-	    "\"in\": 15, \"out\": 6\\}\n"
+	    "\"in\": 15, \"out\": 6, " JQUALITY "\\}\n"
 	    "\\]\n$", port[0], port[1]);
 	out = expect_ctl(0, re, "", opt, arg, "--json", "list", NULL);
 	ck_assert_msg(json_valid(out), "not JSON: %s", out);

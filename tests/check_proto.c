@@ -160,6 +160,9 @@ static const struct {
 	{ "a token=",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
 	{ "a =x",		NULL,	NULL, HELLO_SYNTAX, WHY_KV },
 	{ "a color=red",	NULL,	NULL, HELLO_SYNTAX, "unknown option" },
+	{ "a timeout=1 timeout=2", NULL, NULL, HELLO_SYNTAX,
+	    "duplicate option" },
+	{ "x timeout=2.5 token=t", "x",	"t",	0, NULL },
 	{ "a Token=x",		NULL,	NULL, HELLO_SYNTAX, "unknown option" },
 	{ "a token=x token=y",	NULL,	NULL, HELLO_SYNTAX,
 	    "duplicate option" },
@@ -655,10 +658,10 @@ START_TEST(test_proto_hello)
 	ck_assert_mem_eq(h.name, hellos[_i].name, h.namelen);
 	ck_assert(h.name >= args && h.name < args + strlen(args));
 	if (hellos[_i].token == NULL)
-		ck_assert_ptr_null(h.token);
+		ck_assert_ptr_null(h.token.s);
 	else {
-		ck_assert_uint_eq(h.tokenlen, strlen(hellos[_i].token));
-		ck_assert_mem_eq(h.token, hellos[_i].token, h.tokenlen);
+		ck_assert_uint_eq(h.token.len, strlen(hellos[_i].token));
+		ck_assert_mem_eq(h.token.s, hellos[_i].token, h.token.len);
 	}
 }
 END_TEST

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include <check.h>
+#include <openssl/ssl.h>
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -29,19 +30,46 @@ struct hbd {
 	size_t	 logseen;		/* hbd_wait_log() consumed up to here */
 	int	 port;			/* first client listener's port */
 	int	 port6;			/* first IPv6 client listener, or 0 */
+	int	 tls_port;		/* first TLS client listener, or 0 */
 	int	 admin_port;		/* first TCP admin port, or 0 */
 	int	 admin_tls_port;	/* first TLS admin port, or 0 */
 	char	 admin_sock[PATH_MAX];	/* admin socket path, or "" */
 	int	 status;		/* exit code once reaped, else -1 */
 };
 
-/* A client or admin connection with its own line buffer. */
+/*
+ * A client or admin connection with its own line buffer: plain, TLS, or
+ * the stdin and stdout of a program that hbc_spawn() started. Every hbc_*
+ * call below serves all three.
+ */
 struct hbc {
 	int	 fd;
+	SSL	*ssl;			/* NULL: plain */
+	pid_t	 pid;			/* hbc_spawn()'s program, or 0 */
 	char	 buf[65536];
 	size_t	 len;
 	size_t	 taken;			/* bytes of the line returned last */
 	int	 eof;			/* the peer closed or reset */
+	int	 notify;		/* the end was a TLS close_notify */
+};
+
+/* What a TLS client of hbc_tls_open() trusts and shows. */
+struct hbc_tls {
+	const char	*ca;		/* CA file that must vouch for the
+					   server as "localhost" */
+	const char	*cert;		/* client certificate, or NULL */
+	const char	*key;
+	int		 max_version;	/* e.g. TLS1_2_VERSION; 0: any */
+};
+
+/* A CA and certificates made by the openssl CLI (hb_pki_new()). */
+struct hb_pki {
+	char		 *ca;		/* the CA's certificate */
+	char		 *cert;		/* server: CN=localhost, ECDSA P-256 */
+	char		 *key;
+	const char *const *cns;		/* the client certificates' CNs */
+	char		**ccert;	/* ccert[i], ckey[i]: for cns[i] */
+	char		**ckey;
 };
 
 /*
@@ -64,6 +92,12 @@ const char	*hbd_wait_log(struct hbd *d, const char *substr,
 void		 hbd_drain_log(struct hbd *d);
 /* Counts log lines read so far that contain substr. */
 int		 hbd_log_count(struct hbd *d, const char *substr);
+/*
+ * Asserts that the next log line about client #id to come is its
+ * disconnect line, from 127.0.0.1, with the given name and reason.
+ */
+void		 hbd_expect_disconnect(struct hbd *d, int id, const char *name,
+		    const char *reason);
 /* As hbd_wait_log(), but aborts the test when no such line comes. */
 const char	*hbd_expect_log(struct hbd *d, const char *substr,
 		    int timeout_ms);
@@ -86,8 +120,35 @@ struct hbc	*hbc_connect6(int port);
 struct hbc	*hbc_connect_unix(const char *path);
 /* Connect to 127.0.0.1:port from the local address src (e.g. 127.0.0.2). */
 struct hbc	*hbc_connect_from(const char *src, int port);
+/*
+ * A TLS connection to 127.0.0.1:port that verifies the server against
+ * cafile, with a client certificate unless certfile is NULL; aborts when
+ * the handshake fails.
+ */
+struct hbc	*hbc_connect_tls(int port, const char *cafile,
+		    const char *certfile, const char *keyfile);
+/* The same, but NULL with *why (valid until the next call) when the
+ * handshake fails. */
+struct hbc	*hbc_tls_open(int port, const struct hbc_tls *t,
+		    const char **why);
+/*
+ * Asserts that the server refuses a TLS handshake as t offers it: it
+ * fails, or, in TLS 1.3, where the client finishes first, the server ends
+ * the connection without a byte of data and without a close_notify.
+ */
+void		 hbc_expect_tls_refused(int port, const struct hbc_tls *t,
+		    int timeout_ms);
+/*
+ * Starts argv (e.g. socat) with its stdin and stdout on a socket whose
+ * other end is the connection returned, and its stderr on the test's.
+ * hbc_close() ends the program.
+ */
+struct hbc	*hbc_spawn(char *const argv[]);
 /* A connection to the daemon's first TCP admin port. */
 struct hbc	*hbc_admin(struct hbd *d);
+/* An admin session that watches every event from the first on (WATCH
+ * FROM 0), its "OK seq=" line read. */
+struct hbc	*hbc_watch(struct hbd *d);
 void		 hbc_close(struct hbc *c);
 /* The local port of c, which the daemon logs in addr=. */
 int		 hbc_local_port(struct hbc *c);
@@ -112,6 +173,12 @@ void		 hbc_expect(struct hbc *c, const char *want, int timeout_ms);
 int		 hbc_expect_eof(struct hbc *c, int timeout_ms);
 /* Asserts that the peer closes within timeout_ms with nothing more. */
 void		 hbc_expect_closed(struct hbc *c, int timeout_ms);
+/* As hbc_expect_closed(), and the TLS stream ended with a close_notify
+ * after which the TCP connection closed with no byte more. */
+void		 hbc_expect_close_notify(struct hbc *c, int timeout_ms);
+/* Asserts "BYE reason", then the close (on TLS with a close_notify). */
+void		 hbc_expect_bye(struct hbc *c, const char *reason,
+		    int timeout_ms);
 /* Asserts that nothing, not even EOF, arrives for ms milliseconds. */
 void		 hbc_expect_silence(struct hbc *c, int ms);
 /* Reads lines until one starts with prefix and returns it; aborts on
@@ -124,15 +191,31 @@ const char	*hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms);
  * aborts when there is none or no END within 5 s. */
 long long	 hbc_stat(struct hbc *a, const char *key);
 
+/* Asserts that LIST, on a new admin session of d, answers one line per
+ * prefix in want[] (NULL-terminated), starting so, then "END seq=<n>". */
+void		 hbd_expect_list(struct hbd *d, const char *const want[]);
+
 /* Runs "$HEARTBEATD args..." (NULL-terminated) and returns its exit code,
  * with its stdout and stderr in *out and *err (malloc'd, may be NULL). */
 int		 hb_run(char **out, char **err, ...);
 /* The same with the arguments in a NULL-terminated array. */
 int		 hb_runv(char **out, char **err, char *const args[]);
 
+/*
+ * Starts another program (argv[0] looked up in $PATH) as the daemon is
+ * started: stdout on outfd (-1: inherited), stderr on errfd, killed when
+ * the test dies. Descriptors without close-on-exec are passed on.
+ */
+pid_t		 hb_spawn(char *const argv[], int outfd, int errfd);
+/* Waits up to timeout_ms for pid to exit: its exit code (128+N if killed
+ * by signal N), or -1 if it is still running. */
+int		 hb_reap(pid_t pid, int timeout_ms);
+
 /* Writes text (every "@DIR@" replaced by the directory) to a file name in
  * a private temp dir removed at exit; returns its path (malloc'd). */
 char		*hb_write_file(const char *name, const char *text);
+/* The contents of the file at path (malloc'd, NUL-terminated). */
+char		*hb_read_file(const char *path);
 /* Asserts that s matches the POSIX extended regular expression re. */
 void		 hb_assert_match(const char *s, const char *re);
 /*
@@ -151,6 +234,18 @@ void		 hb_dgram_unbind(int fd, const char *path);
  * the daemon has started.
  */
 int		 hb_reserve_port(int *fd);
+
+/*
+ * Makes, in a private temp dir, a CA named name, a server certificate
+ * signed by it and a client certificate for each CN in cns (NULL-
+ * terminated and kept; a CN need not be a valid client name). Call it
+ * from test_suite(): the files are then made once, and every test, which
+ * check runs in a child process, uses them.
+ */
+struct hb_pki	*hb_pki_new(const char *name, const char *const cns[]);
+/* The client certificate and key made for cn; aborts when there is none. */
+void		 hb_pki_client(const struct hb_pki *pki, const char *cn,
+		    const char **cert, const char **key);
 
 /* Adds to suite s a TCase name that runs test for _i = 0 .. n-1. */
 #define HB_TCASE(s, name, test, n) do {					\

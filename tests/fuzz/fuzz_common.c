@@ -173,6 +173,7 @@ fuzz_client(struct fuzz_conn *c, const char *ip, uint16_t port)
 	struct sockaddr_in	 sin;
 	struct sockaddr_in6	 sin6;
 	struct sockaddr		*sa;
+	struct conn		 conn = { -1, NULL };
 	socklen_t		 len;
 
 	memset(&sin, 0, sizeof(sin));
@@ -190,7 +191,8 @@ fuzz_client(struct fuzz_conn *c, const char *ip, uint16_t port)
 	} else
 		fuzz_fail("bad address %s", ip);
 	fuzz_pair(c);
-	c->id = client_new(c->fd, sa, len)->id;
+	conn.fd = c->fd;
+	c->id = client_new(&conn, sa, len)->id;
 }
 
 void
