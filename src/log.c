@@ -36,7 +36,7 @@
 #define LOG_PATH_ENV		"HEARTBEATD_SYSLOG_SOCKET"
 #define LOG_LINE_MAX		2048	/* bytes in one syslog datagram */
 #define LOG_QUEUE_BYTES		(4UL * 1024 * 1024)	/* held, with headers */
-#define LOG_FLUSH_BURST		64	/* datagrams sent per turn of the loop */
+#define LOG_FLUSH_BURST		64	/* datagrams sent per loop turn */
 #define LOG_VERBS_MAX		16	/* verbs told apart in a drop report */
 #define LOG_VERB_MAX		32	/* bytes in one, with its NUL */
 #define LOG_VERB_CHARS		"abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -102,12 +102,15 @@ static struct {
 /* What was dropped since the last report: verbs sorted by name. */
 static struct {
 	uint64_t	 lines;
-	time_t		 from, to;	/* when the first and last were logged */
+	time_t		 from, to;	/* when the first, the last was logged */
 	struct log_verb	 verb[LOG_VERBS_MAX];
 	size_t		 nverbs;
 } lost;
 
-/* Sets the defaults of SPEC §5 until a config is loaded. */
+/*
+ * Sets the defaults of SPEC §5 until a config is loaded, and the syslog
+ * socket: /dev/log, or a stand-in named by $HEARTBEATD_SYSLOG_SOCKET.
+ */
 void
 log_init(const char *ident, int to_stderr)
 {
@@ -122,7 +125,7 @@ log_init(const char *ident, int to_stderr)
 /*
  * Applies the [log] section; takes effect for the next line. The first
  * time, with syslog on, it says on stderr when there is no syslog socket,
- * since lines sent there would only be counted as dropped.
+ * since every line is then dropped.
  */
 void
 log_configure(const struct hb_config *conf)
