@@ -102,7 +102,7 @@ static struct {
 /* What was dropped since the last report: verbs sorted by name. */
 static struct {
 	uint64_t	 lines;
-	time_t		 from, to;	/* when the first, the last was logged */
+	time_t		 from, to;	/* when the first, last was logged */
 	struct log_verb	 verb[LOG_VERBS_MAX];
 	size_t		 nverbs;
 } lost;
