@@ -25,6 +25,7 @@
 #define TMO		2000	/* ms to wait for any one answer */
 #define PREFIX		"heartbeatd_"
 #define HIST		"heartbeatd_session_duration_seconds"
+#define GAP		"heartbeatd_heartbeat_gap_ratio"
 #define CTYPE		"text/plain; version=0.0.4"
 
 #define CONF_FMT							\
@@ -99,7 +100,7 @@ static double		 value(const struct http *, const char *);
 static double		 counter(const struct http *, const char *);
 static void		 expect_type(const struct http *, const char *,
 			    const char *);
-static void		 check_histogram(const struct http *);
+static void		 check_histogram(const struct http *, const char *);
 static void		 session(struct hbd *, int);
 static void		 expect_refused(const struct refusal *, size_t);
 
@@ -259,20 +260,21 @@ expect_type(const struct http *r, const char *name, const char *type)
  * last le="+Inf" and equal to _count; then _sum.
  */
 static void
-check_histogram(const struct http *r)
+check_histogram(const struct http *r, const char *name)
 {
 	const char	*p;
-	char		 le[32];
+	char		 le[32], bucket[128], fmt[160], key[128];
 	double		 bound, prevbound = -INFINITY, count, prev = 0;
 	int		 n = 0, inf = 0;
 
-	expect_type(r, HIST, "histogram");
-	for (p = r->body; (p = find_line(p, HIST "_bucket{")) != NULL;
+	expect_type(r, name, "histogram");
+	snprintf(bucket, sizeof(bucket), "%s_bucket{", name);
+	snprintf(fmt, sizeof(fmt), "%s_bucket{le=\"%%31[^\"]\"} %%lf", name);
+	for (p = r->body; (p = find_line(p, bucket)) != NULL;
 	    p = strchr(p, '\n')) {
 		ck_assert_msg(!inf, "a bucket after le=\"+Inf\"");
-		ck_assert_msg(sscanf(p, HIST "_bucket{le=\"%31[^\"]\"} %lf",
-		    le, &count) == 2, "bad bucket: %.*s",
-		    (int)strcspn(p, "\n"), p);
+		ck_assert_msg(sscanf(p, fmt, le, &count) == 2,
+		    "bad bucket: %.*s", (int)strcspn(p, "\n"), p);
 		if (strcmp(le, "+Inf") == 0)
 			inf = 1;
 		else {
@@ -287,9 +289,11 @@ check_histogram(const struct http *r)
 		n++;
 	}
 	ck_assert_msg(n >= 2 && inf, "buckets: %d, +Inf: %d", n, inf);
-	ck_assert_msg(value(r, HIST "_count") == prev, "_count %g, +Inf %g",
-	    value(r, HIST "_count"), prev);
-	ck_assert_msg(value(r, HIST "_sum") >= 0, "negative _sum");
+	snprintf(key, sizeof(key), "%s_count", name);
+	ck_assert_msg(value(r, key) == prev, "%s %g, +Inf %g", key,
+	    value(r, key), prev);
+	snprintf(key, sizeof(key), "%s_sum", name);
+	ck_assert_msg(value(r, key) >= 0, "negative %s", key);
 }
 
 /* A client of d that connects, PINGs twice, sends data and quits. */
@@ -352,8 +356,16 @@ START_TEST(test_metrics_format)
 		expect_type(&r, gauges[i], "gauge");
 		ck_assert_msg(value(&r, gauges[i]) >= 0, "%s", gauges[i]);
 	}
-	check_histogram(&r);
+	check_histogram(&r, HIST);
 	ck_assert_int_eq(value(&r, HIST "_count"), 1);
+	/*
+	 * The session's reads ended silences far shorter than a tenth of
+	 * its timeout.
+	 */
+	check_histogram(&r, GAP);
+	ck_assert_int_ge(value(&r, GAP "_count"), 1);
+	ck_assert_int_eq(value(&r, GAP "_bucket{le=\"0.1\"}"),
+	    value(&r, GAP "_count"));
 	free(r.body);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 }
