@@ -632,12 +632,12 @@ START_TEST(test_admin_send_errors)
 		{ "SEND nobody x", NOSUCH },
 		{ "SEND", "ERR syntax usage: SEND <target> <message>" },
 		{ "SEND #1", "ERR syntax usage: SEND <target> <message>" },
-		{ "SEND #abc x", "ERR syntax bad target" },
-		{ "SEND # x", "ERR syntax bad target" },
-		{ "SEND @nonsense x", "ERR syntax bad target" },
-		{ "SEND @127.0.0.1 x", "ERR syntax bad target" },
-		{ "SEND bad!name x", "ERR syntax bad target" },
-		{ "SEND -dash x", "ERR syntax bad target" },
+		{ "SEND #abc x", "ERR syntax bad id: #abc" },
+		{ "SEND # x", "ERR syntax bad id: #" },
+		{ "SEND @nonsense x", "ERR syntax bad address: @nonsense" },
+		{ "SEND @127.0.0.1 x", "ERR syntax bad address: @127.0.0.1" },
+		{ "SEND bad!name x", "ERR syntax unknown word: bad!name" },
+		{ "SEND -dash x", "ERR syntax unknown word: -dash" },
 	};
 	const char	*line;
 
@@ -769,8 +769,8 @@ START_TEST(test_admin_kick)
 
 	expect_answer("KICK #1", NOSUCH);
 	expect_answer("KICK dev", NOSUCH);
-	expect_answer("KICK", "ERR syntax usage: KICK <target>");
-	expect_answer("KICK #x", "ERR syntax bad target");
+	expect_answer("KICK", "ERR syntax usage: KICK <selector>");
+	expect_answer("KICK #x", "ERR syntax bad id: #x");
 	stats_check("STATS", "kicked=3 disconnects=3 clients=0 "
 	    "clients_peak=3");
 	teardown();
