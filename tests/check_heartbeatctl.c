@@ -735,6 +735,7 @@ START_TEST(test_heartbeatctl_help)
 		    "  kick SELECTOR\\.\\.\\. +[^\n]+\n"
 		    "  reload +[^\n]+\n"
 		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
+		    "  token NAME \\[TTL\\] +[^\n]+\n"
 		    "  help +print this help\n"
 		    "options, before or after the command "
 		    "\\(-- ends them\\):\n", "", help[i], NULL);
