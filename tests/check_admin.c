@@ -84,6 +84,7 @@ static const char *stat_keys[] = {
 static const struct overflow overflows[] = {
 	{ "SEND #1 ", "OK 1", "ERR overflow client dropped", 0 },
 	{ "BROADCAST ", "OK 2", "OK 1", 1 },
+	{ "SEND @127.0.0.0/8 ", "OK 2", "OK 1", 1 },
 };
 
 /* The running test's daemon, admin session and clients. */
