@@ -209,12 +209,7 @@ local_port(struct hbc *c)
 static void
 expect_answer(const char *cmd, const char *want)
 {
-	const char	*line;
-
-	line = hbc_cmd(adm, cmd, TMO);
-	ck_assert_msg(line != NULL, "\"%.64s\": no answer", cmd);
-	ck_assert_msg(strcmp(line, want) == 0,
-	    "\"%.64s\": want \"%s\", got \"%s\"", cmd, want, line);
+	hbc_expect_cmd(adm, cmd, want, TMO);
 }
 
 /* SEND target msg is "OK 1" and client #id receives msg. */

@@ -10,9 +10,6 @@
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -103,7 +100,6 @@ static int		 tmo(void);
 static void		 setup(void);
 static void		 teardown(void);
 static void		 join(int, struct hbc *, const char *);
-static int		 local_port(struct hbc *);
 static void		 expect_answer(const char *, const char *);
 static void		 list_ids(const char *, char *, size_t);
 static void		 expect_ids(const char *, const char *);
@@ -160,27 +156,10 @@ join(int id, struct hbc *c, const char *name)
 	hbc_expect(c, buf, tmo());
 }
 
-static int
-local_port(struct hbc *c)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-
-	ck_assert_int_eq(getsockname(c->fd, (struct sockaddr *)&ss, &len), 0);
-	if (ss.ss_family == AF_INET6)
-		return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-	return (ntohs(((struct sockaddr_in *)&ss)->sin_port));
-}
-
 static void
 expect_answer(const char *cmd, const char *want)
 {
-	const char	*line;
-
-	line = hbc_cmd(adm, cmd, tmo());
-	ck_assert_msg(line != NULL, "\"%s\": no answer", cmd);
-	ck_assert_msg(strcmp(line, want) == 0, "\"%s\": want \"%s\", got "
-	    "\"%s\"", cmd, want, line);
+	hbc_expect_cmd(adm, cmd, want, tmo());
 }
 
 /*
@@ -259,11 +238,11 @@ START_TEST(test_select_admin_list_addr)
 	char	 sel[64];
 
 	setup();
-	snprintf(sel, sizeof(sel), "@127.0.0.2:%d", local_port(cl[2]));
+	snprintf(sel, sizeof(sel), "@127.0.0.2:%d", hbc_local_port(cl[2]));
 	expect_ids(sel, "2");
-	snprintf(sel, sizeof(sel), "@[::1]:%d plain", local_port(cl[4]));
+	snprintf(sel, sizeof(sel), "@[::1]:%d plain", hbc_local_port(cl[4]));
 	expect_ids(sel, "4");
-	snprintf(sel, sizeof(sel), "@127.0.0.1:%d", local_port(cl[2]));
+	snprintf(sel, sizeof(sel), "@127.0.0.1:%d", hbc_local_port(cl[2]));
 	expect_ids(sel, "");
 	teardown();
 }
@@ -340,7 +319,7 @@ START_TEST(test_select_admin_kick_single)
 	setup();
 	expect_answer("KICK sensor-2", "OK");
 	expect_kicked(2);
-	snprintf(cmd, sizeof(cmd), "KICK @[::1]:%d", local_port(cl[4]));
+	snprintf(cmd, sizeof(cmd), "KICK @[::1]:%d", hbc_local_port(cl[4]));
 	expect_answer(cmd, "OK");
 	expect_kicked(4);
 	expect_answer("KICK #1", "OK");

@@ -23,46 +23,53 @@
 #include "fuzz_common.h"
 
 #define GLOB_MAX	128	/* bytes of pattern and of name compared */
-#define NSUBJ		5
 
-static struct sockaddr_storage	 addrs[3];
+/* Live clients of each address family, and two registry entries. */
+static const struct {
+	int			 seen;
+	const char		*name;
+	const char		*addr;		/* NULL: none */
+	int			 tls;
+	enum select_state	 state;
+	double			 secs;		/* idle, age and for */
+} fixed[] = {
+	{ 0, "sensor-7", "10.1.2.3:5000", 0, SELECT_ONLINE, 2 },
+	{ 0, "", "[2001:db8::7]:7000", 1, SELECT_ONLINE, 0.5 },
+	{ 0, "pump-2", "[::ffff:192.0.2.9]:40000", 1, SELECT_ONLINE, 3600 },
+	{ 1, "sensor-7", "10.1.2.3:5000", 0, SELECT_OFFLINE, 3600 },
+	{ 1, "tls", NULL, 0, SELECT_HELD, 10 },
+};
+#define NSUBJ	(sizeof(fixed) / sizeof(fixed[0]))
+
+static struct sockaddr_storage	 addrs[NSUBJ];
 static struct select_subject	 subj[NSUBJ];
 
-static void	 subjects_init(void);
 static void	 check_parsed(const struct selector *);
 static void	 check_words(const struct selector *);
 static int	 glob_table(const char *, size_t, const char *, size_t);
 static void	 check_glob(const uint8_t *, size_t);
 
+/* Builds the subjects from fixed[]; each is as idle as it is old. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	subjects_init();
+	socklen_t	 len;
+	size_t		 i;
+
+	for (i = 0; i < NSUBJ; i++) {
+		subj[i].seen = fixed[i].seen;
+		subj[i].id = fixed[i].seen ? 0 : i + 1;
+		subj[i].name = fixed[i].name;
+		if (fixed[i].addr != NULL) {
+			if (addr_parse(fixed[i].addr, &addrs[i], &len) == -1)
+				fuzz_fail("addr_parse %s", fixed[i].addr);
+			subj[i].addr = (struct sockaddr *)&addrs[i];
+		}
+		subj[i].tls = fixed[i].tls;
+		subj[i].state = fixed[i].state;
+		subj[i].age = subj[i].idle = subj[i].for_secs = fixed[i].secs;
+	}
 	return (0);
-}
-
-/* Live clients of each address family, and two registry entries. */
-static void
-subjects_init(void)
-{
-	static const char	*a[] = { "10.1.2.3:5000", "[2001:db8::7]:7000",
-	    "[::ffff:192.0.2.9]:40000" };
-	socklen_t		 len;
-	int			 i;
-
-	for (i = 0; i < 3; i++)
-		if (addr_parse(a[i], &addrs[i], &len) == -1)
-			fuzz_fail("addr_parse %s", a[i]);
-	subj[0] = (struct select_subject){ 0, 1, "sensor-7",
-	    (struct sockaddr *)&addrs[0], 0, 100, 2, SELECT_ONLINE, 0 };
-	subj[1] = (struct select_subject){ 0, 2, "",
-	    (struct sockaddr *)&addrs[1], 1, 5, 0.5, SELECT_ONLINE, 0 };
-	subj[2] = (struct select_subject){ 0, 3, "pump-2",
-	    (struct sockaddr *)&addrs[2], 1, 3600, 30, SELECT_ONLINE, 0 };
-	subj[3] = (struct select_subject){ 1, 0, "sensor-7",
-	    (struct sockaddr *)&addrs[0], 0, 0, 0, SELECT_OFFLINE, 3600 };
-	subj[4] = (struct select_subject){ 1, 0, "tls", NULL, 0, 0, 0,
-	    SELECT_HELD, 10 };
 }
 
 /* What a parsed selector holds is what the parser promises. */
