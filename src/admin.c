@@ -39,6 +39,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "relay.h"
+#include "select.h"
 #include "stats.h"
 #include "token.h"
 #include "util.h"
@@ -95,8 +96,13 @@ static void	admin_reply(struct admin_session *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 static size_t	admin_line_max(void);
 static int	admin_message(struct admin_session *, const char *, size_t);
-static struct client *admin_target(struct admin_session *, const char *,
-		    size_t);
+static int	admin_select(struct admin_session *, const char *, size_t,
+		    struct selector *, const char *);
+static struct client *admin_find(struct admin_session *,
+		    const struct target *);
+static int	admin_matches(const struct client *, const struct selector *,
+		    uint64_t);
+static uint64_t	admin_queue(const struct selector *, const char *, size_t);
 static void	*admin_tcp_attach(int);
 static void	*admin_tls_attach(int);
 static void	admin_tcp_detach(void *);
@@ -140,10 +146,10 @@ static const struct admin_cmd admin_cmds[] = {
 
 static const char *const admin_help[] = {
 	"AUTH <token>",
-	"LIST",
+	"LIST [<selector>]",
 	"SEND <target> <message>",
 	"BROADCAST <message>",
-	"KICK <target>",
+	"KICK <selector>",
 	"STATS",
 	"RELOAD",
 	"WATCH [FROM <seq>] [<verb>...]",
@@ -657,31 +663,86 @@ admin_message(struct admin_session *s, const char *msg, size_t len)
 	return (-1);
 }
 
+/*
+ * Parses a selector argument and answers a bad one itself: ERR syntax
+ * with the parser's reason, or with usage when there are no words and
+ * usage is not NULL. Returns 0 or -1.
+ */
+static int
+admin_select(struct admin_session *s, const char *args, size_t len,
+    struct selector *sel, const char *usage)
+{
+	const char	*why;
+
+	if (select_parse(args, len, sel, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return (-1);
+	}
+	if (sel->n == 0 && usage != NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Finds a target's client, or answers the error and returns NULL. */
 static struct client *
-admin_target(struct admin_session *s, const char *arg, size_t len)
+admin_find(struct admin_session *s, const struct target *t)
 {
-	struct target	 t;
 	struct client	*c = NULL;
 
-	if (target_parse(arg, len, &t) == -1) {
-		admin_reply(s, "ERR syntax bad target");
-		return (NULL);
-	}
-	switch (t.kind) {
+	switch (t->kind) {
 	case TARGET_ID:
-		c = registry_by_id(t.id);
+		c = registry_by_id(t->id);
 		break;
 	case TARGET_ADDR:
-		c = registry_by_addr((struct sockaddr *)&t.addr);
+		c = registry_by_addr((const struct sockaddr *)&t->addr);
 		break;
 	case TARGET_NAME:
-		c = registry_by_name(t.name);
+		c = registry_by_name(t->name);
 		break;
 	}
 	if (c == NULL)
 		admin_reply(s, "ERR notfound no such client");
 	return (c);
+}
+
+/* Returns 1 when sel (NULL: any) matches c, as it is at now (mono ns). */
+static int
+admin_matches(const struct client *c, const struct selector *sel,
+    uint64_t now)
+{
+	struct select_subject	 subj;
+
+	if (sel == NULL || sel->n == 0)
+		return (1);
+	memset(&subj, 0, sizeof(subj));
+	subj.id = c->id;
+	subj.name = c->name;
+	subj.addr = &c->addr.sa;
+	subj.tls = c->conn.ssl != NULL;
+	subj.age = mono_seconds(c->connected, now);
+	subj.idle = mono_seconds(c->last_rx, now);
+	return (select_match(sel, &subj));
+}
+
+/*
+ * Queues msg to every client sel (NULL: any) matches. Returns how many
+ * kept their connection, the count SEND and BROADCAST answer.
+ */
+static uint64_t
+admin_queue(const struct selector *sel, const char *msg, size_t len)
+{
+	struct client	*c, *next;
+	uint64_t	 n = 0, now = mono_ns();
+
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, sel, now) &&
+		    client_send_line(c, msg, len) == 0)
+			n++;
+	}
+	stats.messages_sent += n;
+	return (n);
 }
 
 /* Compares in constant time, so a wrong token tells nothing of the right. */
@@ -742,14 +803,20 @@ cmd_token(struct admin_session *s, const char *args, size_t len)
 	admin_reply(s, "OK %s", token);
 }
 
+/* LIST [<selector>]: the clients it matches, oldest first. */
 static void
 cmd_list(struct admin_session *s, const char *args, size_t len)
 {
+	struct selector	 sel;
 	struct client	*c;
 	char		 addr[ADDR_STRLEN];
 	uint64_t	 now = mono_ns();
 
+	if (admin_select(s, args, len, &sel, NULL) == -1)
+		return;
 	TAILQ_FOREACH(c, registry_list(), entry) {
+		if (!admin_matches(c, &sel, now))
+			continue;
 		admin_reply(s, "CLIENT #%llu name=%s addr=%s age=%.1f "
 		    "idle=%.1f in=%llu out=%llu timeout=%g gap_max=%.1f "
 		    "near=%llu", (unsigned long long)c->id,
@@ -764,23 +831,35 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 	admin_reply(s, "END seq=%llu", (unsigned long long)stats.seq);
 }
 
+/*
+ * SEND <target> <message>: a single #id, @ip:port or name as SPEC §4 has
+ * it; any other one-word selector, such as a glob or @<cidr>, queues to
+ * every client it matches and answers "OK <n>" as BROADCAST does.
+ */
 static void
 cmd_send(struct admin_session *s, const char *args, size_t len)
 {
-	struct words	 w;
-	struct client	*c;
+	static const char	 usage[] = "SEND <target> <message>";
+	struct selector		 sel;
+	const struct target	*t;
+	struct words		 w;
+	struct client		*c;
 
-	if (args == NULL) {
-		admin_reply(s, "ERR syntax usage: SEND <target> <message>");
-		return;
-	}
-	proto_split(args, len, &w);
-	if (w.rest == NULL) {
-		admin_reply(s, "ERR syntax usage: SEND <target> <message>");
+	if (args != NULL)
+		proto_split(args, len, &w);
+	if (args == NULL || w.rest == NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
 		return;
 	}
 	if (admin_message(s, w.rest, w.restlen) == -1 ||
-	    (c = admin_target(s, w.word, w.wordlen)) == NULL)
+	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
+		return;
+	if ((t = select_single(&sel)) == NULL) {
+		admin_reply(s, "OK %llu", (unsigned long long)admin_queue(&sel,
+		    w.rest, w.restlen));
+		return;
+	}
+	if ((c = admin_find(s, t)) == NULL)
 		return;
 	if (client_send_line(c, w.rest, w.restlen) == -1) {
 		admin_reply(s, "ERR overflow client dropped");
@@ -793,36 +872,44 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 static void
 cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 {
-	struct client	*c, *next;
-	uint64_t	 n = 0;
-
 	if (args == NULL) {
 		admin_reply(s, "ERR syntax usage: BROADCAST <message>");
 		return;
 	}
 	if (admin_message(s, args, len) == -1)
 		return;
-	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
-		if (client_send_line(c, args, len) == 0)
-			n++;
-	}
-	stats.messages_sent += n;
-	admin_reply(s, "OK %llu", (unsigned long long)n);
+	admin_reply(s, "OK %llu", (unsigned long long)admin_queue(NULL, args,
+	    len));
 }
 
+/*
+ * KICK <selector>: a single #id, @ip:port or name as SPEC §4 has it
+ * ("OK" or ERR notfound); anything else "OK <n>", the number kicked.
+ */
 static void
 cmd_kick(struct admin_session *s, const char *args, size_t len)
 {
-	struct client	*c;
+	struct selector		 sel;
+	const struct target	*t;
+	struct client		*c, *next;
+	uint64_t		 n = 0, now = mono_ns();
 
-	if (args == NULL || len == 0 || memchr(args, ' ', len) != NULL) {
-		admin_reply(s, "ERR syntax usage: KICK <target>");
+	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
+		return;
+	if ((t = select_single(&sel)) != NULL) {
+		if ((c = admin_find(s, t)) == NULL)
+			return;
+		client_close(c, REASON_KICKED);
+		admin_reply(s, "OK");
 		return;
 	}
-	if ((c = admin_target(s, args, len)) == NULL)
-		return;
-	client_close(c, REASON_KICKED);
-	admin_reply(s, "OK");
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, &sel, now)) {
+			client_close(c, REASON_KICKED);
+			n++;
+		}
+	}
+	admin_reply(s, "OK %llu", (unsigned long long)n);
 }
 
 static void

@@ -130,16 +130,16 @@ static const struct json_fmt stats_json = { "{", "}", stats_row };
  * name are the daemon's to check, so that there is one list of them.
  */
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "list", "LIST", 0, 0, CTL_MULTI, "", &list_json,
-	    "the connected clients" },
+	{ "list", "LIST", 0, -1, CTL_MULTI, " [SELECTOR...]", &list_json,
+	    "the connected clients, or those selected" },
 	{ "stats", "STATS", 0, 0, CTL_MULTI, "", &stats_json,
 	    "the daemon's counters" },
 	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE...", NULL,
 	    "queue a line to a client" },
 	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE...", NULL,
 	    "queue a line to every client" },
-	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET", NULL,
-	    "disconnect a client" },
+	{ "kick", "KICK", 1, -1, 0, " SELECTOR...", NULL,
+	    "disconnect the selected clients" },
 	{ "reload", "RELOAD", 0, 0, 0, "", NULL,
 	    "re-read the config file" },
 	{ "watch", "WATCH", 0, -1, CTL_WATCH, " [FROM SEQ] [VERB...]", NULL,
