@@ -484,7 +484,7 @@ START_TEST(test_heartbeatctl_list)
 	/* Selector words, one an argument or several in one (SPEC §12). */
 	snprintf(re, sizeof(re), "^CLIENT #2 name=sensor-7 "
 	    "addr=127\\.0\\.0\\.1:%d age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] "
-	    "in=15 out=6\n$", port[1]);
+	    "in=15 out=6 " QUALITY "\n$", port[1]);
 	expect_ctl(0, re, "", opt, arg, "list", "sensor-*", "plain", NULL);
 	expect_ctl(0, re, "", opt, arg, "list", "s?nsor-7 age<600", NULL);
 	expect_ctl(0, "", "", opt, arg, "list", "sensor-*", "unnamed", NULL);
