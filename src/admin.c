@@ -40,6 +40,7 @@
 #include "registry.h"
 #include "relay.h"
 #include "seen.h"
+#include "select.h"
 #include "stats.h"
 #include "token.h"
 #include "util.h"
@@ -72,17 +73,6 @@ struct admin_unix {
 	int			 new_fd;
 };
 
-/*
- * SEEN's list words until the selectors of SPEC §12 serve it too: the
- * states, for>N, for<N and names. Every word must match.
- */
-struct seen_words {
-	unsigned	 states;	/* 1 << enum seen_state */
-	double		 for_min;	/* s: for>N, or -1 */
-	double		 for_max;	/* s: for<N */
-	char		 name[HB_NAME_MAX + 1];	/* "": none */
-};
-
 struct admin_cmd {
 	const char	*name;
 	void		(*fn)(struct admin_session *, const char *, size_t);
@@ -107,8 +97,13 @@ static void	admin_reply(struct admin_session *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 static size_t	admin_line_max(void);
 static int	admin_message(struct admin_session *, const char *, size_t);
-static struct client *admin_target(struct admin_session *, const char *,
-		    size_t);
+static int	admin_select(struct admin_session *, const char *, size_t,
+		    struct selector *, const char *);
+static struct client *admin_find(struct admin_session *,
+		    const struct target *);
+static int	admin_matches(const struct client *, const struct selector *,
+		    uint64_t);
+static uint64_t	admin_queue(const struct selector *, const char *, size_t);
 static void	*admin_tcp_attach(int);
 static void	*admin_tls_attach(int);
 static void	admin_tcp_detach(void *);
@@ -130,9 +125,7 @@ static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
 static void	cmd_release(struct admin_session *, const char *, size_t);
-static int	seen_words_parse(const char *, size_t, struct seen_words *,
-		    char *, size_t);
-static int	seen_words_match(const struct seen_entry *, int64_t, void *);
+static int	seen_match(const struct seen_entry *, int64_t, void *);
 static int	watch_args(struct admin_session *, const char *, size_t,
 		    uint64_t *, unsigned *);
 static void	watch_sink(uint64_t, enum event_kind, const char *, size_t);
@@ -159,10 +152,10 @@ static const struct admin_cmd admin_cmds[] = {
 
 static const char *const admin_help[] = {
 	"AUTH <token>",
-	"LIST",
+	"LIST [<selector>]",
 	"SEND <target> <message>",
 	"BROADCAST <message>",
-	"KICK <target>",
+	"KICK <selector>",
 	"STATS",
 	"RELOAD",
 	"WATCH [FROM <seq>] [<verb>...]",
@@ -678,31 +671,86 @@ admin_message(struct admin_session *s, const char *msg, size_t len)
 	return (-1);
 }
 
+/*
+ * Parses a selector argument and answers a bad one itself: ERR syntax
+ * with the parser's reason, or with usage when there are no words and
+ * usage is not NULL. Returns 0 or -1.
+ */
+static int
+admin_select(struct admin_session *s, const char *args, size_t len,
+    struct selector *sel, const char *usage)
+{
+	const char	*why;
+
+	if (select_parse(args, len, sel, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return (-1);
+	}
+	if (sel->n == 0 && usage != NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Finds a target's client, or answers the error and returns NULL. */
 static struct client *
-admin_target(struct admin_session *s, const char *arg, size_t len)
+admin_find(struct admin_session *s, const struct target *t)
 {
-	struct target	 t;
 	struct client	*c = NULL;
 
-	if (target_parse(arg, len, &t) == -1) {
-		admin_reply(s, "ERR syntax bad target");
-		return (NULL);
-	}
-	switch (t.kind) {
+	switch (t->kind) {
 	case TARGET_ID:
-		c = registry_by_id(t.id);
+		c = registry_by_id(t->id);
 		break;
 	case TARGET_ADDR:
-		c = registry_by_addr((struct sockaddr *)&t.addr);
+		c = registry_by_addr((const struct sockaddr *)&t->addr);
 		break;
 	case TARGET_NAME:
-		c = registry_by_name(t.name);
+		c = registry_by_name(t->name);
 		break;
 	}
 	if (c == NULL)
 		admin_reply(s, "ERR notfound no such client");
 	return (c);
+}
+
+/* Returns 1 when sel (NULL: any) matches c, as it is at now (mono ns). */
+static int
+admin_matches(const struct client *c, const struct selector *sel,
+    uint64_t now)
+{
+	struct select_subject	 subj;
+
+	if (sel == NULL || sel->n == 0)
+		return (1);
+	memset(&subj, 0, sizeof(subj));
+	subj.id = c->id;
+	subj.name = c->name;
+	subj.addr = &c->addr.sa;
+	subj.tls = c->conn.ssl != NULL;
+	subj.age = mono_seconds(c->connected, now);
+	subj.idle = mono_seconds(c->last_rx, now);
+	return (select_match(sel, &subj));
+}
+
+/*
+ * Queues msg to every client sel (NULL: any) matches. Returns how many
+ * kept their connection, the count SEND and BROADCAST answer.
+ */
+static uint64_t
+admin_queue(const struct selector *sel, const char *msg, size_t len)
+{
+	struct client	*c, *next;
+	uint64_t	 n = 0, now = mono_ns();
+
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, sel, now) &&
+		    client_send_line(c, msg, len) == 0)
+			n++;
+	}
+	stats.messages_sent += n;
+	return (n);
 }
 
 /* Compares in constant time, so a wrong token tells nothing of the right. */
@@ -765,15 +813,17 @@ cmd_token(struct admin_session *s, const char *args, size_t len)
 
 /*
  * SEEN <name>: its one line, or "ERR notfound never seen". SEEN with any
- * other words: a line for every name that matches, longest in its state
- * first, then END.
+ * other selector: a line for every name that matches, longest in its
+ * state first, then END.
  */
 static void
 cmd_seen(struct admin_session *s, const char *args, size_t len)
 {
 	struct seen_entry	**v, *e;
-	struct seen_words	 f;
-	char			 line[SEEN_LINE_MAX], name[HB_NAME_MAX + 1];
+	struct selector		 sel;
+	const struct target	*t;
+	const char		*why;
+	char			 line[SEEN_LINE_MAX];
 	int64_t			 now = time(NULL);
 	size_t			 i, n;
 
@@ -782,10 +832,12 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 		    "SEEN <selector>");
 		return;
 	}
-	if (name_alone(args, len)) {
-		memcpy(name, args, len);
-		name[len] = '\0';
-		if ((e = seen_find(name)) == NULL)
+	if (select_parse(args, len, &sel, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return;
+	}
+	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME) {
+		if ((e = seen_find(t->name)) == NULL)
 			admin_reply(s, "ERR notfound never seen");
 		else {
 			seen_format(e, now, line, sizeof(line));
@@ -793,11 +845,7 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 		}
 		return;
 	}
-	if (seen_words_parse(args, len, &f, line, sizeof(line)) == -1) {
-		admin_reply(s, "ERR syntax %s", line);
-		return;
-	}
-	n = seen_select(seen_words_match, &f, now, &v);
+	n = seen_select(seen_match, &sel, now, &v);
 	for (i = 0; i < n; i++) {
 		seen_format(v[i], now, line, sizeof(line));
 		admin_reply(s, "%s", line);
@@ -825,86 +873,41 @@ cmd_release(struct admin_session *s, const char *args, size_t len)
 		admin_reply(s, "OK");
 }
 
-/* Parses SEEN's list words into f. Returns 0, or -1 with why. */
+/* A seen_filter: whether e, as at now, matches the selector at arg. */
 static int
-seen_words_parse(const char *args, size_t len, struct seen_words *f,
-    char *why, size_t whylen)
+seen_match(const struct seen_entry *e, int64_t now, void *arg)
 {
-	struct words	 w;
-	char		 word[32];
-	const char	*err;
-	double		 secs;
-	int		 state;
+	static const enum select_state states[SEEN__COUNT] = {
+		[SEEN_ONLINE] = SELECT_ONLINE,
+		[SEEN_OFFLINE] = SELECT_OFFLINE,
+		[SEEN_HELD] = SELECT_HELD,
+	};
+	struct select_subject	 subj;
 
-	f->states = (1U << SEEN__COUNT) - 1;
-	f->for_min = -1;
-	f->for_max = 1e300;
-	f->name[0] = '\0';
-	w.rest = args;
-	w.restlen = len;
-	while (w.rest != NULL) {
-		proto_split(w.rest, w.restlen, &w);
-		if (w.wordlen == 0)
-			continue;
-		for (state = 0; state < SEEN__COUNT; state++) {
-			if (strlen(seen_states[state]) == w.wordlen &&
-			    strncasecmp(seen_states[state], w.word,
-			    w.wordlen) == 0)
-				break;
-		}
-		if (state < SEEN__COUNT) {
-			f->states &= 1U << state;
-			continue;
-		}
-		if (name_check(w.word, w.wordlen, &err) == 0) {
-			if (f->name[0] != '\0' && (strlen(f->name) !=
-			    w.wordlen || memcmp(f->name, w.word, w.wordlen)))
-				f->states = 0;
-			memcpy(f->name, w.word, w.wordlen);
-			f->name[w.wordlen] = '\0';
-			continue;
-		}
-		if (w.wordlen < 5 || w.wordlen >= sizeof(word) ||
-		    strncasecmp(w.word, "for", 3) != 0 ||
-		    (w.word[3] != '<' && w.word[3] != '>'))
-			goto bad;
-		memcpy(word, w.word + 4, w.wordlen - 4);
-		word[w.wordlen - 4] = '\0';
-		if (parse_double(word, 0, 1e10, &secs, &err) == -1)
-			goto bad;
-		if (w.word[3] == '>' && secs > f->for_min)
-			f->for_min = secs;
-		if (w.word[3] == '<' && secs < f->for_max)
-			f->for_max = secs;
-	}
-	return (0);
-bad:
-	snprintf(why, whylen, "bad selector word: %.*s",
-	    (int)(w.wordlen > 64 ? 64 : w.wordlen), w.word);
-	return (-1);
+	memset(&subj, 0, sizeof(subj));
+	subj.seen = 1;
+	subj.name = e->name;
+	if (e->addr.sa.sa_family != AF_UNSPEC)
+		subj.addr = &e->addr.sa;
+	subj.state = states[e->state];
+	subj.for_secs = now > e->since ? now - e->since : 0;
+	return (select_match(arg, &subj));
 }
 
-/* A seen_filter: whether e, as at now, matches every word of f. */
-static int
-seen_words_match(const struct seen_entry *e, int64_t now, void *arg)
-{
-	const struct seen_words	*f = arg;
-	double			 secs;
-
-	secs = now > e->since ? now - e->since : 0;
-	return ((f->states & (1U << e->state)) && secs > f->for_min &&
-	    secs < f->for_max && (f->name[0] == '\0' ||
-	    strcmp(f->name, e->name) == 0));
-}
-
+/* LIST [<selector>]: the clients it matches, oldest first. */
 static void
 cmd_list(struct admin_session *s, const char *args, size_t len)
 {
+	struct selector	 sel;
 	struct client	*c;
 	char		 addr[ADDR_STRLEN];
 	uint64_t	 now = mono_ns();
 
+	if (admin_select(s, args, len, &sel, NULL) == -1)
+		return;
 	TAILQ_FOREACH(c, registry_list(), entry) {
+		if (!admin_matches(c, &sel, now))
+			continue;
 		admin_reply(s, "CLIENT #%llu name=%s addr=%s age=%.1f "
 		    "idle=%.1f in=%llu out=%llu timeout=%g gap_max=%.1f "
 		    "near=%llu", (unsigned long long)c->id,
@@ -919,23 +922,35 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 	admin_reply(s, "END seq=%llu", (unsigned long long)stats.seq);
 }
 
+/*
+ * SEND <target> <message>: a single #id, @ip:port or name as SPEC §4 has
+ * it; any other one-word selector, such as a glob or @<cidr>, queues to
+ * every client it matches and answers "OK <n>" as BROADCAST does.
+ */
 static void
 cmd_send(struct admin_session *s, const char *args, size_t len)
 {
-	struct words	 w;
-	struct client	*c;
+	static const char	 usage[] = "SEND <target> <message>";
+	struct selector		 sel;
+	const struct target	*t;
+	struct words		 w;
+	struct client		*c;
 
-	if (args == NULL) {
-		admin_reply(s, "ERR syntax usage: SEND <target> <message>");
-		return;
-	}
-	proto_split(args, len, &w);
-	if (w.rest == NULL) {
-		admin_reply(s, "ERR syntax usage: SEND <target> <message>");
+	if (args != NULL)
+		proto_split(args, len, &w);
+	if (args == NULL || w.rest == NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
 		return;
 	}
 	if (admin_message(s, w.rest, w.restlen) == -1 ||
-	    (c = admin_target(s, w.word, w.wordlen)) == NULL)
+	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
+		return;
+	if ((t = select_single(&sel)) == NULL) {
+		admin_reply(s, "OK %llu", (unsigned long long)admin_queue(&sel,
+		    w.rest, w.restlen));
+		return;
+	}
+	if ((c = admin_find(s, t)) == NULL)
 		return;
 	if (client_send_line(c, w.rest, w.restlen) == -1) {
 		admin_reply(s, "ERR overflow client dropped");
@@ -948,36 +963,44 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 static void
 cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 {
-	struct client	*c, *next;
-	uint64_t	 n = 0;
-
 	if (args == NULL) {
 		admin_reply(s, "ERR syntax usage: BROADCAST <message>");
 		return;
 	}
 	if (admin_message(s, args, len) == -1)
 		return;
-	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
-		if (client_send_line(c, args, len) == 0)
-			n++;
-	}
-	stats.messages_sent += n;
-	admin_reply(s, "OK %llu", (unsigned long long)n);
+	admin_reply(s, "OK %llu", (unsigned long long)admin_queue(NULL, args,
+	    len));
 }
 
+/*
+ * KICK <selector>: a single #id, @ip:port or name as SPEC §4 has it
+ * ("OK" or ERR notfound); anything else "OK <n>", the number kicked.
+ */
 static void
 cmd_kick(struct admin_session *s, const char *args, size_t len)
 {
-	struct client	*c;
+	struct selector		 sel;
+	const struct target	*t;
+	struct client		*c, *next;
+	uint64_t		 n = 0, now = mono_ns();
 
-	if (args == NULL || len == 0 || memchr(args, ' ', len) != NULL) {
-		admin_reply(s, "ERR syntax usage: KICK <target>");
+	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
+		return;
+	if ((t = select_single(&sel)) != NULL) {
+		if ((c = admin_find(s, t)) == NULL)
+			return;
+		client_close(c, REASON_KICKED);
+		admin_reply(s, "OK");
 		return;
 	}
-	if ((c = admin_target(s, args, len)) == NULL)
-		return;
-	client_close(c, REASON_KICKED);
-	admin_reply(s, "OK");
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, &sel, now)) {
+			client_close(c, REASON_KICKED);
+			n++;
+		}
+	}
+	admin_reply(s, "OK %llu", (unsigned long long)n);
 }
 
 static void

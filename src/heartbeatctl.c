@@ -24,6 +24,7 @@
 
 #include "heartbeatd.h"
 #include "proto.h"
+#include "select.h"
 #include "util.h"
 
 #define CTL_SOCKET	"/run/heartbeatd/admin.sock"
@@ -138,6 +139,7 @@ static int	run_single(struct conn *, int);
 static int	run_multi(struct conn *, const struct json_fmt *);
 static int	run_watch(struct conn *);
 static int	run_seen(struct conn *, const struct json_fmt *);
+static int	seen_single(int, char **);
 static int	json_number(const char *);
 static void	json_string(FILE *, const char *);
 static int	json_value(FILE *, const char *, enum json_kind);
@@ -156,16 +158,16 @@ static const struct json_fmt stats_json = { "{", "}", stats_row };
  * name are the daemon's to check, so that there is one list of them.
  */
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "list", "LIST", 0, 0, CTL_MULTI, "", &list_json,
-	    "the connected clients" },
+	{ "list", "LIST", 0, -1, CTL_MULTI, " [SELECTOR...]", &list_json,
+	    "the connected clients, or those selected" },
 	{ "stats", "STATS", 0, 0, CTL_MULTI, "", &stats_json,
 	    "the daemon's counters" },
 	{ "send", "SEND", 2, -1, CTL_TARGET, " TARGET MESSAGE...", NULL,
 	    "queue a line to a client" },
 	{ "broadcast", "BROADCAST", 1, -1, 0, " MESSAGE...", NULL,
 	    "queue a line to every client" },
-	{ "kick", "KICK", 1, 1, CTL_TARGET, " TARGET", NULL,
-	    "disconnect a client" },
+	{ "kick", "KICK", 1, -1, 0, " SELECTOR...", NULL,
+	    "disconnect the selected clients" },
 	{ "reload", "RELOAD", 0, 0, 0, "", NULL,
 	    "re-read the config file" },
 	{ "watch", "WATCH", 0, -1, CTL_WATCH, " [FROM SEQ] [VERB...]", NULL,
@@ -625,6 +627,19 @@ run_watch(struct conn *c)
 	}
 }
 
+/* Whether SEEN's arguments are one exact name, answered in one line. */
+static int
+seen_single(int argc, char **argv)
+{
+	struct selector		 sel;
+	const struct target	*t;
+	const char		*why;
+
+	return (argc == 1 && select_parse(argv[0], strlen(argv[0]), &sel,
+	    &why) == 0 && (t = select_single(&sel)) != NULL &&
+	    t->kind == TARGET_NAME);
+}
+
 /*
  * Reads SEEN's answer for one exact name: its line as it is, or as one
  * JSON object through fmt; an ERR goes to stderr (1).
@@ -844,8 +859,7 @@ main(int argc, char *argv[])
 	free(line);
 	if (cmd->flags & CTL_WATCH)
 		code = run_watch(&c);
-	else if ((cmd->flags & CTL_SEEN) && argc == 2 &&
-	    name_alone(argv[1], strlen(argv[1])))
+	else if ((cmd->flags & CTL_SEEN) && seen_single(argc - 1, argv + 1))
 		code = run_seen(&c, json ? cmd->json : NULL);
 	else if (cmd->flags & CTL_MULTI)
 		code = run_multi(&c, json ? cmd->json : NULL);

@@ -8,9 +8,11 @@ struct event_base;
 struct hb_config;
 
 /*
- * Logging: syslog through a non-blocking datagram socket to /dev/log
- * (lines that cannot be sent at once are dropped and counted), and a copy
- * on stderr when log_init() was asked for one. Every function keeps errno.
+ * Logging: syslog through a non-blocking datagram socket to /dev/log (or
+ * $HEARTBEATD_SYSLOG_SOCKET), with a bounded queue while syslog is busy
+ * (the oldest lines beyond it are dropped, counted and reported by verb),
+ * and a copy on stderr when log_init() was asked for one. Every function
+ * keeps errno.
  */
 void		 log_init(const char *ident, int to_stderr);
 void		 log_configure(const struct hb_config *);

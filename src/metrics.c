@@ -161,7 +161,7 @@ metrics_render(struct evbuffer *out)
 	}
 	metrics_histogram(out, "heartbeatd_session_duration_seconds",
 	    "Length of finished client sessions.", stats_session_bounds,
-	    stats_session_nbounds, stats.session_buckets, stats.session_sum);
+	    STATS_SESSION_NBOUNDS, stats.session_buckets, stats.session_sum);
 	metrics_histogram(out, "heartbeatd_heartbeat_gap_ratio",
 	    "Silences ended by a read, over the client's timeout.",
 	    deadline_gap_bounds, DEADLINE_GAP_NBOUNDS, stats.gap_buckets,

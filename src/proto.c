@@ -185,29 +185,6 @@ name_check(const char *s, size_t len, const char **why)
 }
 
 /*
- * Returns 1 when args are one exact name, which SEEN answers with one
- * line (SPEC §11); the state words are selector words, and win over names
- * that are spelled like them. The selectors of SPEC §12 will say this for
- * every command.
- */
-int
-name_alone(const char *args, size_t len)
-{
-	static const char *const words[] = { "online", "offline", "held" };
-	const char	*why;
-	size_t		 i;
-
-	if (name_check(args, len, &why) == -1)
-		return (0);
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (strlen(words[i]) == len &&
-		    strncasecmp(words[i], args, len) == 0)
-			return (0);
-	}
-	return (1);
-}
-
-/*
  * Splits HELLO's arguments: a name, then key=value options in any order,
  * spaces around words ignored. Returns 0 with h filled in, HELLO_BADNAME
  * or HELLO_SYNTAX with *why.

@@ -46,7 +46,6 @@ void	 proto_split(const char *, size_t, struct words *);
 int	 proto_is(const struct words *, const char *);
 
 int	 name_check(const char *, size_t, const char **);
-int	 name_alone(const char *, size_t);
 /* HELLO's arguments (SPEC §3): a name, then key=value options. */
 struct hello_opt {
 	const char	*s;		/* NULL: not given */

@@ -12,11 +12,9 @@
 
 struct stats	 stats;
 
-const double	 stats_session_bounds[] = {
-	1, 10, 60, 300, 900, 3600, 14400, 86400, 604800
+const double	 stats_session_bounds[STATS_SESSION_NBOUNDS] = {
+	0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400, 604800
 };
-const size_t	 stats_session_nbounds =
-    sizeof(stats_session_bounds) / sizeof(stats_session_bounds[0]);
 
 #define FIELD(name, kind, help) \
 	{ #name, kind, help, offsetof(struct stats, name) }
@@ -122,7 +120,7 @@ stats_session_ended(double seconds)
 {
 	size_t	 i;
 
-	for (i = 0; i < stats_session_nbounds; i++) {
+	for (i = 0; i < STATS_SESSION_NBOUNDS; i++) {
 		if (seconds <= stats_session_bounds[i])
 			break;
 	}

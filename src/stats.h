@@ -4,6 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Upper bounds of the session duration buckets, in seconds: fine enough
+ * to tell a 2 s session from a 5 s one.
+ */
+#define STATS_SESSION_NBOUNDS	13
+extern const double	 stats_session_bounds[STATS_SESSION_NBOUNDS];
+
 /* The daemon's counters, bumped in place by events.c and client.c. */
 struct stats {
 	uint64_t	 started;		/* mono ns */
@@ -28,8 +35,11 @@ struct stats {
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
 
-	/* Finished client sessions, for the duration histogram. */
-	uint64_t	 session_buckets[16];	/* per bound, then over the last */
+	/*
+	 * Finished client sessions, for the duration histogram: a count
+	 * per bound, then one over the last.
+	 */
+	uint64_t	 session_buckets[STATS_SESSION_NBOUNDS + 1];
 	uint64_t	 session_count;
 	double		 session_sum;		/* s */
 
@@ -38,10 +48,6 @@ struct stats {
 	uint64_t	 gap_count;
 	double		 gap_sum;
 };
-
-/* Upper bounds of the session duration buckets, in seconds. */
-extern const double	 stats_session_bounds[];
-extern const size_t	 stats_session_nbounds;
 
 extern struct stats	 stats;
 

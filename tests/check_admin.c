@@ -87,6 +87,7 @@ static const char *stat_keys[] = {
 static const struct overflow overflows[] = {
 	{ "SEND #1 ", "OK 1", "ERR overflow client dropped", 0 },
 	{ "BROADCAST ", "OK 2", "OK 1", 1 },
+	{ "SEND @127.0.0.0/8 ", "OK 2", "OK 1", 1 },
 };
 
 /* The running test's daemon, admin session and clients. */
@@ -211,12 +212,7 @@ local_port(struct hbc *c)
 static void
 expect_answer(const char *cmd, const char *want)
 {
-	const char	*line;
-
-	line = hbc_cmd(adm, cmd, TMO);
-	ck_assert_msg(line != NULL, "\"%.64s\": no answer", cmd);
-	ck_assert_msg(strcmp(line, want) == 0,
-	    "\"%.64s\": want \"%s\", got \"%s\"", cmd, want, line);
+	hbc_expect_cmd(adm, cmd, want, TMO);
 }
 
 /* SEND target msg is "OK 1" and client #id receives msg. */
@@ -637,12 +633,12 @@ START_TEST(test_admin_send_errors)
 		{ "SEND nobody x", NOSUCH },
 		{ "SEND", "ERR syntax usage: SEND <target> <message>" },
 		{ "SEND #1", "ERR syntax usage: SEND <target> <message>" },
-		{ "SEND #abc x", "ERR syntax bad target" },
-		{ "SEND # x", "ERR syntax bad target" },
-		{ "SEND @nonsense x", "ERR syntax bad target" },
-		{ "SEND @127.0.0.1 x", "ERR syntax bad target" },
-		{ "SEND bad!name x", "ERR syntax bad target" },
-		{ "SEND -dash x", "ERR syntax bad target" },
+		{ "SEND #abc x", "ERR syntax bad id: #abc" },
+		{ "SEND # x", "ERR syntax bad id: #" },
+		{ "SEND @nonsense x", "ERR syntax bad address: @nonsense" },
+		{ "SEND @127.0.0.1 x", "ERR syntax bad address: @127.0.0.1" },
+		{ "SEND bad!name x", "ERR syntax unknown word: bad!name" },
+		{ "SEND -dash x", "ERR syntax unknown word: -dash" },
 	};
 	const char	*line;
 
@@ -774,8 +770,8 @@ START_TEST(test_admin_kick)
 
 	expect_answer("KICK #1", NOSUCH);
 	expect_answer("KICK dev", NOSUCH);
-	expect_answer("KICK", "ERR syntax usage: KICK <target>");
-	expect_answer("KICK #x", "ERR syntax bad target");
+	expect_answer("KICK", "ERR syntax usage: KICK <selector>");
+	expect_answer("KICK #x", "ERR syntax bad id: #x");
 	stats_check("STATS", "kicked=3 disconnects=3 clients=0 "
 	    "clients_peak=3");
 	teardown();

@@ -361,6 +361,45 @@ START_TEST(test_admin_tls_commands)
 }
 END_TEST
 
+/*
+ * The selector words tls and plain (SPEC §12) tell a client on the TLS
+ * client port from one on the plain port, in LIST, SEND and KICK.
+ */
+START_TEST(test_admin_tls_select)
+{
+	struct hbd	*d;
+	struct hbc	*cl, *a;
+	struct tlsc	*t;
+	char		 server[64];
+	int		 fd, port;
+
+	port = hb_reserve_port(&fd);
+	snprintf(server, sizeof(server), "tls_listen = 127.0.0.1:%d\n", port);
+	d = start(server, "");
+	close(fd);
+	cl = hbc_connect(d->port);
+	hbd_expect_log(d, "connect #1 ", tmo());
+	t = s_client(port);
+	hbc_send(t->io, "HELLO secure\n");
+	hbc_expect(t->io, "OK #2", tmo());
+	a = hbc_admin(d);
+	hbc_send(a, "LIST tls\nLIST plain\nSEND tls hi\nKICK tls\n");
+	hb_assert_match(hbc_readline(a, tmo()), "^CLIENT #2 name=secure ");
+	hbc_expect(a, "END seq=3", tmo());
+	hb_assert_match(hbc_readline(a, tmo()), "^CLIENT #1 name=- ");
+	hbc_expect(a, "END seq=3", tmo());
+	hbc_expect(a, "OK 1", tmo());
+	hbc_expect(a, "OK 1", tmo());
+	hbc_expect(t->io, "hi", tmo());
+	hbc_expect(t->io, "BYE kicked", tmo());
+	hbd_expect_log(d, "disconnect #2 ", tmo());
+	hbc_send(a, "LIST tls\n");
+	hbc_expect(a, "END seq=4", tmo());
+	tlsc_kill(t);
+	hbd_finish(d, cl, a, NULL);
+}
+END_TEST
+
 /* With a token: AUTH first, as on TCP; a wrong one ends the session. */
 START_TEST(test_admin_tls_auth)
 {
@@ -655,6 +694,7 @@ test_suite(void)
 	s = suite_create("admin_tls");
 	HB_TCASE(s, "commands", test_admin_tls_commands, 1);
 	HB_TCASE(s, "auth", test_admin_tls_auth, 1);
+	HB_TCASE(s, "select", test_admin_tls_select, 1);
 	HB_TCASE(s, "pipeline", test_admin_tls_pipeline, 1);
 	HB_TCASE(s, "slow_peer", test_admin_tls_slow_peer, 1);
 	HB_TCASE(s, "watch", test_admin_tls_watch, 1);

@@ -77,12 +77,10 @@ static const char *stat_keys[] = {
 static const struct misuse misuses[] = {
 	{ { NULL }, "no command" },
 	{ { "frobnicate", NULL }, "unknown command: frobnicate" },
-	{ { "list", "x", NULL }, "wrong number of arguments" },
 	{ { "stats", "x", NULL }, "wrong number of arguments" },
 	{ { "send", "dev", NULL }, "wrong number of arguments" },
 	{ { "broadcast", NULL }, "wrong number of arguments" },
 	{ { "kick", NULL }, "wrong number of arguments" },
-	{ { "kick", "a", "b", NULL }, "wrong number of arguments" },
 	{ { "reload", "now", NULL }, "wrong number of arguments" },
 	{ { "watch", "FROM", NULL }, "expected FROM and a sequence" },
 	{ { "watch", "FROM", "x", NULL }, "expected FROM and a sequence" },
@@ -488,6 +486,15 @@ START_TEST(test_heartbeatctl_list)
 	expect_ctl(0, re, "", opt, arg, "list", NULL);
 	/* Command names are case-insensitive, as in the protocol. */
 	expect_ctl(0, re, "", opt, arg, "LiSt", NULL);
+	/* Selector words, one an argument or several in one (SPEC §12). */
+	snprintf(re, sizeof(re), "^CLIENT #2 name=sensor-7 "
+	    "addr=127\\.0\\.0\\.1:%d age=[0-9]+\\.[0-9] idle=[0-9]+\\.[0-9] "
+	    "in=15 out=6 " QUALITY "\n$", port[1]);
+	expect_ctl(0, re, "", opt, arg, "list", "sensor-*", "plain", NULL);
+	expect_ctl(0, re, "", opt, arg, "list", "s?nsor-7 age<600", NULL);
+	expect_ctl(0, "", "", opt, arg, "list", "sensor-*", "unnamed", NULL);
+	expect_ctl(1, "", "ERR syntax bad number: idle>x\n", opt, arg, "list",
+	    "idle>x", NULL);
 	hbc_close(c[0]);
 	hbc_close(c[1]);
 	hbd_stop(d, SIGTERM);
@@ -569,6 +576,15 @@ START_TEST(test_heartbeatctl_kick)
 	expect_ctl(1, "", "ERR notfound no such client\n", opt, arg, "kick",
 	    "#99", NULL);
 	expect_ctl(0, "OK\n", "", opt, arg, "kick", "#1", NULL);
+	hbc_expect(c, "BYE kicked", TMO);
+	hbc_expect_closed(c, TMO);
+	hbc_close(c);
+	/* Any other selector is counted, none found included. */
+	c = client_named(d, 2, "sensor-7");
+	expect_ctl(0, "OK 0\n", "", opt, arg, "kick", "sensor-*", "tls",
+	    NULL);
+	expect_ctl(0, "OK 1\n", "", opt, arg, "kick", "sensor-*", "plain",
+	    NULL);
 	hbc_expect(c, "BYE kicked", TMO);
 	hbc_expect_closed(c, TMO);
 	hbc_close(c);
@@ -721,11 +737,12 @@ START_TEST(test_heartbeatctl_help)
 		    "\\[--json\\]\n"
 		    " +COMMAND \\[ARG\\.\\.\\.\\]\n"
 		    "commands:\n"
-		    "  list +the connected clients\n"
+		    "  list \\[SELECTOR\\.\\.\\.\\] +the connected clients, "
+		    "or those selected\n"
 		    "  stats +[^\n]+\n"
 		    "  send TARGET MESSAGE\\.\\.\\. +[^\n]+\n"
 		    "  broadcast MESSAGE\\.\\.\\. +[^\n]+\n"
-		    "  kick TARGET +[^\n]+\n"
+		    "  kick SELECTOR\\.\\.\\. +[^\n]+\n"
 		    "  reload +[^\n]+\n"
 		    "  watch \\[FROM SEQ\\] \\[VERB\\.\\.\\.\\] +[^\n]+\n"
 		    "  token NAME \\[TTL\\] +[^\n]+\n"
@@ -853,7 +870,7 @@ START_TEST(test_heartbeatctl_seen)
 	out = expect_ctl(0, re, "", opt, arg, "--json", "seen", "offline",
 	    NULL);
 	ck_assert_msg(json_valid(out), "not JSON: %s", out);
-	expect_ctl(1, "", "ERR syntax bad selector word: for>x\n", opt, arg,
+	expect_ctl(1, "", "ERR syntax bad number: for>x\n", opt, arg,
 	    "seen", "for>x", NULL);
 	hbc_close(c[0]);
 	hbd_stop(d, SIGTERM);

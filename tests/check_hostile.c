@@ -46,8 +46,16 @@
 #include "itest.h"
 
 #define TMO		2000	/* ms to wait for any one answer */
-#define DEVLOG		"/dev/log"
+#define SYSLOG_ENV	"HEARTBEATD_SYSLOG_SOCKET"
 #define NPING		300	/* PINGs timed in each RTT test */
+#define NFLOOD		50000	/* HELLOs while syslog stalls: 2 queues full */
+#define FLOOD_BATCH	1000	/* sent before their answers are read */
+#define NRECENT		20	/* clients that leave last */
+#define QUEUE_KB	4096	/* the daemon's log queue, at most */
+#define QUEUE_SLACK_KB	2048	/* the allocator's share beyond it */
+#define NVERBS		16	/* verbs in one log_dropped line, at most */
+#define LONG_IDENT	"heartbeatd-with-the-longest-ident-" \
+			"so-that-log-lines-are-longest"	/* 63 bytes */
 #define RTT_P99_US	10000	/* the bound on their 99th percentile */
 #define NCHURN		2	/* clients connecting and leaving per PING */
 #define NFILE		64	/* the daemon's fd limit in the EMFILE test */
@@ -126,11 +134,11 @@ struct modecase {
 	mode_t		 mode;
 };
 
-/* Datagrams from one daemon that reached our /dev/log. */
-struct drain {
-	int		 ours;		/* every datagram of the daemon */
-	int		 reports;	/* "log_dropped=N" datagrams */
-	long long	 dropped;	/* the N of the last one */
+/* Log lines, split: line[i] is NUL-terminated. */
+struct lines {
+	char		*text;
+	char		**line;
+	size_t		 n;
 };
 
 static const struct trickle trickles[] = {
@@ -175,8 +183,9 @@ static const struct modecase modecases[] = {
 	{ "", 0660 },
 };
 
-static int		 devlog_fd = -1;	/* our /dev/log, or -1 */
+static int		 devlog_fd = -1;	/* our syslog socket, or -1 */
 static const char	*devlog_skip;		/* why we have none */
+static char		*devlog_path;		/* $SYSLOG_ENV */
 
 static struct hbd	*start(const char *, const char *, const char *);
 static struct hbd	*start_wrapped(const char *, const char *,
@@ -198,8 +207,16 @@ static void		 close_all(struct hbc **, int, int);
 static long long	 metric(int, const char *);
 static void		 devlog_setup(void);
 static void		 devlog_teardown(void);
-static void		 devlog_drain(struct hbd *, struct drain *);
-static int		 count_lines(const char *);
+static char		*devlog_drain(struct hbd *);
+static void		 devlog_await(struct hbd *);
+static int		 count_char(const char *, int);
+static void		 lines_split(struct lines *, const char *);
+static void		 lines_free(struct lines *);
+static void		 check_report(const char *, struct lines *, size_t,
+			    size_t, time_t);
+static void		 check_syslog(struct hbd *, struct hbc *, char *,
+			    time_t);
+static void		 hello_flood(struct hbc *, int);
 static void		 expect_bytes(struct hbc *, const char *, size_t);
 static void		 wait_stat(struct hbc *, const char *, long long);
 static char		*read_answers(struct hbd *, int, int);
@@ -389,121 +406,362 @@ metric(int port, const char *name)
 
 /*
  * Unchecked fixture (it runs in the runner, so the teardown happens even
- * when the test fails): binds /dev/log unless it exists, without reading
- * it, which is what a stalled syslog daemon looks like.
+ * when the test fails): binds a datagram socket at a temp path, named to
+ * the daemons to come in $SYSLOG_ENV, without reading it, which is what a
+ * stalled syslog daemon looks like.
  */
 static void
 devlog_setup(void)
 {
-	devlog_fd = hb_dgram_bind(DEVLOG, &devlog_skip);
+	devlog_path = hb_write_file("syslog.sock", "");
+	unlink(devlog_path);
+	devlog_fd = hb_dgram_bind(devlog_path, &devlog_skip);
+	setenv(SYSLOG_ENV, devlog_path, 1);
 }
 
 static void
 devlog_teardown(void)
 {
-	hb_dgram_unbind(devlog_fd, DEVLOG);
+	hb_dgram_unbind(devlog_fd, devlog_path);
 	devlog_fd = -1;
+	unsetenv(SYSLOG_ENV);
+	free(devlog_path);
+	devlog_path = NULL;
 }
 
 /*
- * Syslog is back: reads /dev/log until half a second after the daemon's
- * "log_dropped=N" datagram, or 5 s, counting what d sent.
+ * Syslog is back: reads it until half a second after d's "log_dropped "
+ * line, 10 s at most. Returns the messages of d, one line each (malloc'd).
  */
-static void
-devlog_drain(struct hbd *d, struct drain *r)
+static char *
+devlog_drain(struct hbd *d)
 {
 	struct pollfd	 pfd;
-	char		 tag[32], buf[4096], *p;
-	long long	 deadline = hb_now_ms() + 5000;
-	ssize_t		 n;
+	char		 tag[32], buf[4096], *p, *text = NULL;
+	long long	 deadline = hb_now_ms() + 10000 * slowness();
+	size_t		 len = 0, size = 0, n;
+	ssize_t		 got;
 
-	memset(r, 0, sizeof(*r));
 	snprintf(tag, sizeof(tag), "[%d]: ", (int)d->pid);
 	pfd.fd = devlog_fd;
 	pfd.events = POLLIN;
 	while (hb_now_ms() < deadline) {
 		hbd_drain_log(d);
 		(void)poll(&pfd, 1, 20);
-		while ((n = recv(devlog_fd, buf, sizeof(buf) - 1, 0)) > 0) {
-			buf[n] = '\0';
+		while ((got = recv(devlog_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			buf[got] = '\0';
 			if ((p = strstr(buf, tag)) == NULL)
 				continue;
-			r->ours++;
 			p += strlen(tag);
-			if (strncmp(p, "log_dropped=", 12) != 0)
-				continue;
-			r->reports++;
-			r->dropped = strtoll(p + 12, NULL, 10);
-			if (deadline > hb_now_ms() + 500)
+			if ((n = strlen(p)) + 2 > size - len) {
+				size = size * 2 + n + 65536;
+				ck_assert_ptr_nonnull(text = realloc(text,
+				    size));
+			}
+			memcpy(text + len, p, n);
+			len += n;
+			text[len++] = '\n';
+			text[len] = '\0';
+			if (strncmp(p, "log_dropped ", 12) == 0 &&
+			    deadline > hb_now_ms() + 500)
 				deadline = hb_now_ms() + 500;
 		}
 	}
+	return (text != NULL ? text : strdup(""));
 }
 
+/* Clients come and go until syslog hears from d again (5 s at most). */
+static void
+devlog_await(struct hbd *d)
+{
+	struct pollfd	 pfd;
+	struct hbc	*c;
+	const char	*ok;
+	long long	 deadline = hb_now_ms() + 5000;
+	char		 want[64];
+
+	pfd.fd = devlog_fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 0) == 0) {
+		ck_assert_msg(hb_now_ms() < deadline, "no syslog after 5 s");
+		c = hbc_connect(d->port);
+		hbc_send(c, "HELLO again\n");
+		ok = hbc_expect_prefix(c, "OK #", TMO);
+		snprintf(want, sizeof(want), "disconnect #%s ", ok + 4);
+		hbc_close(c);
+		hbd_expect_log(d, want, TMO);
+		(void)poll(&pfd, 1, 100);
+	}
+}
+
+/* How many times ch occurs in s. */
 static int
-count_lines(const char *s)
+count_char(const char *s, int ch)
 {
 	int	 n = 0;
 
-	while ((s = strchr(s, '\n')) != NULL) {
+	while ((s = strchr(s, ch)) != NULL) {
 		s++;
 		n++;
 	}
 	return (n);
 }
 
+/* Splits a copy of text into its lines. */
+static void
+lines_split(struct lines *l, const char *text)
+{
+	char	*p, *nl;
+
+	ck_assert_ptr_nonnull(l->text = strdup(text));
+	l->line = NULL;
+	l->n = 0;
+	for (p = l->text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		ck_assert_ptr_nonnull(l->line = realloc(l->line,
+		    (l->n + 1) * sizeof(*l->line)));
+		l->line[l->n++] = p;
+	}
+}
+
+static void
+lines_free(struct lines *l)
+{
+	free(l->text);
+	free(l->line);
+}
+
 /*
- * With syslog stalled and clients coming and going, PING stays fast,
- * lines beyond the queue are dropped and counted in STATS and /metrics,
- * and once syslog reads again one "log_dropped=N" datagram says how many:
- * every line of the stderr copy reached syslog or is in N.
+ * Asserts that report is one proper "log_dropped" line for the lines
+ * from a to b of l, logged since t0: as many lines, each verb (a line's
+ * first word) counted apart, and the span in UTC seconds.
+ */
+static void
+check_report(const char *report, struct lines *l, size_t a, size_t b,
+    time_t t0)
+{
+	struct tm	 tm;
+	char		 verb[NVERBS][32], word[32], key[40];
+	long long	 n, count[NVERBS];
+	time_t		 from, to;
+	size_t		 i, nverbs;
+	int		 k;
+
+	hb_assert_match(report, "^log_dropped lines=[0-9]+( [a-z0-9_]+=[0-9]+)"
+	    "+ from=[-0-9]{10}T[:0-9]{8}Z to=[-0-9]{10}T[:0-9]{8}Z$");
+	ck_assert_int_eq(strtoll(report + 18, NULL, 10), b - a);
+	for (nverbs = 0, i = a; i < b; i++) {
+		if (sscanf(l->line[i], "%31[a-z0-9_]", word) != 1)
+			strcpy(word, "other");
+		for (k = 0; k < (int)nverbs && strcmp(verb[k], word) != 0; k++)
+			;
+		if (k == (int)nverbs) {
+			ck_assert_int_lt(nverbs, NVERBS);
+			strcpy(verb[nverbs], word);
+			count[nverbs++] = 0;
+		}
+		count[k]++;
+	}
+	for (k = 0; k < (int)nverbs; k++) {
+		snprintf(key, sizeof(key), " %.31s=", verb[k]);
+		ck_assert_msg(strstr(report, key) != NULL, "no%s in %s", key,
+		    report);
+		n = strtoll(strstr(report, key) + strlen(key), NULL, 10);
+		ck_assert_msg(n == count[k], "%s%lld, want %lld", key, n,
+		    count[k]);
+	}
+	ck_assert_int_eq(count_char(report, ' '), nverbs + 3);
+	memset(&tm, 0, sizeof(tm));
+	ck_assert_ptr_nonnull(strptime(strstr(report, " from=") + 6,
+	    "%Y-%m-%dT%H:%M:%SZ", &tm));
+	from = timegm(&tm);
+	ck_assert_ptr_nonnull(strptime(strstr(report, " to=") + 4,
+	    "%Y-%m-%dT%H:%M:%SZ", &tm));
+	to = timegm(&tm);
+	ck_assert_msg(t0 <= from && from <= to && to <= time(NULL),
+	    "from=%lld to=%lld, not within %lld..%lld", (long long)from,
+	    (long long)to, (long long)t0, (long long)time(NULL));
+}
+
+/*
+ * With syslog text of d as received (freed here) and its stderr copy,
+ * asserts that syslog got every line but one run of them, of which one
+ * log_dropped line, the only one, tells, and that STATS and /metrics
+ * count as many (a: an admin session).
+ */
+static void
+check_syslog(struct hbd *d, struct hbc *a, char *text, time_t t0)
+{
+	struct lines	 r, l;
+	size_t		 i, k, b;
+	const char	*report = NULL;
+
+	hbd_drain_log(d);
+	lines_split(&r, text);
+	lines_split(&l, d->log);
+	free(text);
+	/* The warning of a daemon that found no socket is no log line. */
+	for (i = k = 0; i < l.n; i++)
+		if (strncmp(l.line[i], "heartbeatd: warning: ", 21) != 0)
+			l.line[k++] = l.line[i];
+	l.n = k;
+	for (i = 0; i < r.n; i++) {
+		if (strncmp(r.line[i], "log_dropped ", 12) != 0)
+			continue;
+		ck_assert_msg(report == NULL, "two reports: %s and %s",
+		    report, r.line[i]);
+		report = r.line[i];
+	}
+	ck_assert_msg(report != NULL, "no log_dropped line in %zu", r.n);
+	for (k = 0; k < r.n && k < l.n && strcmp(r.line[k], l.line[k]) == 0;
+	    k++)
+		;
+	ck_assert_msg(r.n - k <= l.n - k, "syslog got %zu lines, stderr "
+	    "only %zu", r.n, l.n);
+	b = l.n - (r.n - k);
+	for (i = k; i < r.n; i++)
+		ck_assert_str_eq(r.line[i], l.line[b + i - k]);
+	check_report(report, &l, k, b, t0);
+	ck_assert_int_eq(hbc_stat(a, "log_dropped"), b - k);
+	lines_free(&r);
+	lines_free(&l);
+}
+
+/*
+ * Renames c n times, FLOOD_BATCH HELLOs before their answers are read:
+ * n "hello" lines with a 64-byte name each.
+ */
+static void
+hello_flood(struct hbc *c, int n)
+{
+	char		 buf[FLOOD_BATCH * 80];
+	const char	*ok;
+	size_t		 len;
+	int		 i, j;
+
+	for (i = 0; i < n; i += FLOOD_BATCH) {
+		for (len = 0, j = i; j < i + FLOOD_BATCH && j < n; j++)
+			len += snprintf(buf + len, sizeof(buf) - len,
+			    "HELLO flood-%058d\n", j);
+		hbc_sendn(c, buf, len);
+		for (j = i; j < i + FLOOD_BATCH && j < n; j++) {
+			ok = hbc_readline(c, TMO);
+			ck_assert_msg(ok != NULL && strncmp(ok, "OK #", 4) == 0,
+			    "HELLO %d: %s", j, ok != NULL ? ok : "no answer");
+		}
+	}
+}
+
+/*
+ * With syslog stalled, a client renaming itself over and over fills the
+ * log queue three times while the daemon's memory grows by one queue at
+ * most; then, while clients come and go, PING stays fast. Once syslog
+ * reads again it gets the start of the stall and everything since the
+ * oldest line still queued, the last clients' disconnects among them,
+ * and one "log_dropped" line says how many of each verb were lost and
+ * when, as many as STATS and /metrics count.
  */
 START_TEST(test_hostile_log_stall)
 {
 	struct hbd	*d;
-	struct hbc	*a, *p;
-	struct drain	 r;
-	long long	 rtt[NPING], dropped, more;
-	char		 admin[128], want[64];
-	int		 i, mfd, mport;
+	struct hbc	*a, *p, *c;
+	long long	 rtt[NPING], dropped;
+	long		 rss0, rss;
+	char		 admin[128], want[64], *text;
+	time_t		 t0;
+	int		 i, mfd, mport, id[NRECENT];
 
 	if (devlog_fd == -1) {
 		fprintf(stderr, "check_hostile: SKIP log_stall: %s\n",
 		    devlog_skip);
 		return;
 	}
+	t0 = time(NULL);
 	mport = hb_reserve_port(&mfd);
-	snprintf(admin, sizeof(admin), "[metrics]\nlisten = 127.0.0.1:%d\n",
-	    mport);
-	d = start("", admin, "syslog = yes\n");
+	snprintf(admin, sizeof(admin), "watch_backlog = 0\n"
+	    "[metrics]\nlisten = 127.0.0.1:%d\n", mport);
+	d = start("", admin, "syslog = yes\nident = " LONG_IDENT "\n");
 	close(mfd);
 	a = hbc_admin(d);
 	p = hbc_connect(d->port);
+	rss0 = proc_rss_kb(d->pid);
+	hello_flood(p, NFLOOD);
+	rss = proc_rss_kb(d->pid);
+	fprintf(stderr, "check_hostile: RSS %ld kB, %ld kB more after %d "
+	    "lines queued\n", rss, rss - rss0, NFLOOD);
+	if (!SANITIZED && hb_slow_factor() == 1)
+		ck_assert_msg(rss - rss0 < QUEUE_KB + QUEUE_SLACK_KB, "RSS "
+		    "grew by %ld kB", rss - rss0);
 	for (i = 0; i < NPING; i++) {
 		churn(d->port, NCHURN);
 		rtt[i] = ping_us(p);
 	}
-	dropped = hbc_stat(a, "log_dropped");
-	ck_assert_msg(dropped > 0, "nothing dropped after %d lines",
-	    count_lines(d->log));
-	churn(d->port, NCHURN);
-	snprintf(want, sizeof(want), "disconnect #%d ", 1 + (NPING + 1) *
-	    NCHURN);
-	hbd_expect_log(d, want, TMO);
-	more = hbc_stat(a, "log_dropped");
-	ck_assert_int_gt(more, dropped);
-	ck_assert_int_eq(metric(mport, "heartbeatd_log_dropped_total"), more);
 	expect_fast(rtt, NPING, "syslog stalled");
+	for (i = 0; i < NRECENT; i++) {
+		c = hbc_connect(d->port);
+		hbc_send(c, "HELLO recent\n");
+		id[i] = atoi(hbc_expect_prefix(c, "OK #", TMO) + 4);
+		hbc_close(c);
+	}
+	snprintf(want, sizeof(want), "disconnect #%d ", id[NRECENT - 1]);
+	hbd_expect_log(d, want, TMO);
+	dropped = hbc_stat(a, "log_dropped");
+	ck_assert_msg(dropped > NFLOOD / 2, "%lld dropped", dropped);
+	ck_assert_int_eq(metric(mport, "heartbeatd_log_dropped_total"),
+	    dropped);
 
-	devlog_drain(d, &r);
-	ck_assert_msg(r.reports == 1, "%d log_dropped= datagrams", r.reports);
-	ck_assert_int_eq(r.dropped, more);
-	ck_assert_int_eq(hbc_stat(a, "log_dropped"), more);
-	hbd_drain_log(d);
-	ck_assert_msg(r.ours + r.dropped == count_lines(d->log),
-	    "%d datagrams + %lld dropped, but %d lines on stderr", r.ours,
-	    r.dropped, count_lines(d->log));
+	text = devlog_drain(d);
+	for (i = 0; i < NRECENT; i++) {
+		snprintf(want, sizeof(want), "\ndisconnect #%d ", id[i]);
+		ck_assert_msg(strstr(text, want) != NULL, "%s: not in syslog",
+		    want + 1);
+	}
+	check_syslog(d, a, text, t0);
+	ck_assert_int_eq(hbc_stat(a, "log_dropped"), dropped);
 	hbd_finish(d, p, a, NULL);
+}
+END_TEST
+
+/*
+ * Without a syslog socket the daemon says so once on stderr at start
+ * when syslog is on (not on reload, never when it is off) and counts
+ * every line as dropped; once a socket appears, the first line that gets
+ * through is followed by the log_dropped line for all before it.
+ */
+START_TEST(test_hostile_log_missing)
+{
+	struct hbd	*d;
+	struct hbc	*a;
+	char		 warning[PATH_MAX + 128], *path;
+	time_t		 t0 = time(NULL);
+	int		 on = _i == 0;
+
+	path = hb_write_file("nosyslog.sock", "");
+	unlink(path);
+	setenv(SYSLOG_ENV, path, 1);
+	d = start("", "", on ? "syslog = yes\n" : "syslog = no\n");
+	unsetenv(SYSLOG_ENV);
+	a = hbc_admin(d);
+	ck_assert_str_eq(hbc_cmd(a, "RELOAD", TMO), "OK unchanged");
+	hbc_close(hbc_connect(d->port));
+	hbd_expect_log(d, "disconnect #1 ", TMO);
+	snprintf(warning, sizeof(warning), "heartbeatd: warning: no syslog "
+	    "socket at %s: No such file or directory; log lines are dropped "
+	    "and counted until there is one\n", path);
+	ck_assert_int_eq(strncmp(d->log, warning, strlen(warning)) == 0, on);
+	ck_assert_int_eq(hbd_log_count(d, "no syslog socket"), on);
+	ck_assert_int_eq(hbc_stat(a, "log_dropped"),
+	    on ? count_char(d->log, '\n') - 1 : 0);
+	if (on) {
+		devlog_fd = hb_dgram_bind(path, &devlog_skip);
+		ck_assert_msg(devlog_fd != -1, "%s", devlog_skip);
+		devlog_await(d);
+		check_syslog(d, a, devlog_drain(d), t0);
+		hb_dgram_unbind(devlog_fd, path);
+		devlog_fd = -1;
+	}
+	free(path);
+	hbd_finish(d, a, NULL);
 }
 END_TEST
 
@@ -1250,6 +1508,7 @@ test_suite(void)
 	tcase_add_unchecked_fixture(tc, devlog_setup, devlog_teardown);
 	tcase_add_test(tc, test_hostile_log_stall);
 	suite_add_tcase(s, tc);
+	HB_TCASE(s, "log_missing", test_hostile_log_missing, 2);
 	HB_TCASE(s, "emfile", test_hostile_emfile, 1);
 	HB_TCASE(s, "emfile_admin", test_hostile_emfile_admin,
 	    nitems(pendings));

@@ -25,6 +25,7 @@
 #define TMO		2000	/* ms to wait for any one answer */
 #define PREFIX		"heartbeatd_"
 #define HIST		"heartbeatd_session_duration_seconds"
+#define GAP		"heartbeatd_heartbeat_gap_ratio"
 #define CTYPE		"text/plain; version=0.0.4"
 
 #define CONF_FMT							\
@@ -52,6 +53,12 @@ static const char *counters[] = {
 	"accepted", "rejected", "disconnects", "timeouts", "kicked",
 	"replaced", "overflows", "pings", "data_lines", "messages_sent",
 	"bytes_in", "bytes_out", "log_dropped",
+};
+
+/* The bucket bounds, fine enough to tell a 2 s session from a 5 s one. */
+static const char *const bounds[] = {
+	"0.5", "1", "2", "5", "10", "30", "60", "300", "900", "3600",
+	"14400", "86400", "604800", "+Inf",
 };
 
 static const char *gauges[] = {
@@ -93,7 +100,7 @@ static double		 value(const struct http *, const char *);
 static double		 counter(const struct http *, const char *);
 static void		 expect_type(const struct http *, const char *,
 			    const char *);
-static void		 check_histogram(const struct http *);
+static void		 check_histogram(const struct http *, const char *);
 static void		 session(struct hbd *, int);
 static void		 expect_refused(const struct refusal *, size_t);
 
@@ -253,20 +260,21 @@ expect_type(const struct http *r, const char *name, const char *type)
  * last le="+Inf" and equal to _count; then _sum.
  */
 static void
-check_histogram(const struct http *r)
+check_histogram(const struct http *r, const char *name)
 {
 	const char	*p;
-	char		 le[32];
+	char		 le[32], bucket[128], fmt[160], key[128];
 	double		 bound, prevbound = -INFINITY, count, prev = 0;
 	int		 n = 0, inf = 0;
 
-	expect_type(r, HIST, "histogram");
-	for (p = r->body; (p = find_line(p, HIST "_bucket{")) != NULL;
+	expect_type(r, name, "histogram");
+	snprintf(bucket, sizeof(bucket), "%s_bucket{", name);
+	snprintf(fmt, sizeof(fmt), "%s_bucket{le=\"%%31[^\"]\"} %%lf", name);
+	for (p = r->body; (p = find_line(p, bucket)) != NULL;
 	    p = strchr(p, '\n')) {
 		ck_assert_msg(!inf, "a bucket after le=\"+Inf\"");
-		ck_assert_msg(sscanf(p, HIST "_bucket{le=\"%31[^\"]\"} %lf",
-		    le, &count) == 2, "bad bucket: %.*s",
-		    (int)strcspn(p, "\n"), p);
+		ck_assert_msg(sscanf(p, fmt, le, &count) == 2,
+		    "bad bucket: %.*s", (int)strcspn(p, "\n"), p);
 		if (strcmp(le, "+Inf") == 0)
 			inf = 1;
 		else {
@@ -281,9 +289,11 @@ check_histogram(const struct http *r)
 		n++;
 	}
 	ck_assert_msg(n >= 2 && inf, "buckets: %d, +Inf: %d", n, inf);
-	ck_assert_msg(value(r, HIST "_count") == prev, "_count %g, +Inf %g",
-	    value(r, HIST "_count"), prev);
-	ck_assert_msg(value(r, HIST "_sum") >= 0, "negative _sum");
+	snprintf(key, sizeof(key), "%s_count", name);
+	ck_assert_msg(value(r, key) == prev, "%s %g, +Inf %g", key,
+	    value(r, key), prev);
+	snprintf(key, sizeof(key), "%s_sum", name);
+	ck_assert_msg(value(r, key) >= 0, "negative %s", key);
 }
 
 /* A client of d that connects, PINGs twice, sends data and quits. */
@@ -346,8 +356,16 @@ START_TEST(test_metrics_format)
 		expect_type(&r, gauges[i], "gauge");
 		ck_assert_msg(value(&r, gauges[i]) >= 0, "%s", gauges[i]);
 	}
-	check_histogram(&r);
+	check_histogram(&r, HIST);
 	ck_assert_int_eq(value(&r, HIST "_count"), 1);
+	/*
+	 * The session's reads ended silences far shorter than a tenth of
+	 * its timeout.
+	 */
+	check_histogram(&r, GAP);
+	ck_assert_int_ge(value(&r, GAP "_count"), 1);
+	ck_assert_int_eq(value(&r, GAP "_bucket{le=\"0.1\"}"),
+	    value(&r, GAP "_count"));
 	free(r.body);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 }
@@ -436,6 +454,42 @@ START_TEST(test_metrics_stats)
 }
 END_TEST
 
+/*
+ * The buckets are exactly those of bounds[]: a session of a moment counts
+ * in each, one of 0.7 s in le="1" and above but not in le="0.5".
+ */
+START_TEST(test_metrics_buckets)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	struct http	 r;
+	const char	*p;
+	char		 name[128];
+	size_t		 i, n = 0;
+	int		 port;
+
+	d = start(&port);
+	session(d, 1);
+	c = hbc_connect(d->port);
+	hbc_expect_silence(c, 700);
+	hbc_close(c);
+	hbd_expect_log(d, "disconnect #2 ", TMO);
+	scrape(port, &r);
+	for (i = 0; i < nitems(bounds); i++) {
+		snprintf(name, sizeof(name), HIST "_bucket{le=\"%s\"}",
+		    bounds[i]);
+		ck_assert_msg(value(&r, name) == (i == 0 ? 1 : 2), "%s %g",
+		    name, value(&r, name));
+	}
+	for (p = r.body; (p = find_line(p, HIST "_bucket{")) != NULL;
+	    p = strchr(p, '\n'))
+		n++;
+	ck_assert_int_eq(n, nitems(bounds));
+	free(r.body);
+	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 /* HEAD /metrics: 200 and the headers, no body. */
 START_TEST(test_metrics_head)
 {
@@ -478,6 +532,7 @@ test_suite(void)
 	HB_TCASE(s, "format", test_metrics_format, 1);
 	HB_TCASE(s, "counts", test_metrics_counts, 1);
 	HB_TCASE(s, "stats", test_metrics_stats, 1);
+	HB_TCASE(s, "buckets", test_metrics_buckets, 1);
 	HB_TCASE(s, "head", test_metrics_head, 1);
 	HB_TCASE(s, "not_found", test_metrics_not_found, 1);
 	HB_TCASE(s, "method", test_metrics_method, 1);

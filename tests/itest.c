@@ -1399,6 +1399,18 @@ hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms)
 	return (hbc_readline(c, timeout_ms));
 }
 
+void
+hbc_expect_cmd(struct hbc *c, const char *cmd, const char *want,
+    int timeout_ms)
+{
+	const char	*line;
+
+	line = hbc_cmd(c, cmd, timeout_ms);
+	ck_assert_msg(line != NULL, "\"%.64s\": no answer", cmd);
+	ck_assert_msg(strcmp(line, want) == 0,
+	    "\"%.64s\": want \"%s\", got \"%s\"", cmd, want, line);
+}
+
 long long
 hbc_stat(struct hbc *a, const char *key)
 {

@@ -187,6 +187,9 @@ const char	*hbc_expect_prefix(struct hbc *c, const char *prefix,
 		    int timeout_ms);
 /* Sends cmd + "\n" and returns the first answer line (as readline). */
 const char	*hbc_cmd(struct hbc *c, const char *cmd, int timeout_ms);
+/* Sends cmd + "\n" and asserts that the first answer line is want. */
+void		 hbc_expect_cmd(struct hbc *c, const char *cmd,
+		    const char *want, int timeout_ms);
 /* Sends STATS on admin session a and returns the value of "STAT key";
  * aborts when there is none or no END within 5 s. */
 long long	 hbc_stat(struct hbc *a, const char *key);
