@@ -1,6 +1,8 @@
 #ifndef CHECK_MAIN_H
 #define CHECK_MAIN_H
 
+#include <sys/socket.h>
+
 #include <check.h>
 
 /*
@@ -8,6 +10,9 @@
  * main(). A suite of NULL skips the whole program (automake's exit 77);
  * test_suite() says why on stdout.
  */
-Suite	*test_suite(void);
+Suite		*test_suite(void);
+
+/* A numeric address, parsed into storage that lasts until the next call. */
+struct sockaddr	*check_sa(const char *);
 
 #endif /* CHECK_MAIN_H */

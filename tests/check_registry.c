@@ -25,21 +25,9 @@
 
 static void		 teardown(void);
 static TCase		*tcase_new(Suite *, const char *);
-static struct sockaddr	*sa(const char *);
 static struct client	*add(uint64_t, const char *);
 static void		 drop(struct client *);
 static void		 assert_order(const uint64_t *, size_t);
-
-/* Parses a numeric address into storage that lasts until the next call. */
-static struct sockaddr *
-sa(const char *s)
-{
-	static struct sockaddr_storage	 ss;
-	socklen_t			 len;
-
-	ck_assert_msg(addr_parse(s, &ss, &len) == 0, "%s", s);
-	return ((struct sockaddr *)&ss);
-}
 
 /* Makes a client with id and address, as client_new() would, and adds it. */
 static struct client *
@@ -51,7 +39,7 @@ add(uint64_t id, const char *addr)
 	c = xcalloc(1, sizeof(*c));
 	c->id = id;
 	c->conn.fd = -1;
-	a = sa(addr);
+	a = check_sa(addr);
 	memcpy(&c->addr, a, a->sa_family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	registry_add(c);
@@ -238,21 +226,22 @@ START_TEST(test_registry_by_addr)
 	b = add(2, "192.0.2.1:5001");
 	c = add(3, "[2001:db8::1]:5000");
 	d = add(4, "[2001:db8::1]:5001");
-	ck_assert_ptr_eq(registry_by_addr(sa("192.0.2.1:5000")), a);
-	ck_assert_ptr_eq(registry_by_addr(sa("192.0.2.1:5001")), b);
-	ck_assert_ptr_eq(registry_by_addr(sa("[2001:db8::1]:5000")), c);
-	ck_assert_ptr_eq(registry_by_addr(sa("[2001:db8:0::1]:5001")), d);
+	ck_assert_ptr_eq(registry_by_addr(check_sa("192.0.2.1:5000")), a);
+	ck_assert_ptr_eq(registry_by_addr(check_sa("192.0.2.1:5001")), b);
+	ck_assert_ptr_eq(registry_by_addr(check_sa("[2001:db8::1]:5000")), c);
+	ck_assert_ptr_eq(registry_by_addr(check_sa("[2001:db8:0::1]:5001")), d);
 
 	/* The port matters, and so does the family. */
-	ck_assert_ptr_null(registry_by_addr(sa("192.0.2.1:5002")));
-	ck_assert_ptr_null(registry_by_addr(sa("192.0.2.2:5000")));
-	ck_assert_ptr_null(registry_by_addr(sa("[2001:db8::1]:5002")));
-	ck_assert_ptr_null(registry_by_addr(sa("[2001:db8::2]:5000")));
-	ck_assert_ptr_null(registry_by_addr(sa("[::ffff:192.0.2.1]:5000")));
+	ck_assert_ptr_null(registry_by_addr(check_sa("192.0.2.1:5002")));
+	ck_assert_ptr_null(registry_by_addr(check_sa("192.0.2.2:5000")));
+	ck_assert_ptr_null(registry_by_addr(check_sa("[2001:db8::1]:5002")));
+	ck_assert_ptr_null(registry_by_addr(check_sa("[2001:db8::2]:5000")));
+	ck_assert_ptr_null(registry_by_addr(
+	    check_sa("[::ffff:192.0.2.1]:5000")));
 
 	drop(a);
-	ck_assert_ptr_null(registry_by_addr(sa("192.0.2.1:5000")));
-	ck_assert_ptr_eq(registry_by_addr(sa("192.0.2.1:5001")), b);
+	ck_assert_ptr_null(registry_by_addr(check_sa("192.0.2.1:5000")));
+	ck_assert_ptr_eq(registry_by_addr(check_sa("192.0.2.1:5001")), b);
 }
 END_TEST
 
@@ -260,7 +249,7 @@ START_TEST(test_registry_host_count)
 {
 	struct client	*a, *b, *c;
 
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:1")), 0);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:1")), 0);
 	a = add(1, "192.0.2.1:5000");
 	b = add(2, "192.0.2.1:5001");
 	add(3, "192.0.2.2:5000");
@@ -269,26 +258,28 @@ START_TEST(test_registry_host_count)
 	add(6, "[2001:db8::1]:5000");
 
 	/* Per host: the port is ignored, also the one asked with. */
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:5000")), 2);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:9")), 2);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.2:0")), 1);
-	ck_assert_uint_eq(registry_host_count(sa("[2001:db8::1]:7")), 3);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.3:5000")), 0);
-	ck_assert_uint_eq(registry_host_count(sa("[2001:db8::2]:5000")), 0);
-	ck_assert_uint_eq(registry_host_count(sa("[::ffff:192.0.2.1]:5000")),
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:5000")), 2);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:9")), 2);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.2:0")), 1);
+	ck_assert_uint_eq(registry_host_count(check_sa("[2001:db8::1]:7")), 3);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.3:5000")), 0);
+	ck_assert_uint_eq(registry_host_count(check_sa("[2001:db8::2]:5000")),
 	    0);
+	ck_assert_uint_eq(registry_host_count(
+	    check_sa("[::ffff:192.0.2.1]:5000")), 0);
 
 	drop(a);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:5000")), 1);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:5000")), 1);
 	drop(b);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:5000")), 0);
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.2:5000")), 1);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:5000")), 0);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.2:5000")), 1);
 	drop(c);
-	ck_assert_uint_eq(registry_host_count(sa("[2001:db8::1]:5000")), 2);
+	ck_assert_uint_eq(registry_host_count(check_sa("[2001:db8::1]:5000")),
+	    2);
 
 	/* A host that dropped to 0 counts again from 1. */
 	add(7, "192.0.2.1:6000");
-	ck_assert_uint_eq(registry_host_count(sa("192.0.2.1:5000")), 1);
+	ck_assert_uint_eq(registry_host_count(check_sa("192.0.2.1:5000")), 1);
 }
 END_TEST
 

@@ -32,7 +32,6 @@ static void		 setup(void);
 static void		 teardown(void);
 static void		 configure(uint64_t, uint64_t);
 static void		 configure_flap(uint64_t, uint64_t);
-static struct sockaddr	*sa(const char *);
 static int		 take_all(const struct seen_entry *, int64_t, void *);
 static const char	*kept(int64_t);
 static void		 load(const char *, const char *, int64_t);
@@ -71,17 +70,6 @@ configure_flap(uint64_t limit, uint64_t hold)
 	conf.flap_limit = limit;
 	conf.flap_hold = hold;
 	seen_configure(&conf);
-}
-
-/* Parses a numeric address into storage that lasts until the next call. */
-static struct sockaddr *
-sa(const char *s)
-{
-	static struct sockaddr_storage	 ss;
-	socklen_t			 len;
-
-	ck_assert_msg(addr_parse(s, &ss, &len) == 0, "%s", s);
-	return ((struct sockaddr *)&ss);
 }
 
 static int
@@ -133,7 +121,7 @@ START_TEST(test_seen_line)
 	struct seen_entry	*e;
 	char			 line[SEEN_LINE_MAX];
 
-	seen_online("sensor-7", sa("192.0.2.7:53311"), SPEC_T - 100);
+	seen_online("sensor-7", check_sa("192.0.2.7:53311"), SPEC_T - 100);
 	e = seen_find("sensor-7");
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->state, SEEN_ONLINE);
@@ -153,14 +141,14 @@ START_TEST(test_seen_online)
 	char			 line[SEEN_LINE_MAX];
 
 	ck_assert_ptr_null(seen_find("dev"));
-	seen_online("dev", sa("[2001:db8::1]:7"), SPEC_T);
+	seen_online("dev", check_sa("[2001:db8::1]:7"), SPEC_T);
 	e = seen_find("dev");
 	seen_format(e, SPEC_T + 5, line, sizeof(line));
 	ck_assert_str_eq(line, "SEEN dev state=online addr=[2001:db8::1]:7 "
 	    "since=2026-12-04T17:33:05Z for=5 "
 	    "last_seen=2026-12-04T17:33:05Z reason=- sessions=1");
 	seen_offline("dev", SEEN_RENAMED, SPEC_T + 9, SPEC_T + 9);
-	seen_online("dev", sa("192.0.2.1:8"), SPEC_T + 10);
+	seen_online("dev", check_sa("192.0.2.1:8"), SPEC_T + 10);
 	seen_format(e, SPEC_T + 10, line, sizeof(line));
 	ck_assert_str_eq(line, "SEEN dev state=online addr=192.0.2.1:8 "
 	    "since=2026-12-04T17:33:15Z for=0 "
@@ -173,10 +161,10 @@ END_TEST
 /* A list is longest in its state first, names breaking ties. */
 START_TEST(test_seen_order)
 {
-	seen_online("c", sa("192.0.2.1:1"), t0 - 5);
-	seen_online("b", sa("192.0.2.1:2"), t0 - 9);
-	seen_online("a", sa("192.0.2.1:3"), t0 - 5);
-	seen_online("d", sa("192.0.2.1:4"), t0 - 30);
+	seen_online("c", check_sa("192.0.2.1:1"), t0 - 5);
+	seen_online("b", check_sa("192.0.2.1:2"), t0 - 9);
+	seen_online("a", check_sa("192.0.2.1:3"), t0 - 5);
+	seen_online("d", check_sa("192.0.2.1:4"), t0 - 30);
 	ck_assert_str_eq(kept(t0), "d b a c");
 	seen_offline("d", REASON_CLOSED, t0, t0);
 	ck_assert_str_eq(kept(t0), "b a c d");
@@ -187,17 +175,17 @@ END_TEST
 START_TEST(test_seen_remember)
 {
 	configure(3, 2592000);
-	seen_online("a", sa("192.0.2.1:1"), t0 - 50);
-	seen_online("b", sa("192.0.2.1:1"), t0 - 50);
-	seen_online("c", sa("192.0.2.1:1"), t0 - 50);
+	seen_online("a", check_sa("192.0.2.1:1"), t0 - 50);
+	seen_online("b", check_sa("192.0.2.1:1"), t0 - 50);
+	seen_online("c", check_sa("192.0.2.1:1"), t0 - 50);
 	seen_offline("b", REASON_CLOSED, t0 - 40, t0 - 40);
 	seen_offline("a", REASON_CLOSED, t0 - 30, t0 - 30);
 	ck_assert_str_eq(kept(t0), "c b a");
-	seen_online("d", sa("192.0.2.1:1"), t0 - 20);
+	seen_online("d", check_sa("192.0.2.1:1"), t0 - 20);
 	ck_assert_str_eq(kept(t0), "c a d");
-	seen_online("e", sa("192.0.2.1:1"), t0 - 10);
+	seen_online("e", check_sa("192.0.2.1:1"), t0 - 10);
 	ck_assert_str_eq(kept(t0), "c d e");
-	seen_online("f", sa("192.0.2.1:1"), t0 - 5);
+	seen_online("f", check_sa("192.0.2.1:1"), t0 - 5);
 	ck_assert_str_eq(kept(t0), "c d e f");
 	seen_offline("e", REASON_CLOSED, t0, t0);
 	ck_assert_str_eq(kept(t0), "c d f");
@@ -213,16 +201,16 @@ END_TEST
 START_TEST(test_seen_forget_after)
 {
 	configure(100000, 10);
-	seen_online("a", sa("192.0.2.1:1"), t0);
-	seen_online("b", sa("192.0.2.1:1"), t0);
-	seen_online("c", sa("192.0.2.1:1"), t0);
+	seen_online("a", check_sa("192.0.2.1:1"), t0);
+	seen_online("b", check_sa("192.0.2.1:1"), t0);
+	seen_online("c", check_sa("192.0.2.1:1"), t0);
 	seen_offline("b", REASON_CLOSED, t0 + 1, t0 + 1);
 	seen_offline("a", REASON_CLOSED, t0 + 5, t0 + 5);
 	seen_tick(t0 + 10);
 	ck_assert_str_eq(kept(t0 + 10), "c b a");
 	seen_tick(t0 + 11);
 	ck_assert_str_eq(kept(t0 + 11), "c a");
-	seen_online("a", sa("192.0.2.1:1"), t0 + 12);
+	seen_online("a", check_sa("192.0.2.1:1"), t0 + 12);
 	seen_tick(t0 + 100);
 	ck_assert_str_eq(kept(t0 + 100), "c a");
 	seen_offline("a", REASON_CLOSED, t0 + 101, t0 + 101);
@@ -273,9 +261,9 @@ START_TEST(test_seen_flap)
 
 	configure_flap(2, 10);
 	ck_assert_int_eq(seen_admit("x", t0, &n), SEEN_ADMITTED);
-	seen_online("x", sa("192.0.2.1:1"), t0);
+	seen_online("x", check_sa("192.0.2.1:1"), t0);
 	ck_assert_int_eq(seen_admit("x", t0 + 1, &n), SEEN_ADMITTED);
-	seen_online("x", sa("192.0.2.1:2"), t0 + 1);
+	seen_online("x", check_sa("192.0.2.1:2"), t0 + 1);
 	ck_assert_int_eq(seen_admit("x", t0 + 2, &n), SEEN_HOLDS);
 	ck_assert_uint_eq(n, 3);
 	e = seen_find("x");
@@ -297,7 +285,7 @@ START_TEST(test_seen_flap)
 	for (i = 0; i < 6; i++) {
 		ck_assert_int_eq(seen_admit("x", t0 + 12 + 30 * i, &n),
 		    SEEN_ADMITTED);
-		seen_online("x", sa("192.0.2.1:3"), t0 + 12 + 30 * i);
+		seen_online("x", check_sa("192.0.2.1:3"), t0 + 12 + 30 * i);
 	}
 	ck_assert_int_eq(seen_admit("x", t0 + 163, &n), SEEN_HOLDS);
 	ck_assert_int_eq(seen_release("x", t0 + 164), 0);

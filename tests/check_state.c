@@ -234,12 +234,10 @@ START_TEST(test_state_seen)
 
 	d = start("", "");
 	a = hbc_admin(d);
-	ck_assert_str_eq(hbc_cmd(a, "SEEN dev-a", TMO),
-	    "ERR notfound never seen");
-	ck_assert_str_eq(hbc_cmd(a, "seen", TMO),
-	    "ERR syntax usage: SEEN <name> | SEEN <selector>");
-	ck_assert_str_eq(hbc_cmd(a, "SEEN for>x", TMO),
-	    "ERR syntax bad number: for>x");
+	hbc_expect_cmd(a, "SEEN dev-a", "ERR notfound never seen", TMO);
+	hbc_expect_cmd(a, "seen", "ERR syntax usage: SEEN <name> | "
+	    "SEEN <selector>", TMO);
+	hbc_expect_cmd(a, "SEEN for>x", "ERR syntax bad number: for>x", TMO);
 	expect_list(a, "online", NULL, 0);
 	c1 = named(d, 1, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=- sessions=1");
@@ -261,9 +259,8 @@ START_TEST(test_state_seen)
 	expect_list(a, "tls", NULL, 0);
 	expect_list(a, "@127.0.0.0/8 offline", all, 1);
 	expect_list(a, "@10.0.0.0/8", NULL, 0);
-	ck_assert_str_eq(hbc_cmd(a, "SEEN OFFLINE", TMO),
-	    "ERR notfound never seen");
-	ck_assert_str_eq(hbc_cmd(a, "KICK dev-c", TMO), "OK");
+	hbc_expect_cmd(a, "SEEN OFFLINE", "ERR notfound never seen", TMO);
+	hbc_expect_cmd(a, "KICK dev-c", "OK", TMO);
 	hbc_expect(c2, "BYE kicked", TMO);
 	hbc_expect_closed(c2, TMO);
 	hbc_close(c2);
@@ -294,7 +291,8 @@ START_TEST(test_state_restart)
 	hbc_close(c2);
 	hbd_expect_disconnect(d, 2, "dev-b", "closed");
 	strlcpy(before, seen_line(a, "dev-b"), sizeof(before));
-	sql_wait("state.db", ROWS, "dev-a|online|-|1\ndev-b|offline|closed|1\n");
+	sql_wait("state.db", ROWS,
+	    "dev-a|online|-|1\ndev-b|offline|closed|1\n");
 	ck_assert_str_eq(sql_cli("state.db", "PRAGMA journal_mode; PRAGMA "
 	    "user_version; PRAGMA application_id"), "wal\n1\n1751278707\n");
 	hbc_close(a);
@@ -375,7 +373,8 @@ START_TEST(test_state_refused)
 	};
 	sqlite3		*h;
 	FILE		*f;
-	char		 file[PATH_MAX], text[PATH_MAX + 128], want[PATH_MAX + 128];
+	char		 file[PATH_MAX], text[PATH_MAX + 128];
+	char		 want[PATH_MAX + 128];
 	char		*conf, *out, *err;
 
 	snprintf(file, sizeof(file), "%s/bad.db", state_dir());
@@ -432,19 +431,17 @@ START_TEST(test_state_reload)
 	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
 	fputs(conf, f);
 	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_str_eq(hbc_cmd(a, "RELOAD", TMO),
-	    "ERR config state.file cannot change on reload");
+	hbc_expect_cmd(a, "RELOAD", "ERR config state.file cannot change on "
+	    "reload", TMO);
 	snprintf(conf, sizeof(conf), CONF_FMT, "", state_conf("state.db",
 	    "remember = 1\n"));
 	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
 	fputs(conf, f);
 	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_str_eq(hbc_cmd(a, "RELOAD", TMO),
-	    "OK changed=state.remember");
+	hbc_expect_cmd(a, "RELOAD", "OK changed=state.remember", TMO);
 	hbc_send(c, "HELLO dev-s\n");
 	hbc_expect(c, "OK #1", TMO);
-	ck_assert_str_eq(hbc_cmd(a, "SEEN dev-r", TMO),
-	    "ERR notfound never seen");
+	hbc_expect_cmd(a, "SEEN dev-r", "ERR notfound never seen", TMO);
 	sql_wait("state.db", ROWS, "dev-s|online|-|1\n");
 	hbd_finish(d, a, c, NULL);
 	snprintf(conf, sizeof(conf), "%s/other.db", state_dir());
@@ -508,13 +505,10 @@ START_TEST(test_state_flapping)
 	hb_assert_match(line, "^OK seq=[0-9]+$");
 	hb_assert_match(hbc_readline(w, TMO),
 	    "^EVENT [0-9]+ flapping name=shared sessions=4 hold=300$");
-	ck_assert_str_eq(hbc_cmd(a, "RELEASE shared", TMO), "OK");
-	ck_assert_str_eq(hbc_cmd(a, "RELEASE shared", TMO),
-	    "ERR notfound not held");
-	ck_assert_str_eq(hbc_cmd(a, "RELEASE nobody", TMO),
-	    "ERR notfound not held");
-	ck_assert_str_eq(hbc_cmd(a, "RELEASE", TMO),
-	    "ERR syntax usage: RELEASE <name>");
+	hbc_expect_cmd(a, "RELEASE shared", "OK", TMO);
+	hbc_expect_cmd(a, "RELEASE shared", "ERR notfound not held", TMO);
+	hbc_expect_cmd(a, "RELEASE nobody", "ERR notfound not held", TMO);
+	hbc_expect_cmd(a, "RELEASE", "ERR syntax usage: RELEASE <name>", TMO);
 	expect_seen(a, "shared", "offline", "reason=flapping sessions=3");
 	c[0] = named(d, 6, "shared");
 	expect_seen(a, "shared", "online", "reason=flapping sessions=4");
