@@ -106,6 +106,7 @@ static char		*path;
 static sqlite3_stmt	*st_put, *st_forget, *st_alive;
 static pthread_t	 writer;
 static int		 writing;	/* the writer thread runs */
+static int		 failing;	/* the writer's last commit failed */
 static int		 news_fd[2] = { -1, -1 };
 static struct event	*ev_news;
 
@@ -314,6 +315,7 @@ sql_load(store_load_cb cb, void *arg, char **cause)
 
 	if (sql_read(cb, arg, cause) == -1)
 		return (-1);
+	failing = 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	error = pthread_create(&writer, NULL, sql_writer, NULL);
@@ -433,7 +435,6 @@ sql_writer(void *arg)
 static void
 sql_commit(struct sql_ops *batch)
 {
-	static int	 failing;
 	struct sql_op	*op, *next;
 	int		 ok;
 
