@@ -173,6 +173,7 @@ main(int argc, char *argv[])
 	evsignal_add(ev_hup, NULL);
 	if (daemon_start(conf, &cause) == -1) {
 		fprintf(stderr, "heartbeatd: %s\n", cause);
+		free(cause);
 		return (EXIT_OSERR);
 	}
 
