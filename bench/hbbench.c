@@ -2187,7 +2187,7 @@ static void
 churn(struct pacer *p, struct churn *ch, uint64_t until)
 {
 	uint64_t	 due, t;
-	int		 full = 0;
+	int		 full;
 
 	while (!stop) {
 		now = mono_ns();
@@ -2196,8 +2196,10 @@ churn(struct pacer *p, struct churn *ch, uint64_t until)
 		if (now >= until)
 			break;
 		due = pace(p);
-		while (ch->due <= now && !(full = churn_start(ch) == -1))
-			ch->due += ch->step;
+		for (full = 0; ch->due <= now; ch->due += ch->step) {
+			if ((full = churn_start(ch) == -1))
+				break;
+		}
 		if (full && (now - ch->due) / ch->step + 1 > ch->behind)
 			ch->behind = (now - ch->due) / ch->step + 1;
 		if (!full && ch->due < due)
