@@ -240,9 +240,8 @@ static void	setup(void);
 static void	tls_setup(void);
 static void	keep_awake(void);
 static void	on_signal(int);
-static int	stat_ticks(const char *, uint64_t *);
 static int	proc_cpu(pid_t, uint64_t *);
-static int	proc_threads_cpu(pid_t, uint64_t *);
+static int	proc_threads_ns(pid_t, uint64_t *);
 static long	proc_rss(pid_t);
 static long long listen_drops(void);
 static double	self_cpu_s(void);
@@ -531,16 +530,19 @@ tls_setup(void)
 	SSL_CTX_set_read_ahead(tls_ctx, 1);
 }
 
-/* utime + stime from a stat file of /proc, in clock ticks. */
+/* utime + stime of the whole process, in clock ticks. */
 static int
-stat_ticks(const char *path, uint64_t *ticks)
+proc_cpu(pid_t pid, uint64_t *ticks)
 {
-	char			 buf[1024], *p;
+	char			 path[64], buf[1024], *p;
 	unsigned long long	 ut, st;
 	FILE			*f;
 	size_t			 n;
 	int			 i;
 
+	if (pid <= 0)
+		return (-1);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return (-1);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -557,47 +559,41 @@ stat_ticks(const char *path, uint64_t *ticks)
 	return (0);
 }
 
-/* utime + stime of the whole process, every thread, in clock ticks. */
-static int
-proc_cpu(pid_t pid, uint64_t *ticks)
-{
-	char	 path[64];
-
-	if (pid <= 0)
-		return (-1);
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	return (stat_ticks(path, ticks));
-}
-
 /*
- * utime + stime of the process's threads but its main one (whose id is
- * the pid), in clock ticks: the server's helpers, such as a writer
- * thread, apart from its event loop. A thread that ended since an earlier
- * call no longer counts, so the difference of two calls can only fall
- * short, never overstate.
+ * The CPU time of the process's threads but its main one (whose id is
+ * the pid), in ns: the server's helpers, such as a writer thread, apart
+ * from its event loop. It comes from schedstat, the scheduler's own sum:
+ * utime and stime are charged a whole tick to whoever is on the CPU when
+ * it comes, and a thread that runs a millisecond a second is seldom
+ * caught. A thread that ended since an earlier call no longer counts, so
+ * the difference of two calls can fall short, never overstate.
  */
 static int
-proc_threads_cpu(pid_t pid, uint64_t *ticks)
+proc_threads_ns(pid_t pid, uint64_t *ns)
 {
-	char		 path[64];
-	struct dirent	*de;
-	DIR		*d;
-	uint64_t	 t;
-	long		 tid;
+	char			 path[64];
+	struct dirent		*de;
+	unsigned long long	 t;
+	DIR			*d;
+	FILE			*f;
+	long			 tid;
 
 	if (pid <= 0)
 		return (-1);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return (-1);
-	*ticks = 0;
+	*ns = 0;
 	while ((de = readdir(d)) != NULL) {
 		if ((tid = strtol(de->d_name, NULL, 10)) <= 0 || tid == pid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat",
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/schedstat",
 		    (int)pid, tid);
-		if (stat_ticks(path, &t) == 0)
-			*ticks += t;
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* it ended */
+		if (fscanf(f, "%llu", &t) == 1)
+			*ns += t;
+		fclose(f);
 	}
 	closedir(d);
 	return (0);
@@ -2100,7 +2096,7 @@ run_churn(void)
 		fatal("calloc");
 	f0 = nfailed;
 	ch.cpu_ok = proc_cpu(opt.pid, &c0) == 0 &&
-	    proc_threads_cpu(opt.pid, &w0) == 0;
+	    proc_threads_ns(opt.pid, &w0) == 0;
 	g0 = self_cpu_s();
 	t0 = now = mono_ns();
 	ch.sec_end = t0 + NS;
@@ -2109,11 +2105,11 @@ run_churn(void)
 	run.measuring = 0;
 	t1 = mono_ns();
 	ch.cpu_ok = ch.cpu_ok && proc_cpu(opt.pid, &c1) == 0 &&
-	    proc_threads_cpu(opt.pid, &w1) == 0;
+	    proc_threads_ns(opt.pid, &w1) == 0;
 	ch.secs = (t1 - t0) / 1e9;
 	ch.gen_pct = (self_cpu_s() - g0) / ch.secs * 100;
 	ch.srv_pct = (c1 - c0) / tick / ch.secs * 100;
-	ch.writer_ms = (w1 - w0) / tick * 1e3;
+	ch.writer_ms = (int64_t)(w1 - w0) / 1e6;
 	ch.cycles = run.named.n;
 
 	/* The cycles in flight may finish; those that cannot have failed. */
@@ -2145,7 +2141,7 @@ churn_report(struct churn *ch, const struct pacer *p)
 	qsort(ch->sec_p99, ch->nsec, sizeof(*ch->sec_p99), cmp_i64);
 	med = pct_i64(ch->sec_p99, ch->nsec, 0.5) / 1e6;
 	srv = fig(ch->srv_pct, ch->cpu_ok, "%.2f");
-	wms = fig(ch->writer_ms, ch->cpu_ok, "%.0f");
+	wms = fig(ch->writer_ms, ch->cpu_ok, "%.1f");
 	wpct = fig(ch->writer_ms / 10 / ch->secs, ch->cpu_ok, "%.3f");
 	say("churn: %d cycles a second over %d names, %.2f s: %llu completed "
 	    "(%.0f/s), %d failed, at most %llu waiting for a slot; cycle p50 "
