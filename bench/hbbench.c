@@ -30,8 +30,8 @@
  * admin session stays plain.
  *
  * With --awake a child spinning at SCHED_IDLE keeps hbbench's CPU from
- * going idle: on this project's VMs an idle vCPU takes milliseconds to
- * wake, which a percentile of sub-millisecond replies would measure
+ * going idle: on the VM of BENCHMARKS.md an idle vCPU takes milliseconds
+ * to wake, which a percentile of sub-millisecond replies would measure
  * instead of the server. The child yields to any other task at once and
  * dies with hbbench.
  *
