@@ -12,6 +12,9 @@
  *            per handshake
  *   storm    N connections heartbeating while M more connect at once and
  *            greet; how long until all M are in, and the N's PING RTT
+ *   churn    N connections heartbeating while R a second more connect,
+ *            greet with HELLO and close; the N's PING RTT, and the CPU of
+ *            the server's threads other than its main one
  *
  * One epoll loop, level-triggered, non-blocking sockets, one recv per
  * event. Times are CLOCK_MONOTONIC; a reply is stamped with the time
@@ -26,6 +29,12 @@
  * same work; it keeps no session, so every handshake is a full one. The
  * admin session stays plain.
  *
+ * With --awake a child spinning at SCHED_IDLE keeps hbbench's CPU from
+ * going idle: on the VM of BENCHMARKS.md an idle vCPU takes milliseconds
+ * to wake, which a percentile of sub-millisecond replies would measure
+ * instead of the server. The child yields to any other task at once and
+ * dies with hbbench.
+ *
  * Exit status: 0 measured, 1 could not measure, 2 usage, 3 measured but
  * incomplete (connections that failed, or drops that never came).
  */
@@ -36,6 +45,7 @@
 
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -43,6 +53,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -69,6 +80,7 @@
 #define STORM_ID	(UINT32_MAX - 1)
 #define STORM_CHUNK	16		/* storm: connects a loop turn */
 #define STORM_BATCH	4		/* storm: its events a loop turn */
+#define CHURN_DRAIN	(1 * NS)	/* churn: cycles in flight at the end */
 #define LIVE_EVERY	(10 * MS)	/* silence: the live client's pace */
 #define ROUND_GAP	(50 * MS)	/* fanout: quiet time between rounds */
 #define WAIT_MAX	(30 * NS)	/* fanout, push: give up on a round */
@@ -79,7 +91,7 @@
 #define EXIT_PARTIAL	3
 
 enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH, M_HANDSHAKE,
-	M_STORM };
+	M_STORM, M_CHURN };
 enum state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_GREETING, C_READY,
 	C_CLOSED, C_FAILED };
 enum kind { L_PONG, L_OK, L_BYE, L_ERR, L_OTHER };
@@ -94,7 +106,8 @@ struct conn {
 	uint8_t		 silent;	/* silence: went quiet in the burst */
 	char		 part[PART_MAX];
 	uint32_t	 round;		/* fanout: the last round received */
-	uint64_t	 sent;		/* ns, the PING awaiting its PONG */
+	uint64_t	 sent;		/* ns, the PING awaiting its PONG;
+					   churn: its connect */
 	uint64_t	 last_send;	/* ns */
 	uint64_t	 pong;		/* ns, the last PONG */
 	uint64_t	 end;		/* ns, EOF or BYE */
@@ -135,16 +148,18 @@ static struct {
 	int			 pid;
 	int			 cpu;
 	int			 count;
-	int			 rounds;
+	int			 rounds;	/* fanout: rounds; churn: cycles
+						   a second */
 	int			 window;
 	int			 hello;		/* greet with HELLO: 1, PING: 0 */
 	int			 quiet;
 	int			 tls;
+	int			 awake;		/* --awake */
 	int			 kinds;		/* silence: distinct timeouts */
 } opt = {
 	.conns = 100, .duration = 5, .interval = 5, .timeout = 0,
 	.warmup = 1, .patience = 10, .pid = 0, .cpu = -1, .count = 0,
-	.rounds = 10, .window = 256, .hello = -1, .kinds = 1
+	.rounds = 0, .window = 256, .hello = -1, .kinds = 1
 };
 
 static struct conn	*conns;
@@ -155,7 +170,7 @@ static int		 inflight, nready, nfailed, nclosed;
 static volatile sig_atomic_t stop;
 static struct admin	 adm = { .fd = -1 };
 static SSL_CTX		*tls_ctx;	/* --tls */
-static int		 sepfd = -1;	/* storm: the storm's epoll set */
+static int		 sepfd = -1;	/* storm, churn: their epoll set */
 static int		 storm_first = INT_MAX;	/* its first slot */
 
 /* What the current phase wants done with the lines that arrive. */
@@ -172,16 +187,44 @@ static struct {
 	uint64_t	 last_got;	/* ns */
 	struct hist	 lat;
 	uint64_t	 t0;		/* storm: when it began */
-	struct hist	 named;		/* storm: when each was in, from t0 */
-	uint64_t	 turn_max;	/* storm: longest loop turn, ns */
+	struct hist	 named;		/* storm: when each was in, from t0;
+					   churn: each cycle's connect to OK */
+	uint64_t	 turn_max;	/* storm, churn: longest loop turn, ns */
+	uint64_t	 hellos;	/* churn: HELLOs sent, naming the next */
+	struct hist	 sec;		/* churn: this second's PINGs */
 } run;
 
-/* hold and storm: connection i of n PINGs at base + (k * n + i + 1) * step. */
+/*
+ * hold, storm and churn: connection i of n PINGs at
+ * base + (k * n + i + 1) * step.
+ */
 struct pacer {
 	uint64_t	 base, step;	/* ns */
 	uint64_t	 slot;		/* the next PING, counted from base */
 	uint64_t	 missed;	/* PINGs sent unanswered, measuring */
 	int		 n;
+};
+
+/*
+ * churn: cycle k is due at due0 + k * step, in one of pool slots; and the
+ * figures of the window measured.
+ */
+struct churn {
+	uint64_t	 due;		/* ns, the next cycle */
+	uint64_t	 step;		/* ns */
+	uint64_t	 behind;	/* the most cycles due, no slot free */
+	int		 pool;		/* slots from storm_first */
+	int		 cursor;	/* where the search for a free one starts */
+	uint64_t	 sec_end;	/* ns, when this second ends */
+	int64_t		*sec_p99;	/* ns, each whole second's PING p99 */
+	int		 nsec;
+	int		 cpu_ok;	/* the server's figures were read */
+	int		 failed;
+	uint64_t	 cycles;	/* completed */
+	double		 secs;
+	double		 srv_pct;	/* the server's CPU, % of a core */
+	double		 writer_ms;	/* CPU of its threads but the main */
+	double		 gen_pct;	/* hbbench's own CPU */
 };
 
 static void	usage(void) __attribute__((__noreturn__));
@@ -195,8 +238,10 @@ static double	parse_num(const char *, double, double, const char *);
 static void	parse_addr(struct sockaddr_in *, const char *, const char *);
 static void	setup(void);
 static void	tls_setup(void);
+static void	keep_awake(void);
 static void	on_signal(int);
 static int	proc_cpu(pid_t, uint64_t *);
+static int	proc_threads_ns(pid_t, uint64_t *);
 static long	proc_rss(pid_t);
 static long long listen_drops(void);
 static double	self_cpu_s(void);
@@ -254,6 +299,12 @@ static int	run_push(void);
 static int	run_handshake(void);
 static int	run_storm(void);
 static void	storm(struct pacer *);
+static void	side_set(int);
+static int	run_churn(void);
+static void	churn_report(struct churn *, const struct pacer *);
+static void	churn(struct pacer *, struct churn *, uint64_t);
+static int	churn_start(struct churn *);
+static void	churn_second(struct churn *);
 
 static void
 usage(void)
@@ -268,21 +319,30 @@ usage(void)
 	    "[-p PID]\n"
 	    "       hbbench storm   -c N -n STORM -i INTERVAL [-w WARMUP] "
 	    "[-p PID]\n"
+	    "       hbbench churn   -c N -r RATE -d SECONDS [-i INTERVAL] "
+	    "[-n NAMES]\n"
+	    "                       [-w WARMUP] [-p PID]\n"
 	    "common: [-h 127.0.0.1] [-P PORT] [-C CPU] [-W INFLIGHT]\n"
-	    "        [-T PATIENCE] [-G | -H] [-q] [--tls]\n"
+	    "        [-T PATIENCE] [-G | -H] [-q] [--tls] [--awake]\n"
 	    "  -h HOST    a loopback IPv4 address (default 127.0.0.1)\n"
 	    "  -P PORT    client port (default 7000)\n"
 	    "  -a PORT    admin port (fanout, push)\n"
 	    "  -p PID     the server, for CPU time (/proc/PID/stat) and RSS\n"
 	    "  -C CPU     pin hbbench to this CPU\n"
+	    "  -r N       fanout: rounds (10); churn: cycles a second (1000)\n"
+	    "  -n N       churn: names churn-<k> cycle over (default 5000)\n"
 	    "  -W N       connects in flight at once (default 256)\n"
 	    "  -T SEC     give up connecting after SEC without progress "
 	    "(default 10)\n"
 	    "  -G         greet with PING (default but for fanout and push)\n"
 	    "  -H         greet with HELLO hb<i> (default for fanout, push;\n"
-	    "             storm: HELLO storm-<i> from the storm, its default)\n"
+	    "             storm: HELLO storm-<i> from the storm, its default;\n"
+	    "             churn always greets with HELLO)\n"
 	    "  -q         only the RESULT line\n"
-	    "  --tls      TLS 1.3 client connections (admin stays plain)\n");
+	    "  --tls      TLS 1.3 client connections (admin stays plain)\n"
+	    "  --awake    keep hbbench's CPU from idling, with a child "
+	    "spinning at\n"
+	    "             SCHED_IDLE\n");
 	exit(EXIT_USAGE);
 }
 
@@ -376,7 +436,7 @@ on_signal(int sig)
 /*
  * Raises the fd limit to the hard one, pins the CPU, makes the epoll and
  * a slot for every connection: one more for the live client of silence,
- * opt.count more for the storm.
+ * opt.count more for the storm, opt.window for churn's cycles in flight.
  */
 static void
 setup(void)
@@ -385,7 +445,8 @@ setup(void)
 	cpu_set_t	 set;
 	int		 i, slots, need;
 
-	slots = opt.conns + 1 + (opt.mode == M_STORM ? opt.count : 0);
+	slots = opt.conns + 1 + (opt.mode == M_STORM ? opt.count :
+	    opt.mode == M_CHURN ? opt.window : 0);
 	need = slots + 16;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -402,6 +463,8 @@ setup(void)
 		if (sched_setaffinity(0, sizeof(set), &set) == -1)
 			fatal("sched_setaffinity %d", opt.cpu);
 	}
+	if (opt.awake)
+		keep_awake();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -413,6 +476,33 @@ setup(void)
 		conns[i].fd = -1;
 	if (opt.tls)
 		tls_setup();
+}
+
+/*
+ * Forks the spinner of --awake, on hbbench's CPUs (it inherits them). It
+ * asks for SIGKILL when hbbench ends, and checks that hbbench did not end
+ * before it asked.
+ */
+static void
+keep_awake(void)
+{
+	struct sched_param	 sp;
+	pid_t			 parent = getpid();
+
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		return;
+	}
+	memset(&sp, 0, sizeof(sp));
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent ||
+	    sched_setscheduler(0, SCHED_IDLE, &sp) == -1)
+		_exit(EXIT_FAILED);
+	for (;;)
+		;
 }
 
 /*
@@ -466,6 +556,46 @@ proc_cpu(pid_t pid, uint64_t *ticks)
 	if (p == NULL || sscanf(p, " %llu %llu", &ut, &st) != 2)
 		return (-1);
 	*ticks = ut + st;
+	return (0);
+}
+
+/*
+ * The CPU time of the process's threads but its main one (whose id is
+ * the pid), in ns: the server's helpers, such as a writer thread, apart
+ * from its event loop. It comes from schedstat, the scheduler's own sum:
+ * utime and stime are charged a whole tick to whoever is on the CPU when
+ * it comes, and a thread that runs a millisecond a second is seldom
+ * caught. A thread that ended since an earlier call no longer counts, so
+ * the difference of two calls can fall short, never overstate.
+ */
+static int
+proc_threads_ns(pid_t pid, uint64_t *ns)
+{
+	char			 path[64];
+	struct dirent		*de;
+	unsigned long long	 t;
+	DIR			*d;
+	FILE			*f;
+	long			 tid;
+
+	if (pid <= 0)
+		return (-1);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return (-1);
+	*ns = 0;
+	while ((de = readdir(d)) != NULL) {
+		if ((tid = strtol(de->d_name, NULL, 10)) <= 0 || tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/schedstat",
+		    (int)pid, tid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* it ended */
+		if (fscanf(f, "%llu", &t) == 1)
+			*ns += t;
+		fclose(f);
+	}
+	closedir(d);
 	return (0);
 }
 
@@ -719,8 +849,9 @@ conn_handshake(struct conn *c)
 }
 
 /*
- * Greets the server with HELLO hb<i> (storm-<i> for the storm's) or with
- * PING; its reply makes c ready.
+ * Greets the server with HELLO hb<i> (storm-<i> for the storm's,
+ * churn-<k> for churn's, k cycling over opt.count names, so that names
+ * come back as real devices' do) or with PING; its reply makes c ready.
  */
 static void
 conn_greet(struct conn *c)
@@ -734,7 +865,10 @@ conn_greet(struct conn *c)
 			conn_fail(c);
 		return;
 	}
-	if (id >= storm_first)
+	if (id >= storm_first && opt.mode == M_CHURN)
+		n = snprintf(hello, sizeof(hello), "HELLO churn-%d\n",
+		    (int)(run.hellos++ % opt.count));
+	else if (id >= storm_first)
 		n = snprintf(hello, sizeof(hello), "HELLO storm-%d\n",
 		    id - storm_first);
 	else
@@ -744,14 +878,25 @@ conn_greet(struct conn *c)
 		conn_fail(c);
 }
 
+/*
+ * The server answered c's greeting. A churn cycle is then complete: it is
+ * timed from its connect and closed at once, its slot free again.
+ */
 static void
 conn_ready(struct conn *c)
 {
 	c->state = C_READY;
 	inflight--;
 	nready++;
-	if (c - conns >= storm_first)
+	if (c - conns < storm_first)
+		return;
+	if (opt.mode != M_CHURN) {
 		hist_add(&run.named, now - run.t0);
+		return;
+	}
+	hist_add(&run.named, now - c->sent);
+	conn_close(c);
+	c->state = C_CLOSED;
 }
 
 /* Closes c's socket and frees its TLS, if it has them. */
@@ -983,6 +1128,7 @@ conn_line(struct conn *c, const char *line, size_t len)
 			c->busy = 0;
 			if (run.measuring && c->state == C_READY) {
 				hist_add(&run.lat, now - c->sent);
+				hist_add(&run.sec, now - c->sent);
 				run.pongs++;
 			}
 		}
@@ -1865,21 +2011,14 @@ run_storm(void)
 static void
 storm(struct pacer *p)
 {
-	struct epoll_event	 ev;
 	uint64_t		 due, last, patience = opt.patience * NS;
 	uint64_t		 t;
 	int			 next, end, k, done, last_done = -1;
 	int			 f0 = nfailed;
 
-	if ((sepfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		fatal("epoll_create1");
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u32 = STORM_ID;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sepfd, &ev) == -1)
-		fatal("epoll_ctl storm");
-	storm_first = next = nconns;
-	end = nconns = storm_first + opt.count;
+	side_set(opt.count);
+	next = storm_first;
+	end = nconns;
 	run.t0 = last = now = mono_ns();
 	while (!stop) {
 		for (k = 0; k < STORM_CHUNK && next < end; k++)
@@ -1899,6 +2038,209 @@ storm(struct pacer *p)
 		    10 * MS);
 	}
 	fail_pending(storm_first, end);
+}
+
+/*
+ * Gives the storm's or churn's slots, after those of the steady
+ * connections, an epoll set of their own: one event of the main set,
+ * served a few events a loop turn (poll_storm()).
+ */
+static void
+side_set(int slots)
+{
+	struct epoll_event	 ev;
+
+	if ((sepfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = STORM_ID;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sepfd, &ev) == -1)
+		fatal("epoll_ctl storm");
+	storm_first = nconns;
+	nconns += slots;
+}
+
+/*
+ * opt.conns steady connections, named hb<i>, PING every -i seconds, spread
+ * evenly, while opt.rounds cycles a second each connect, send HELLO
+ * churn-<k>, wait for OK and close, at most opt.window of them in flight.
+ * After a -w warm-up of both, -d seconds are measured: the steady PING
+ * RTT, the cycles completed and failed, the server's CPU and that of its
+ * threads other than the main one (a state file's writer thread, say).
+ */
+static int
+run_churn(void)
+{
+	struct pacer	 p;
+	struct churn	 ch;
+	uint64_t	 c0 = 0, c1 = 0, w0 = 0, w1 = 0, t0, t1, end;
+	double		 tick = sysconf(_SC_CLK_TCK), g0;
+	int		 i, f0;
+
+	opt.hello = 1;
+	connect_all(opt.conns, (uint64_t)(opt.interval * NS / 2));
+	if (nready < opt.conns)
+		fatalx("only %d of %d steady connections", nready, opt.conns);
+	side_set(opt.window);
+	memset(&ch, 0, sizeof(ch));
+	ch.pool = opt.window;
+	ch.step = NS / opt.rounds;
+	pacer_start(&p, opt.conns, opt.interval);
+	ch.due = p.base;
+	churn(&p, &ch, p.base + (uint64_t)(opt.warmup * NS));
+	memset(&run.named, 0, sizeof(run.named));
+	ch.behind = 0;
+	if ((ch.sec_p99 = calloc((size_t)opt.duration + 1,
+	    sizeof(*ch.sec_p99))) == NULL)
+		fatal("calloc");
+	f0 = nfailed;
+	ch.cpu_ok = proc_cpu(opt.pid, &c0) == 0 &&
+	    proc_threads_ns(opt.pid, &w0) == 0;
+	g0 = self_cpu_s();
+	t0 = now = mono_ns();
+	ch.sec_end = t0 + NS;
+	run.measuring = 1;
+	churn(&p, &ch, t0 + (uint64_t)(opt.duration * NS));
+	run.measuring = 0;
+	t1 = mono_ns();
+	ch.cpu_ok = ch.cpu_ok && proc_cpu(opt.pid, &c1) == 0 &&
+	    proc_threads_ns(opt.pid, &w1) == 0;
+	ch.secs = (t1 - t0) / 1e9;
+	ch.gen_pct = (self_cpu_s() - g0) / ch.secs * 100;
+	ch.srv_pct = (c1 - c0) / tick / ch.secs * 100;
+	ch.writer_ms = (int64_t)(w1 - w0) / 1e6;
+	ch.cycles = run.named.n;
+
+	/* The cycles in flight may finish; those that cannot have failed. */
+	for (end = t1 + CHURN_DRAIN; inflight > 0 && !stop && now < end; )
+		poll_once(10 * MS);
+	for (i = storm_first; i < nconns; i++) {
+		if (conn_pending(&conns[i]))
+			conn_fail(&conns[i]);
+	}
+	ch.failed = nfailed - f0;
+	churn_report(&ch, &p);
+	free(ch.sec_p99);
+	return (ch.failed > 0 || nclosed > 0 ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * The figures of run_churn(), for a human and in the RESULT line. Beside
+ * the window's PING p99 is the median of its seconds' p99s, which a burst
+ * of some other load on a shared machine moves less, while a cost that
+ * the server pays every second, such as a writer's batch, moves it as
+ * much.
+ */
+static void
+churn_report(struct churn *ch, const struct pacer *p)
+{
+	const char	*srv, *wms, *wpct;
+	double		 med;
+
+	qsort(ch->sec_p99, ch->nsec, sizeof(*ch->sec_p99), cmp_i64);
+	med = pct_i64(ch->sec_p99, ch->nsec, 0.5) / 1e6;
+	srv = fig(ch->srv_pct, ch->cpu_ok, "%.2f");
+	wms = fig(ch->writer_ms, ch->cpu_ok, "%.1f");
+	wpct = fig(ch->writer_ms / 10 / ch->secs, ch->cpu_ok, "%.3f");
+	say("churn: %d cycles a second over %d names, %.2f s: %llu completed "
+	    "(%.0f/s), %d failed, at most %llu waiting for a slot; cycle p50 "
+	    "%.2f ms p99 %.2f ms\n", opt.rounds, opt.count, ch->secs,
+	    (unsigned long long)ch->cycles, ch->cycles / ch->secs, ch->failed,
+	    (unsigned long long)ch->behind, hist_pct(&run.named, 0.5) / 1e6,
+	    hist_pct(&run.named, 0.99) / 1e6);
+	say("churn: %d steady PING RTT p50 %.3f ms p99 %.3f ms (a second's, "
+	    "median of %d: %.3f ms) max %.3f ms, %llu late, %d dropped; "
+	    "hbbench's longest turn %.2f ms\n", opt.conns,
+	    hist_pct(&run.lat, 0.5) / 1e6, hist_pct(&run.lat, 0.99) / 1e6,
+	    ch->nsec, med, run.lat.max / 1e6,
+	    (unsigned long long)p->missed, nclosed, run.turn_max / 1e6);
+	say("churn: server CPU %s%% of a core, its threads but the main one "
+	    "%s ms (%s%%); hbbench %.0f%%\n", srv, wms, wpct, ch->gen_pct);
+	printf("RESULT mode=churn conns=%d rate=%d names=%d secs=%.3f "
+	    "cycles=%llu failed=%d behind=%llu cycles_per_s=%.0f "
+	    "cycle_p50_ms=%.3f cycle_p99_ms=%.3f pings=%llu ping_p50_ms=%.3f "
+	    "ping_p99_ms=%.3f ping_p99_sec_ms=%.3f ping_max_ms=%.3f "
+	    "missed=%llu closed=%d "
+	    "srv_cpu_pct=%s writer_cpu_ms=%s writer_cpu_pct=%s "
+	    "gen_cpu_pct=%.1f turn_max_ms=%.3f\n", opt.conns, opt.rounds,
+	    opt.count, ch->secs, (unsigned long long)ch->cycles, ch->failed,
+	    (unsigned long long)ch->behind, ch->cycles / ch->secs,
+	    hist_pct(&run.named, 0.5) / 1e6, hist_pct(&run.named, 0.99) / 1e6,
+	    (unsigned long long)run.lat.n, hist_pct(&run.lat, 0.5) / 1e6,
+	    hist_pct(&run.lat, 0.99) / 1e6, med, run.lat.max / 1e6,
+	    (unsigned long long)p->missed, nclosed, srv, wms, wpct,
+	    ch->gen_pct, run.turn_max / 1e6);
+}
+
+/*
+ * Runs the loop with p's PINGs and ch's cycles until the time until, or
+ * until stopped. A cycle due while every slot is busy starts as soon as
+ * one is free, the schedule kept: a slow server faces the backlog that
+ * real devices would make. The longest loop turn is kept, as in storm().
+ */
+static void
+churn(struct pacer *p, struct churn *ch, uint64_t until)
+{
+	uint64_t	 due, t;
+	int		 full;
+
+	while (!stop) {
+		now = mono_ns();
+		if (run.measuring && now >= ch->sec_end)
+			churn_second(ch);
+		if (now >= until)
+			break;
+		due = pace(p);
+		for (full = 0; ch->due <= now; ch->due += ch->step) {
+			if ((full = churn_start(ch) == -1))
+				break;
+		}
+		if (full && (now - ch->due) / ch->step + 1 > ch->behind)
+			ch->behind = (now - ch->due) / ch->step + 1;
+		if (!full && ch->due < due)
+			due = ch->due;
+		if (due > until)
+			due = until;
+		if ((t = mono_ns()) - now > run.turn_max)
+			run.turn_max = t - now;
+		poll_once(due - now < 10 * MS ? due - now : 10 * MS);
+	}
+}
+
+/* Keeps the p99 of the second that ended, and starts the next. */
+static void
+churn_second(struct churn *ch)
+{
+	if (ch->nsec < (int)opt.duration + 1)
+		ch->sec_p99[ch->nsec++] = (int64_t)hist_pct(&run.sec, 0.99);
+	memset(&run.sec, 0, sizeof(run.sec));
+	ch->sec_end += NS;
+}
+
+/*
+ * Starts a cycle in a free slot, searched round robin from the last one
+ * taken, so that a slot's last socket has long been closed; -1 if every
+ * slot is busy.
+ */
+static int
+churn_start(struct churn *ch)
+{
+	struct conn	*c;
+	int		 i, id;
+
+	for (i = 0; i < ch->pool; i++) {
+		id = storm_first + (ch->cursor + i) % ch->pool;
+		c = &conns[id];
+		if (conn_pending(c))
+			continue;
+		ch->cursor = (ch->cursor + i + 1) % ch->pool;
+		c->plen = 0;
+		c->sent = mono_ns();
+		conn_open(id);
+		return (0);
+	}
+	return (-1);
 }
 
 /* Sets a numeric option from its table entry; -1 if ch is not one. */
@@ -1951,10 +2293,11 @@ main(int argc, char *argv[])
 		{ "rtt", run_rtt }, { "hold", run_hold },
 		{ "silence", run_silence }, { "fanout", run_fanout },
 		{ "push", run_push }, { "handshake", run_handshake },
-		{ "storm", run_storm },
+		{ "storm", run_storm }, { "churn", run_churn },
 	};
 	static const struct option longopts[] = {
 		{ "tls", no_argument, &opt.tls, 1 },
+		{ "awake", no_argument, &opt.awake, 1 },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char		*host = "127.0.0.1", *port = "7000";
@@ -2006,7 +2349,10 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	if (opt.count == 0)
-		opt.count = opt.mode == M_STORM ? 10000 : 200000;
+		opt.count = opt.mode == M_STORM ? 10000 :
+		    opt.mode == M_CHURN ? 5000 : 200000;
+	if (opt.rounds == 0)
+		opt.rounds = opt.mode == M_CHURN ? 1000 : 10;
 	parse_addr(&opt.addr, host, port);
 	if (aport != NULL) {
 		parse_addr(&opt.admin, host, aport);

@@ -199,6 +199,7 @@ main(int argc, char *argv[])
 		return (EXIT_CONFIG);
 	if (daemon_start(conf, &cause) == -1) {
 		fprintf(stderr, "heartbeatd: %s\n", cause);
+		free(cause);
 		store_close();
 		seen_free();
 		return (EXIT_OSERR);
