@@ -1,0 +1,475 @@
+/*
+ * The admin commands but AUTH and WATCH, which belong to the session
+ * machinery in admin.c: LIST, SEND, BROADCAST, KICK, STATS, RELOAD, TOKEN,
+ * SEEN, RELEASE, HELP and QUIT, with the table admin.c dispatches from.
+ * A command answers through admin_reply() and knows nothing else of its
+ * session.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin_session.h"
+#include "client.h"
+#include "daemon.h"
+#include "proto.h"
+#include "registry.h"
+#include "seen.h"
+#include "select.h"
+#include "stats.h"
+#include "token.h"
+#include "util.h"
+
+#define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
+
+static int	admin_message(struct admin_session *, const char *, size_t);
+static int	admin_select(struct admin_session *, const char *, size_t,
+		    struct selector *, const char *);
+static struct client *admin_find(struct admin_session *,
+		    const struct target *);
+static int	admin_matches(const struct client *, const struct selector *,
+		    uint64_t);
+static uint64_t	admin_queue(const struct selector *, const char *, size_t);
+
+static void	cmd_list(struct admin_session *, const char *, size_t);
+static void	cmd_send(struct admin_session *, const char *, size_t);
+static void	cmd_broadcast(struct admin_session *, const char *, size_t);
+static void	cmd_kick(struct admin_session *, const char *, size_t);
+static void	cmd_stats(struct admin_session *, const char *, size_t);
+static void	cmd_reload(struct admin_session *, const char *, size_t);
+static void	cmd_help(struct admin_session *, const char *, size_t);
+static void	cmd_token(struct admin_session *, const char *, size_t);
+static void	cmd_seen(struct admin_session *, const char *, size_t);
+static void	cmd_release(struct admin_session *, const char *, size_t);
+static int	seen_match(const struct seen_entry *, int64_t, void *);
+static void	cmd_quit(struct admin_session *, const char *, size_t);
+
+static const struct admin_cmd admin_cmds[] = {
+	{ "AUTH", admin_auth, CMD_NOAUTH },
+	{ "LIST", cmd_list, 0 },
+	{ "SEND", cmd_send, 0 },
+	{ "BROADCAST", cmd_broadcast, 0 },
+	{ "KICK", cmd_kick, 0 },
+	{ "STATS", cmd_stats, 0 },
+	{ "RELOAD", cmd_reload, 0 },
+	{ "WATCH", admin_watch, 0 },
+	{ "TOKEN", cmd_token, 0 },
+	{ "SEEN", cmd_seen, 0 },
+	{ "RELEASE", cmd_release, 0 },
+	{ "HELP", cmd_help, CMD_NOAUTH },
+	{ "QUIT", cmd_quit, CMD_NOAUTH },
+};
+
+static const char *const admin_help[] = {
+	"AUTH <token>",
+	"LIST [<selector>]",
+	"SEND <target> <message>",
+	"BROADCAST <message>",
+	"KICK <selector>",
+	"STATS",
+	"RELOAD",
+	"WATCH [FROM <seq>] [<verb>...]",
+	"TOKEN <name> <ttl>",
+	"SEEN <name> | SEEN <selector>",
+	"RELEASE <name>",
+	"HELP",
+	"QUIT",
+};
+
+/* The command w's first word names, or NULL when there is none. */
+const struct admin_cmd *
+admin_cmd_find(const struct words *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++)
+		if (proto_is(w, admin_cmds[i].name))
+			return (&admin_cmds[i]);
+	return (NULL);
+}
+
+/*
+ * Checks a message argument and answers the error itself. Returns 0 when
+ * the message can be sent.
+ */
+static int
+admin_message(struct admin_session *s, const char *msg, size_t len)
+{
+	const char	*code;
+
+	if (message_check(msg, len, hb_conf->max_line, &code) == 0)
+		return (0);
+	if (strcmp(code, "toolong") == 0)
+		admin_reply(s, "ERR toolong message exceeds %zu bytes",
+		    hb_conf->max_line);
+	else if (len == 0)
+		admin_reply(s, "ERR syntax empty message");
+	else
+		admin_reply(s, "ERR syntax message holds CR or NUL");
+	return (-1);
+}
+
+/*
+ * Parses a selector argument and answers a bad one itself: ERR syntax
+ * with the parser's reason, or with usage when there are no words and
+ * usage is not NULL. Returns 0 or -1.
+ */
+static int
+admin_select(struct admin_session *s, const char *args, size_t len,
+    struct selector *sel, const char *usage)
+{
+	const char	*why;
+
+	if (select_parse(args, len, sel, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return (-1);
+	}
+	if (sel->n == 0 && usage != NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Finds a target's client, or answers the error and returns NULL. */
+static struct client *
+admin_find(struct admin_session *s, const struct target *t)
+{
+	struct client	*c = NULL;
+
+	switch (t->kind) {
+	case TARGET_ID:
+		c = registry_by_id(t->id);
+		break;
+	case TARGET_ADDR:
+		c = registry_by_addr((const struct sockaddr *)&t->addr);
+		break;
+	case TARGET_NAME:
+		c = registry_by_name(t->name);
+		break;
+	}
+	if (c == NULL)
+		admin_reply(s, "ERR notfound no such client");
+	return (c);
+}
+
+/* Returns 1 when sel (NULL: any) matches c, as it is at now (mono ns). */
+static int
+admin_matches(const struct client *c, const struct selector *sel,
+    uint64_t now)
+{
+	struct select_subject	 subj;
+
+	if (sel == NULL || sel->n == 0)
+		return (1);
+	memset(&subj, 0, sizeof(subj));
+	subj.id = c->id;
+	subj.name = c->name;
+	subj.addr = &c->addr.sa;
+	subj.tls = c->conn.ssl != NULL;
+	subj.age = mono_seconds(c->connected, now);
+	subj.idle = mono_seconds(c->last_rx, now);
+	return (select_match(sel, &subj));
+}
+
+/*
+ * Queues msg to every client sel (NULL: any) matches. Returns how many
+ * kept their connection, the count SEND and BROADCAST answer.
+ */
+static uint64_t
+admin_queue(const struct selector *sel, const char *msg, size_t len)
+{
+	struct client	*c, *next;
+	uint64_t	 n = 0, now = mono_ns();
+
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, sel, now) &&
+		    client_send_line(c, msg, len) == 0)
+			n++;
+	}
+	stats.messages_sent += n;
+	return (n);
+}
+
+/*
+ * TOKEN <name> <ttl>: a token that proves name for ttl seconds (0: for
+ * ever), for a backend that does not mint its own (SPEC §9).
+ */
+static void
+cmd_token(struct admin_session *s, const char *args, size_t len)
+{
+	char		 name[HB_NAME_MAX + 1], ttl[24], token[TOKEN_MAX];
+	const char	*sp, *why;
+	uint64_t	 secs;
+
+	if (hb_conf->auth_secret.len == 0) {
+		admin_reply(s, "ERR config no auth secret");
+		return;
+	}
+	if (args == NULL || (sp = memchr(args, ' ', len)) == NULL ||
+	    (size_t)(args + len - sp - 1) >= sizeof(ttl)) {
+		admin_reply(s, "ERR syntax usage: TOKEN <name> <ttl>");
+		return;
+	}
+	if (name_check(args, sp - args, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return;
+	}
+	memcpy(name, args, sp - args);
+	name[sp - args] = '\0';
+	memcpy(ttl, sp + 1, args + len - sp - 1);
+	ttl[args + len - sp - 1] = '\0';
+	if (parse_u64(ttl, 0, TOKEN_TTL_MAX, &secs, &why) == -1) {
+		admin_reply(s, "ERR syntax ttl %s", why);
+		return;
+	}
+	token_mint(&hb_conf->auth_secret, name,
+	    secs == 0 ? 0 : (uint64_t)time(NULL) + secs, token);
+	admin_reply(s, "OK %s", token);
+}
+
+/*
+ * SEEN <name>: its one line, or "ERR notfound never seen". SEEN with any
+ * other selector: a line for every name that matches, longest in its
+ * state first, then END.
+ */
+static void
+cmd_seen(struct admin_session *s, const char *args, size_t len)
+{
+	struct seen_entry	**v, *e;
+	struct selector		 sel;
+	const struct target	*t;
+	const char		*why;
+	char			 line[SEEN_LINE_MAX];
+	int64_t			 now = time(NULL);
+	size_t			 i, n;
+
+	if (args == NULL || len == 0) {
+		admin_reply(s, "ERR syntax usage: SEEN <name> | "
+		    "SEEN <selector>");
+		return;
+	}
+	if (select_parse(args, len, &sel, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return;
+	}
+	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME) {
+		if ((e = seen_find(t->name)) == NULL)
+			admin_reply(s, "ERR notfound never seen");
+		else {
+			seen_format(e, now, line, sizeof(line));
+			admin_reply(s, "%s", line);
+		}
+		return;
+	}
+	n = seen_select(seen_match, &sel, now, &v);
+	for (i = 0; i < n; i++) {
+		seen_format(v[i], now, line, sizeof(line));
+		admin_reply(s, "%s", line);
+	}
+	free(v);
+	admin_reply(s, "END");
+}
+
+/* RELEASE <name>: ends the hold on a name held for flapping. */
+static void
+cmd_release(struct admin_session *s, const char *args, size_t len)
+{
+	char		 name[HB_NAME_MAX + 1];
+	const char	*why;
+
+	if (args == NULL || name_check(args, len, &why) == -1) {
+		admin_reply(s, "ERR syntax usage: RELEASE <name>");
+		return;
+	}
+	memcpy(name, args, len);
+	name[len] = '\0';
+	if (seen_release(name, time(NULL)) == -1)
+		admin_reply(s, "ERR notfound not held");
+	else
+		admin_reply(s, "OK");
+}
+
+/* A seen_filter: whether e, as at now, matches the selector at arg. */
+static int
+seen_match(const struct seen_entry *e, int64_t now, void *arg)
+{
+	static const enum select_state states[SEEN__COUNT] = {
+		[SEEN_ONLINE] = SELECT_ONLINE,
+		[SEEN_OFFLINE] = SELECT_OFFLINE,
+		[SEEN_HELD] = SELECT_HELD,
+	};
+	struct select_subject	 subj;
+
+	memset(&subj, 0, sizeof(subj));
+	subj.seen = 1;
+	subj.name = e->name;
+	if (e->addr.sa.sa_family != AF_UNSPEC)
+		subj.addr = &e->addr.sa;
+	subj.state = states[e->state];
+	subj.for_secs = now > e->since ? now - e->since : 0;
+	return (select_match(arg, &subj));
+}
+
+/* LIST [<selector>]: the clients it matches, oldest first. */
+static void
+cmd_list(struct admin_session *s, const char *args, size_t len)
+{
+	struct selector	 sel;
+	struct client	*c;
+	char		 addr[ADDR_STRLEN];
+	uint64_t	 now = mono_ns();
+
+	if (admin_select(s, args, len, &sel, NULL) == -1)
+		return;
+	TAILQ_FOREACH(c, registry_list(), entry) {
+		if (!admin_matches(c, &sel, now))
+			continue;
+		admin_reply(s, "CLIENT #%llu name=%s addr=%s age=%.1f "
+		    "idle=%.1f in=%llu out=%llu timeout=%g gap_max=%.1f "
+		    "near=%llu", (unsigned long long)c->id,
+		    c->name[0] != '\0' ? c->name : "-",
+		    addr_format(&c->addr.sa, addr, sizeof(addr)),
+		    mono_seconds(c->connected, now),
+		    mono_seconds(c->last_rx, now),
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out, client_granted(c),
+		    c->gap_max / 1e9, (unsigned long long)c->near);
+	}
+	admin_reply(s, "END seq=%llu", (unsigned long long)stats.seq);
+}
+
+/*
+ * SEND <target> <message>: a single #id, @ip:port or name as SPEC §4 has
+ * it; any other one-word selector, such as a glob or @<cidr>, queues to
+ * every client it matches and answers "OK <n>" as BROADCAST does.
+ */
+static void
+cmd_send(struct admin_session *s, const char *args, size_t len)
+{
+	static const char	 usage[] = "SEND <target> <message>";
+	struct selector		 sel;
+	const struct target	*t;
+	struct words		 w;
+	struct client		*c;
+
+	if (args != NULL)
+		proto_split(args, len, &w);
+	if (args == NULL || w.rest == NULL) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return;
+	}
+	if (admin_message(s, w.rest, w.restlen) == -1 ||
+	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
+		return;
+	if ((t = select_single(&sel)) == NULL) {
+		admin_reply(s, "OK %llu", (unsigned long long)admin_queue(&sel,
+		    w.rest, w.restlen));
+		return;
+	}
+	if ((c = admin_find(s, t)) == NULL)
+		return;
+	if (client_send_line(c, w.rest, w.restlen) == -1) {
+		admin_reply(s, "ERR overflow client dropped");
+		return;
+	}
+	stats.messages_sent++;
+	admin_reply(s, "OK 1");
+}
+
+static void
+cmd_broadcast(struct admin_session *s, const char *args, size_t len)
+{
+	if (args == NULL) {
+		admin_reply(s, "ERR syntax usage: BROADCAST <message>");
+		return;
+	}
+	if (admin_message(s, args, len) == -1)
+		return;
+	admin_reply(s, "OK %llu", (unsigned long long)admin_queue(NULL, args,
+	    len));
+}
+
+/*
+ * KICK <selector>: a single #id, @ip:port or name as SPEC §4 has it
+ * ("OK" or ERR notfound); anything else "OK <n>", the number kicked.
+ */
+static void
+cmd_kick(struct admin_session *s, const char *args, size_t len)
+{
+	struct selector		 sel;
+	const struct target	*t;
+	struct client		*c, *next;
+	uint64_t		 n = 0, now = mono_ns();
+
+	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
+		return;
+	if ((t = select_single(&sel)) != NULL) {
+		if ((c = admin_find(s, t)) == NULL)
+			return;
+		client_close(c, REASON_KICKED);
+		admin_reply(s, "OK");
+		return;
+	}
+	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
+		if (admin_matches(c, &sel, now)) {
+			client_close(c, REASON_KICKED);
+			n++;
+		}
+	}
+	admin_reply(s, "OK %llu", (unsigned long long)n);
+}
+
+static void
+cmd_stats(struct admin_session *s, const char *args, size_t len)
+{
+	struct stat_value	 v[STATS_MAX];
+	size_t			 i, n;
+
+	admin_reply(s, "STAT version %s", PACKAGE_VERSION);
+	n = stats_snapshot(v, STATS_MAX);
+	for (i = 0; i < n; i++)
+		admin_reply(s, "STAT %s %llu", v[i].name,
+		    (unsigned long long)v[i].value);
+	admin_reply(s, "END");
+}
+
+static void
+cmd_reload(struct admin_session *s, const char *args, size_t len)
+{
+	char	*changed, *cause;
+
+	if (daemon_reload(&changed, &cause) == -1) {
+		admin_reply(s, "ERR config %s", cause);
+		free(cause);
+		return;
+	}
+	if (changed == NULL)
+		admin_reply(s, "OK unchanged");
+	else
+		admin_reply(s, "OK changed=%s", changed);
+	free(changed);
+}
+
+static void
+cmd_help(struct admin_session *s, const char *args, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(admin_help) / sizeof(admin_help[0]); i++)
+		admin_reply(s, "%s", admin_help[i]);
+	admin_reply(s, "END");
+}
+
+static void
+cmd_quit(struct admin_session *s, const char *args, size_t len)
+{
+	admin_reply(s, "BYE quit");
+	admin_finish(s);
+}
