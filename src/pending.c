@@ -8,9 +8,11 @@
  * are few.
  *
  * Handshakes cost real CPU, so a storm of reconnecting devices must not
- * starve the connected ones: a ready connection is queued, and each turn
- * of the loop works through at most PENDING_BUDGET of the queue before
- * the clients' reads get their turn again.
+ * starve the connected ones: each turn of the loop takes at most
+ * PENDING_BUDGET steps, and no more than PENDING_TURN_NS of them, before
+ * the clients' reads get their turn again; a connection ready beyond
+ * that waits in a queue. Even its TLS state is made only then: SSL_new()
+ * costs too much to pay for a whole accept backlog at once.
  */
 
 #include <sys/types.h>
@@ -39,7 +41,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define PENDING_BUDGET	16	/* steps per turn of the loop */
+#define PENDING_BUDGET	8	/* steps per turn of the loop */
+#define PENDING_TURN_NS	2000000	/* and their time per turn */
 
 struct pending {
 	struct conn		 conn;
@@ -49,6 +52,7 @@ struct pending {
 	int			 flags;
 #define PENDING_PROXY		 0x1		/* its PROXY header is due */
 #define PENDING_QUEUED		 0x2		/* in the work queue */
+#define PENDING_TLS		 0x4		/* its handshake is due */
 	uint64_t		 started;	/* mono ns */
 	struct event		*ev;
 	unsigned char		*hdr;		/* PROXY bytes read so far */
@@ -61,6 +65,7 @@ TAILQ_HEAD(pending_list, pending);
 static void	pending_refuse(int, int);
 static void	pending_wait(struct pending *, short);
 static void	pending_ready_cb(evutil_socket_t, short, void *);
+static void	pending_work_arm(void);
 static void	pending_work_cb(evutil_socket_t, short, void *);
 static void	pending_step(struct pending *);
 static int	pending_proxy(struct pending *);
@@ -73,7 +78,8 @@ static uint64_t	pending_timeout_ns(void);
 
 static struct pending_list	 all = TAILQ_HEAD_INITIALIZER(all);
 static struct pending_list	 queue = TAILQ_HEAD_INITIALIZER(queue);
-static size_t			 npending;	/* of the client port */
+static size_t			 npending;
+static int			 spent;		/* steps in this turn */	/* of the client port */
 static struct event		*work_ev, *deadline_ev;
 
 size_t
@@ -113,16 +119,14 @@ pending_new(int fd, const struct sockaddr *sa, socklen_t salen, int tls,
 	p->started = mono_ns();
 	if (proxy)
 		p->flags |= PENDING_PROXY;
+	if (tls)
+		p->flags |= PENDING_TLS;
 	if ((p->ev = event_new(hb_base, fd, EV_READ, pending_ready_cb,
 	    p)) == NULL)
 		fatalx("%s: event_new", __func__);
 	TAILQ_INSERT_TAIL(&all, p, entry);
 	if (deadline_ev == NULL || !evtimer_pending(deadline_ev, NULL))
 		pending_deadline_arm();
-	if (tls && (p->conn.ssl = tls_accept_new(fd)) == NULL) {
-		pending_fail(p, REASON_HANDSHAKE);
-		return;
-	}
 	pending_wait(p, EV_READ);
 }
 
@@ -155,14 +159,34 @@ pending_wait(struct pending *p, short want)
 	event_add(p->ev, NULL);
 }
 
+/*
+ * A connection can go on: at once while this turn's budget lasts and no
+ * one waits before it, else at the back of the queue.
+ */
 static void
 pending_ready_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	 now = { 0, 0 };
 	struct pending	*p = arg;
 
+	pending_work_arm();
+	if (TAILQ_FIRST(&queue) == NULL && spent < PENDING_BUDGET) {
+		spent++;
+		pending_step(p);
+		return;
+	}
 	TAILQ_INSERT_TAIL(&queue, p, work);
 	p->flags |= PENDING_QUEUED;
+}
+
+/*
+ * A timer of no delay runs after the next poll: it starts a new turn's
+ * budget, and works through the queue with it.
+ */
+static void
+pending_work_arm(void)
+{
+	struct timeval	 now = { 0, 0 };
+
 	if (work_ev == NULL && (work_ev = evtimer_new(hb_base,
 	    pending_work_cb, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
@@ -170,27 +194,23 @@ pending_ready_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(work_ev, &now);
 }
 
-/*
- * Works through the queue, PENDING_BUDGET connections at a time: a timer
- * of no delay runs after the next poll, so that the clients' reads come
- * between two batches.
- */
 static void
 pending_work_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	 now = { 0, 0 };
 	struct pending	*p;
-	int		 i;
+	uint64_t	 t0 = mono_ns();
 
-	for (i = 0; i < PENDING_BUDGET; i++) {
+	for (spent = 0; spent < PENDING_BUDGET; spent++) {
 		if ((p = TAILQ_FIRST(&queue)) == NULL)
 			return;
+		if (spent > 0 && mono_ns() - t0 > PENDING_TURN_NS)
+			break;
 		TAILQ_REMOVE(&queue, p, work);
 		p->flags &= ~PENDING_QUEUED;
 		pending_step(p);
 	}
 	if (TAILQ_FIRST(&queue) != NULL)
-		evtimer_add(work_ev, &now);
+		pending_work_arm();
 }
 
 /* Takes the connection as far as the bytes at hand allow. */
@@ -202,6 +222,11 @@ pending_step(struct pending *p)
 
 	if ((p->flags & PENDING_PROXY) && pending_proxy(p) != 1)
 		return;
+	if ((p->flags & PENDING_TLS) && p->conn.ssl == NULL &&
+	    (p->conn.ssl = tls_accept_new(p->conn.fd)) == NULL) {
+		pending_fail(p, REASON_HANDSHAKE);
+		return;
+	}
 	if ((rv = conn_handshake(&p->conn, &want)) == 0)
 		pending_wait(p, want);
 	else if (rv == -1)
