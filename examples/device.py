@@ -166,7 +166,7 @@ class Device:
     def run(self):
         """Runs sessions, with a backoff between them, until a Stop
         (exit status 0) or, with --once, the end of the first (1)."""
-        ceiling = BACKOFF_FIRST
+        bound = BACKOFF_FIRST
         try:
             while True:
                 began = time.monotonic()
@@ -181,10 +181,10 @@ class Device:
                 # server, nor a fleet whose server restarted come back
                 # in step: hence the doubling, and the full jitter.
                 if time.monotonic() - began >= STABLE_AFTER:
-                    ceiling = BACKOFF_FIRST
-                delay = random.uniform(0, ceiling)
-                ceiling = min(ceiling * 2, BACKOFF_MAX)
-                log.info("reconnecting in %.2f s", delay)
+                    bound = BACKOFF_FIRST
+                delay = random.uniform(0, bound)
+                log.info("reconnecting in %.2f s (at most %g)", delay, bound)
+                bound = min(bound * 2, BACKOFF_MAX)
                 left = self.deadline - time.monotonic()
                 time.sleep(max(min(delay, left), 0))
                 self.check_deadline()

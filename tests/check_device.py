@@ -202,20 +202,32 @@ class DeviceTest(unittest.TestCase):
         dev.wait_line("err", r"session ended: HELLO refused: ERR auth bad "
                       r"token$")
 
-    def test_kick_reconnect_and_sigterm(self):
+    def test_kick_backoff_and_sigterm(self):
         d = self.start("[server]\nlisten = 127.0.0.1:0\n"
                        "[admin]\nlisten = 127.0.0.1:0\n")
         dev = self.device(d.port["listen"])
-        d.wait_line("err", r"^hello #1 name=dev$")
-        self.assertEqual(d.admin("KICK dev"), "OK")
-        dev.wait_line("out", r"^BYE kicked$")
-        dev.wait_line("err", r"^device: reconnecting in 0\.[0-9]{2} s$")
-        d.wait_line("err", r"^hello #2 name=dev$")
+        # Sessions that end at once double the bound of the delay; one
+        # that lasted 10 s (STABLE_AFTER) starts it over.
+        for n, lasts, bound in ((1, 0, 0.5), (2, 0, 1), (3, 10.2, 0.5)):
+            d.wait_line("err", rf"^hello #{n} name=dev$")
+            time.sleep(lasts)       # the session's length, not a wait
+            self.assertEqual(d.admin("KICK dev"), "OK")
+            self.assertBackoff(dev, n, bound)
+        d.wait_line("err", r"^hello #4 name=dev$")
         self.assertEqual(dev.finish(signal.SIGTERM), 0)
-        self.assertEqual(dev.lines["out"], ["BYE kicked", "BYE quit"])
-        d.wait_line("err", r"^disconnect #2 .*name=dev reason=quit ")
+        self.assertEqual(dev.lines["out"], ["BYE kicked"] * 3 + ["BYE quit"])
+        dev.wait_line("err", r"session ended: server said BYE kicked$", 3)
+        d.wait_line("err", r"^disconnect #4 .*name=dev reason=quit ")
 
-    def test_restart_and_backoff(self):
+    def assertBackoff(self, dev, n, bound):
+        """The n-th reconnect of dev waits for at most bound seconds."""
+        line = dev.wait_line("err", r"^device: reconnecting in ", n)
+        m = re.search(r" in ([0-9.]+) s \(at most ([0-9.]+)\)$", line)
+        self.assertIsNotNone(m, line)
+        self.assertEqual(float(m.group(2)), bound, line)
+        self.assertLessEqual(float(m.group(1)), bound, line)
+
+    def test_restart(self):
         conf = "[server]\nlisten = 127.0.0.1:%d\n[admin]\nlisten =\n"
         d = self.start(conf % 0)
         port = d.port["listen"]
@@ -223,13 +235,9 @@ class DeviceTest(unittest.TestCase):
         d.wait_line("err", r"^hello #1 name=dev$")
         self.assertEqual(d.finish(signal.SIGTERM), 0)
         dev.wait_line("out", r"^BYE shutdown$")
-        # Refused three times, each delay drawn below a doubled bound.
+        for n, bound in ((1, 0.5), (2, 1), (3, 2)):
+            self.assertBackoff(dev, n, bound)
         dev.wait_line("err", r"session ended: .*[Rr]efused", 3)
-        delays = [float(m.group(1)) for m in
-                  (re.search(r"reconnecting in ([0-9.]+) s$", s)
-                   for s in dev.lines["err"]) if m]
-        for i, delay in enumerate(delays[:4]):
-            self.assertLessEqual(delay, 0.5 * 2 ** i)
         d = self.start(conf % port)
         d.wait_line("err", r"^hello #1 name=dev$")
         self.assertEqual(dev.finish(signal.SIGINT), 0)
