@@ -195,8 +195,10 @@ main(int argc, char *argv[])
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_hup, NULL);
-	if (state_open(conf) == -1)
+	if (state_open(conf) == -1) {
+		config_free(conf);
 		return (EXIT_CONFIG);
+	}
 	if (daemon_start(conf, &cause) == -1) {
 		fprintf(stderr, "heartbeatd: %s\n", cause);
 		free(cause);
