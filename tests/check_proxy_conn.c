@@ -546,12 +546,13 @@ START_TEST(test_proxy_late)
 	struct hbd	*d;
 	struct hbc	*c, *part, *ok;
 	long long	 t0, waited;
-	char		 server[64];
+	char		 server[96];
 	int		 hello_ms;
 
 	hello_ms = HELLO_MS * hb_slow_factor();
-	snprintf(server, sizeof(server), "hello_timeout = %g\n",
-	    hello_ms / 1000.0);
+	/* ok, a client all along, must outlive the others' deadline. */
+	snprintf(server, sizeof(server), "hello_timeout = %g\n"
+	    "heartbeat_timeout = 600\n", hello_ms / 1000.0);
 	d = start("127.0.0.0/8", server);
 	t0 = hb_now_ms();
 	c = hbc_connect(d->port);
