@@ -44,6 +44,21 @@
 
 #define ADMIN_LINE_SLACK	1024	/* bytes of command around a message */
 #define ADMIN_DRAIN_SEC		10	/* a closing session's last write */
+#define ADMIN_HOLDS_MAX		65536	/* answers awaited before reading stops */
+
+/*
+ * An answer that comes later (a push being synced, a node asked), with
+ * the session's answers to the commands after it, so that they still
+ * come out in order. Freed by admin_release() alone, even once its
+ * session is gone, so that whoever answers never holds a dangling one.
+ */
+struct admin_hold {
+	struct admin_session		*s;		/* NULL: gone */
+	char				*answer;	/* NULL: not yet */
+	struct evbuffer			*after;
+	TAILQ_ENTRY(admin_hold)		 entry;
+};
+TAILQ_HEAD(admin_holds, admin_hold);
 
 struct admin_session {
 	struct bufferevent		*bev;
@@ -56,6 +71,8 @@ struct admin_session {
 	size_t				 replayed;	/* bytes of WATCH FROM */
 	unsigned			 verbs;		/* EVENT_BIT()s */
 	char				 addr[ADDR_STRLEN];
+	struct admin_holds		 holds;		/* oldest first */
+	size_t				 nholds;
 	TAILQ_ENTRY(admin_session)	 entry;
 };
 TAILQ_HEAD(admin_sessions, admin_session);
@@ -80,6 +97,9 @@ static void	admin_event_cb(struct bufferevent *, short, void *);
 static int	admin_next_line(struct admin_session *, struct evbuffer *);
 static void	admin_dispatch(struct admin_session *, const char *, size_t);
 static void	admin_free(struct admin_session *);
+static struct evbuffer *admin_out(struct admin_session *);
+static void	admin_flush_holds(struct admin_session *);
+static void	admin_drop_holds(struct admin_session *);
 static size_t	admin_line_max(void);
 static void	*admin_tcp_attach(int);
 static void	*admin_tls_attach(int);
@@ -419,6 +439,7 @@ admin_session_new(int fd, const char *peer, int on_unix)
 		s->flags |= ADMIN_UNIX | ADMIN_AUTHED;
 	if (hb_conf->admin_token == NULL)
 		s->flags |= ADMIN_AUTHED;
+	TAILQ_INIT(&s->holds);
 	bufferevent_setcb(s->bev, admin_read_cb, admin_write_cb,
 	    admin_event_cb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -429,6 +450,7 @@ static void
 admin_free(struct admin_session *s)
 {
 	watch_stop(s);
+	admin_drop_holds(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	bufferevent_free(s->bev);
 	free(s);
@@ -440,8 +462,108 @@ admin_finish(struct admin_session *s)
 {
 	s->flags |= ADMIN_CLOSING;
 	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+	if (s->nholds == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
 		admin_free(s);
+}
+
+/*
+ * Holds s's next answer until admin_release(): the answers after it wait
+ * behind it. Reading stops while too many are held.
+ */
+struct admin_hold *
+admin_hold(struct admin_session *s)
+{
+	struct admin_hold	*h;
+
+	h = xcalloc(1, sizeof(*h));
+	h->s = s;
+	if ((h->after = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	TAILQ_INSERT_TAIL(&s->holds, h, entry);
+	s->nholds++;
+	return (h);
+}
+
+/*
+ * Gives h its answer, fmt without its newline, and writes out every
+ * answer no longer held behind an earlier one. h is freed.
+ */
+void
+admin_release(struct admin_hold *h, const char *fmt, ...)
+{
+	struct admin_session	*s = h->s;
+	va_list			 ap;
+
+	if (s == NULL) {
+		free(h);
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&h->answer, fmt, ap) == -1)
+		fatal("%s: vasprintf", __func__);
+	va_end(ap);
+	admin_flush_holds(s);
+}
+
+/* Where s's next answer goes: behind its last held one, if any. */
+static struct evbuffer *
+admin_out(struct admin_session *s)
+{
+	struct admin_hold	*last = TAILQ_LAST(&s->holds, admin_holds);
+
+	return (last != NULL ? last->after : bufferevent_get_output(s->bev));
+}
+
+/*
+ * Writes out the answered holds at the head of s's queue, then closes a
+ * closing session that has nothing more to say or reads again.
+ */
+static void
+admin_flush_holds(struct admin_session *s)
+{
+	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	struct admin_hold	*h;
+
+	while ((h = TAILQ_FIRST(&s->holds)) != NULL && h->answer != NULL) {
+		evbuffer_add_printf(out, "%s\n", h->answer);
+		evbuffer_add_buffer(out, h->after);
+		TAILQ_REMOVE(&s->holds, h, entry);
+		s->nholds--;
+		evbuffer_free(h->after);
+		free(h->answer);
+		free(h);
+	}
+	if ((s->flags & ADMIN_CLOSING) && s->nholds == 0 &&
+	    evbuffer_get_length(out) == 0)
+		admin_free(s);
+	else if (!(s->flags & ADMIN_CLOSING) &&
+	    !(bufferevent_get_enabled(s->bev) & EV_READ)) {
+		bufferevent_enable(s->bev, EV_READ);
+		admin_read_cb(s->bev, s);
+	}
+}
+
+/*
+ * Orphans the holds of a session being freed: those still to be answered
+ * are freed by admin_release(), the others here.
+ */
+static void
+admin_drop_holds(struct admin_session *s)
+{
+	struct admin_hold	*h;
+
+	while ((h = TAILQ_FIRST(&s->holds)) != NULL) {
+		TAILQ_REMOVE(&s->holds, h, entry);
+		evbuffer_free(h->after);
+		h->after = NULL;
+		h->s = NULL;
+		if (h->answer != NULL) {
+			free(h->answer);
+			free(h);
+		}
+	}
+	s->nholds = 0;
 }
 
 static size_t
@@ -458,7 +580,8 @@ admin_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer		*out = bufferevent_get_output(bev);
 
 	while (!(s->flags & ADMIN_CLOSING)) {
-		if (evbuffer_get_length(out) >= hb_conf->send_buffer_limit) {
+		if (evbuffer_get_length(out) >= hb_conf->send_buffer_limit ||
+		    s->nholds >= ADMIN_HOLDS_MAX) {
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
@@ -517,7 +640,8 @@ admin_write_cb(struct bufferevent *bev, void *arg)
 	struct admin_session	*s = arg;
 
 	if (s->flags & ADMIN_CLOSING) {
-		admin_free(s);
+		if (s->nholds == 0)
+			admin_free(s);
 		return;
 	}
 	s->replayed = 0;
@@ -547,7 +671,7 @@ admin_event_cb(struct bufferevent *bev, short what, void *arg)
 void
 admin_reply(struct admin_session *s, const char *fmt, ...)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	struct evbuffer	*out = admin_out(s);
 	va_list		 ap;
 
 	va_start(ap, fmt);
@@ -686,9 +810,8 @@ watch_event(void *arg, uint64_t seq, enum event_kind kind, const char *text,
 	struct admin_session	*s = arg;
 
 	if (s->verbs & EVENT_BIT(kind))
-		evbuffer_add_printf(bufferevent_get_output(s->bev),
-		    "EVENT %llu %.*s\n", (unsigned long long)seq, (int)len,
-		    text);
+		evbuffer_add_printf(admin_out(s), "EVENT %llu %.*s\n",
+		    (unsigned long long)seq, (int)len, text);
 }
 
 /*

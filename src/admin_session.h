@@ -3,13 +3,15 @@
 
 /*
  * What admin.c (the sessions) and admin_cmd.c (the commands) share, and
- * nothing more: a command sees its session only through admin_reply()
- * and admin_finish(), and a session finds its commands in the table.
+ * nothing more: a command sees its session only through admin_reply(),
+ * admin_finish() and, for an answer that comes later, admin_hold() and
+ * admin_release(); a session finds its commands in the table.
  */
 
 #include <stddef.h>
 
 struct admin_session;
+struct admin_hold;
 struct words;
 
 /* An admin command; fn gets the words after its name, or NULL. */
@@ -24,6 +26,9 @@ struct admin_cmd {
 void	 admin_reply(struct admin_session *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
 void	 admin_finish(struct admin_session *);
+struct admin_hold *admin_hold(struct admin_session *);
+void	 admin_release(struct admin_hold *, const char *, ...)
+	    __attribute__((__format__(printf, 2, 3)));
 void	 admin_auth(struct admin_session *, const char *, size_t);
 void	 admin_watch(struct admin_session *, const char *, size_t);
 

@@ -1,6 +1,6 @@
 /*
- * The store: where the last-seen registry (and later the pending pushes)
- * outlives the process. The registry itself lives in memory (seen.c),
+ * The store: where the last-seen registry and the pending pushes outlive
+ * the process. The registry itself lives in memory (seen.c),
  * which SEEN always answers from; a store only loads it at start and
  * keeps a copy of every change. The backend is chosen by the config:
  * none for memory only, SQLite for [state] file; Redis comes with the
@@ -23,10 +23,11 @@ static const struct store_backend *store_backend_of(
 		    const struct hb_config *);
 
 static const struct store_backend store_memory = {
-	"memory", NULL, NULL, NULL, NULL, NULL, NULL
+	"memory", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 static const struct store_backend	*backend = &store_memory;
+static store_push_done_cb		 push_done;
 static char				*opened;	/* its file */
 
 static const struct store_backend *
@@ -88,6 +89,56 @@ store_forget(const char *name)
 {
 	if (backend->forget != NULL)
 		backend->forget(name);
+}
+
+/* Tells the store whom to call once a push it was given is kept. */
+void
+store_push_done_set(store_push_done_cb cb)
+{
+	push_done = cb;
+}
+
+/*
+ * Hands every pending push of the open store to cb, in id order, and
+ * sets *last_id to the highest id it ever gave. Returns 0, or -1 with
+ * *cause.
+ */
+int
+store_push_load(store_push_load_cb cb, void *arg, uint64_t *last_id,
+    char **cause)
+{
+	*last_id = 0;
+	if (backend->push_load == NULL)
+		return (0);
+	return (backend->push_load(cb, arg, last_id, cause));
+}
+
+/*
+ * Keeps push; never waits. Returns 1 when the push is kept already (in
+ * memory), or 0 when the done callback will say, later, on the loop.
+ */
+int
+store_push_add(const struct store_push *push, void *token)
+{
+	if (backend->push_add == NULL)
+		return (1);
+	backend->push_add(push, token);
+	return (0);
+}
+
+/* For a backend: reports, on the event loop, how the push of token fared. */
+void
+store_push_done(void *token, const char *error)
+{
+	push_done(token, error);
+}
+
+/* Forgets the push of id (acknowledged, expired or cancelled). */
+void
+store_push_delete(uint64_t id)
+{
+	if (backend->push_delete != NULL)
+		backend->push_delete(id);
 }
 
 /* Returns 0 when a reload to conf keeps the store, else -1 with *cause. */

@@ -25,6 +25,29 @@ struct store_seen {
 typedef void	(*store_load_cb)(const struct store_seen *, void *);
 
 /*
+ * A pending push (SPEC §13) as a store keeps it. When added, msg points
+ * into the caller's push; when loaded, into the backend's row, valid
+ * during the callback only.
+ */
+struct store_push {
+	uint64_t	 id;
+	char		 name[HB_NAME_MAX + 1];
+	int64_t		 created;		/* Unix ms */
+	int64_t		 expires;		/* Unix ms */
+	const char	*msg;
+	size_t		 len;
+};
+
+typedef void	(*store_push_load_cb)(const struct store_push *, void *);
+
+/*
+ * Called on the event loop once a push given to store_push_add() is kept
+ * (error NULL) or could not be (error says why, e.g. "state file PATH:
+ * database or disk is full"). token is the one given to store_push_add().
+ */
+typedef void	(*store_push_done_cb)(void *token, const char *error);
+
+/*
  * One way of keeping the registry beyond the process: none (memory), an
  * SQLite file, later Redis. put and forget are called from the event
  * loop and must never wait for a disk or a network.
@@ -37,6 +60,17 @@ struct store_backend {
 	void		 (*put)(const struct store_seen *);
 	void		 (*forget)(const char *);
 	void		 (*close)(void);
+
+	/*
+	 * Pending pushes. push_load hands over every kept push and the
+	 * highest id ever given (*last_id, also of pushes since deleted).
+	 * push_add keeps a push durably and calls the done callback on
+	 * the event loop; push_delete forgets one, without a callback.
+	 */
+	int		 (*push_load)(store_push_load_cb, void *, uint64_t *,
+			    char **);
+	void		 (*push_add)(const struct store_push *, void *);
+	void		 (*push_delete)(uint64_t);
 };
 
 extern const struct store_backend	store_sqlite;
@@ -47,6 +81,12 @@ int		 store_load(store_load_cb, void *, char **);
 void		 store_put(const struct store_seen *);
 void		 store_forget(const char *);
 int		 store_reloadable(const struct hb_config *, char **);
+void		 store_push_done_set(store_push_done_cb);
+int		 store_push_load(store_push_load_cb, void *, uint64_t *,
+		    char **);
+int		 store_push_add(const struct store_push *, void *);
+void		 store_push_delete(uint64_t);
+void		 store_push_done(void *, const char *);
 void		 store_close(void);
 
 #endif /* STORE_H */

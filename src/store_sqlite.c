@@ -85,7 +85,7 @@ RB_GENERATE_INTERNAL(sql_ops, sql_op, node, sql_op_cmp, RB_STATIC)
 
 const struct store_backend store_sqlite = {
 	"sqlite", sql_check, sql_open, sql_load, sql_put, sql_forget,
-	sql_close
+	sql_close, NULL, NULL, NULL
 };
 
 static const char sql_schema[] =
