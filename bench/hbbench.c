@@ -78,6 +78,7 @@
 #define PART_MAX	23		/* bytes kept of a line split by recv */
 #define ADMIN_ID	UINT32_MAX
 #define STORM_ID	(UINT32_MAX - 1)
+#define WATCH_ID	(UINT32_MAX - 2)
 #define STORM_CHUNK	16		/* storm: connects a loop turn */
 #define STORM_BATCH	4		/* storm: its events a loop turn */
 #define CHURN_DRAIN	(1 * NS)	/* churn: cycles in flight at the end */
@@ -91,7 +92,7 @@
 #define EXIT_PARTIAL	3
 
 enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH, M_HANDSHAKE,
-	M_STORM, M_CHURN };
+	M_STORM, M_CHURN, M_ACKED };
 enum state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_GREETING, C_READY,
 	C_CLOSED, C_FAILED };
 enum kind { L_PONG, L_OK, L_BYE, L_ERR, L_OTHER };
@@ -124,6 +125,8 @@ struct hist {
 
 struct admin {
 	int		 fd;
+	uint32_t	 id;		/* ADMIN_ID or WATCH_ID */
+	void		(*line)(const char *, size_t);
 	char		*out;		/* push: the pipelined commands */
 	size_t		 outlen, outoff;
 	char		 part[64];
@@ -168,7 +171,8 @@ static int		 epfd = -1;
 static uint64_t		 now;		/* when epoll_wait last returned */
 static int		 inflight, nready, nfailed, nclosed;
 static volatile sig_atomic_t stop;
-static struct admin	 adm = { .fd = -1 };
+static struct admin	 adm = { .fd = -1, .id = ADMIN_ID };
+static struct admin	 wat = { .fd = -1, .id = WATCH_ID };	/* acked */
 static SSL_CTX		*tls_ctx;	/* --tls */
 static int		 sepfd = -1;	/* storm, churn: their epoll set */
 static int		 storm_first = INT_MAX;	/* its first slot */
@@ -191,6 +195,9 @@ static struct {
 					   churn: each cycle's connect to OK */
 	uint64_t	 turn_max;	/* storm, churn: longest loop turn, ns */
 	uint64_t	 hellos;	/* churn: HELLOs sent, naming the next */
+	int		 ack;		/* acked: a MSG is answered ACK */
+	uint64_t	 msgs;		/* acked: MSGs received */
+	uint64_t	 deleted;	/* acked: "acked" events watched */
 	struct hist	 sec;		/* churn: this second's PINGs */
 } run;
 
@@ -281,11 +288,13 @@ static uint64_t	pace(struct pacer *);
 static void	paced(struct pacer *, uint64_t);
 static void	settle(uint64_t);
 static void	connect_named(void);
-static void	admin_open(void);
+static void	admin_open(struct admin *);
 static void	admin_send(const char *, size_t);
-static void	admin_flush(void);
-static void	admin_event(uint32_t);
+static void	admin_flush(struct admin *);
+static void	admin_event(struct admin *, uint32_t);
 static void	admin_line(const char *, size_t);
+static void	watch_line(const char *, size_t);
+static void	conn_ack(struct conn *, const char *, size_t);
 static void	close_all(void);
 static const char *fig(double, int, const char *);
 static void	drain(uint64_t);
@@ -296,6 +305,8 @@ static int	run_silence(void);
 static int	silence_start(struct conn *, int, uint64_t);
 static int	run_fanout(void);
 static int	run_push(void);
+static int	run_acked(void);
+static void	acked_wait(uint64_t, uint64_t);
 static int	run_handshake(void);
 static int	run_storm(void);
 static void	storm(struct pacer *);
@@ -315,6 +326,8 @@ usage(void)
 	    "       hbbench silence -c N -t TIMEOUT [-k KINDS] [-p PID]\n"
 	    "       hbbench fanout  -c N -a ADMINPORT [-r ROUNDS] [-p PID]\n"
 	    "       hbbench push    -c N -n COUNT -a ADMINPORT [-p PID]\n"
+	    "       hbbench acked   -c N -n COUNT -a ADMINPORT [-r PROBES] "
+	    "[-p PID]\n"
 	    "       hbbench handshake --tls -c K -d SECONDS [-w WARMUP] "
 	    "[-p PID]\n"
 	    "       hbbench storm   -c N -n STORM -i INTERVAL [-w WARMUP] "
@@ -329,7 +342,8 @@ usage(void)
 	    "  -a PORT    admin port (fanout, push)\n"
 	    "  -p PID     the server, for CPU time (/proc/PID/stat) and RSS\n"
 	    "  -C CPU     pin hbbench to this CPU\n"
-	    "  -r N       fanout: rounds (10); churn: cycles a second (1000)\n"
+	    "  -r N       fanout: rounds (10); churn: cycles a second (1000);\n"
+	    "             acked: single pushes timed, one at a time (1000)\n"
 	    "  -n N       churn: names churn-<k> cycle over (default 5000)\n"
 	    "  -W N       connects in flight at once (default 256)\n"
 	    "  -T SEC     give up connecting after SEC without progress "
@@ -1152,6 +1166,8 @@ conn_line(struct conn *c, const char *line, size_t len)
 		break;
 	case L_OTHER:
 		run.other++;
+		if (run.ack && len > 4 && memcmp(line, "MSG ", 4) == 0)
+			conn_ack(c, line + 4, len - 4);
 		if (run.toklen > 0 && c->round != run.round &&
 		    len == run.toklen && memcmp(line, run.token, len) == 0) {
 			c->round = run.round;
@@ -1178,7 +1194,9 @@ poll_once(uint64_t wait)
 	now = mono_ns();
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.u32 == ADMIN_ID)
-			admin_event(ev[i].events);
+			admin_event(&adm, ev[i].events);
+		else if (ev[i].data.u32 == WATCH_ID)
+			admin_event(&wat, ev[i].events);
 		else if (ev[i].data.u32 == STORM_ID)
 			poll_storm();
 		else
@@ -1333,30 +1351,31 @@ connect_named(void)
 	connect_all(opt.conns, 2 * NS);
 	if (nready == 0)
 		fatalx("no connection could be made");
-	admin_open();
+	adm.line = admin_line;
+	admin_open(&adm);
 }
 
 /* A blocking connect to the admin port, then non-blocking in the set. */
 static void
-admin_open(void)
+admin_open(struct admin *a)
 {
 	struct epoll_event	 ev;
 	int			 one = 1;
 
 	if (!opt.have_admin)
 		fatalx("%s needs the admin port (-a)", opt.mode_name);
-	if ((adm.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
-	setsockopt(adm.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(adm.fd, (struct sockaddr *)&opt.admin,
+	setsockopt(a->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(a->fd, (struct sockaddr *)&opt.admin,
 	    sizeof(opt.admin)) == -1)
 		fatal("admin connect");
-	if (fcntl(adm.fd, F_SETFL, fcntl(adm.fd, F_GETFL) | O_NONBLOCK) == -1)
+	if (fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl");
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.u32 = ADMIN_ID;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, adm.fd, &ev) == -1)
+	ev.data.u32 = a->id;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->fd, &ev) == -1)
 		fatal("epoll_ctl admin");
 }
 
@@ -1367,35 +1386,35 @@ admin_send(const char *buf, size_t len)
 	adm.out = (char *)buf;
 	adm.outlen = len;
 	adm.outoff = 0;
-	admin_flush();
+	admin_flush(&adm);
 }
 
 /* Writes what the socket takes; waits for EPOLLOUT for the rest. */
 static void
-admin_flush(void)
+admin_flush(struct admin *a)
 {
 	struct epoll_event	 ev;
 	ssize_t			 n;
 
-	while (adm.outoff < adm.outlen) {
-		n = send(adm.fd, adm.out + adm.outoff, adm.outlen - adm.outoff,
+	while (a->outoff < a->outlen) {
+		n = send(a->fd, a->out + a->outoff, a->outlen - a->outoff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)
 			fatal("admin send");
 		if (n == -1)
 			break;
-		adm.outoff += n;
+		a->outoff += n;
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | (adm.outoff < adm.outlen ? EPOLLOUT : 0);
-	ev.data.u32 = ADMIN_ID;
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, adm.fd, &ev) == -1)
+	ev.events = EPOLLIN | (a->outoff < a->outlen ? EPOLLOUT : 0);
+	ev.data.u32 = a->id;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, a->fd, &ev) == -1)
 		fatal("epoll_ctl admin");
 }
 
 static void
-admin_event(uint32_t events)
+admin_event(struct admin *a, uint32_t events)
 {
 	static char	 buf[65536];
 	char		*p, *end, *nl;
@@ -1403,10 +1422,10 @@ admin_event(uint32_t events)
 	size_t		 len;
 
 	if (events & EPOLLOUT)
-		admin_flush();
+		admin_flush(a);
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	if ((n = recv(adm.fd, buf, sizeof(buf), 0)) == -1) {
+	if ((n = recv(a->fd, buf, sizeof(buf), 0)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		fatal("admin recv");
@@ -1416,18 +1435,18 @@ admin_event(uint32_t events)
 	for (p = buf, end = buf + n; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', end - p);
 		len = (nl != NULL ? nl : end) - p;
-		if (adm.plen > 0 || nl == NULL) {
-			if (len > sizeof(adm.part) - 1 - adm.plen)
-				len = sizeof(adm.part) - 1 - adm.plen;
-			memcpy(adm.part + adm.plen, p, len);
-			adm.plen += len;
+		if (a->plen > 0 || nl == NULL) {
+			if (len > sizeof(a->part) - 1 - a->plen)
+				len = sizeof(a->part) - 1 - a->plen;
+			memcpy(a->part + a->plen, p, len);
+			a->plen += len;
 			if (nl == NULL)
 				break;
-			adm.part[adm.plen] = '\0';
-			admin_line(adm.part, adm.plen);
-			adm.plen = 0;
+			a->part[a->plen] = '\0';
+			a->line(a->part, a->plen);
+			a->plen = 0;
 		} else
-			admin_line(p, len);
+			a->line(p, len);
 	}
 }
 
@@ -1466,6 +1485,8 @@ close_all(void)
 		conn_close(&conns[i]);
 	if (adm.fd != -1)
 		close(adm.fd);
+	if (wat.fd != -1)
+		close(wat.fd);
 }
 
 /* Formats a server figure, or "NA" when there is no -p. */
@@ -1874,6 +1895,142 @@ run_push(void)
 		return (EXIT_FAILED);
 	return (adm.oks < (uint64_t)opt.count || run.other < adm.oks ||
 	    nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/* acked: answers "MSG <id> <message>" with "ACK <id>" at once. */
+static void
+conn_ack(struct conn *c, const char *rest, size_t len)
+{
+	char		 buf[40];
+	const char	*sp;
+	size_t		 n;
+
+	run.msgs++;
+	sp = memchr(rest, ' ', len);
+	n = sp != NULL ? (size_t)(sp - rest) : len;
+	if (n == 0 || n > 20)
+		return;
+	memcpy(buf, "ACK ", 4);
+	memcpy(buf + 4, rest, n);
+	buf[4 + n] = '\n';
+	if (conn_write(c, buf, n + 5) == -1)
+		conn_ended(c);
+}
+
+/* acked: counts the watcher's "EVENT <seq> acked #<c> id=<id>" lines. */
+static void
+watch_line(const char *line, size_t len)
+{
+	const char	*sp;
+
+	if (len < 6 || memcmp(line, "EVENT ", 6) != 0 ||
+	    (sp = memchr(line + 6, ' ', len - 6)) == NULL)
+		return;
+	if ((size_t)(line + len - sp) > 7 && memcmp(sp, " acked ", 7) == 0)
+		run.deleted++;
+}
+
+/* acked: polls until deleted pushes have been watched, or limit ns. */
+static void
+acked_wait(uint64_t deleted, uint64_t limit)
+{
+	uint64_t	 t0 = now;
+
+	while (!stop && run.deleted < deleted && now - t0 < limit)
+		poll_once(10 * MS);
+}
+
+/*
+ * Pushes to named clients that ACK each MSG at once, with a second admin
+ * session watching "acked" events, the moment a push is deleted. First
+ * -n PUSHes pipelined on one session: how fast they are answered OK (with
+ * a state file, each only once synced) and all deleted. Then -r single
+ * pushes, one at a time: the latency of PUSH -> MSG -> ACK -> deleted.
+ */
+static int
+run_acked(void)
+{
+	char		*buf, line[96];
+	int		*to;
+	size_t		 len = 0, cap;
+	uint64_t	 t0, base, limit, c0 = 0, c1 = 0;
+	double		 tick = sysconf(_SC_CLK_TCK), ok_s, all_s, cpu_s;
+	int		 i, k, nto = 0, cpu_ok;
+	struct hist	*lat = &run.lat;
+
+	connect_named();
+	wat.line = watch_line;
+	admin_open(&wat);
+	if (send(wat.fd, "WATCH acked\n", 12, MSG_NOSIGNAL) != 12)
+		fatal("watch send");
+	if ((to = calloc(nconns, sizeof(*to))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].state == C_READY)
+			to[nto++] = i;
+	}
+	cap = (size_t)opt.count * 32 + 1;
+	if ((buf = malloc(cap)) == NULL)
+		fatal("malloc");
+	for (k = 0; k < opt.count; k++)
+		len += snprintf(buf + len, cap - len, "PUSH hb%d 0 p%d\n",
+		    to[k % nto], k);
+	run.ack = 1;
+	settle(ROUND_GAP);
+	adm.oks = adm.errs = 0;
+	limit = WAIT_MAX + (uint64_t)opt.count * 20 * US;
+	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
+	t0 = now = mono_ns();
+	admin_send(buf, len);
+	while (!stop && adm.oks + adm.errs < (uint64_t)opt.count &&
+	    now - t0 < limit)
+		poll_once(10 * MS);
+	ok_s = (adm.last_ok - t0) / 1e9;
+	acked_wait(adm.oks, limit);
+	all_s = (now - t0) / 1e9;
+	cpu_ok = cpu_ok && proc_cpu(opt.pid, &c1) == 0;
+	cpu_s = (c1 - c0) / tick;
+	say("acked: %d PUSHes pipelined to %d clients: last OK after %.3f s "
+	    "(%.0f PUSH/s), all deleted after %.3f s; %llu OK, %llu ERR, "
+	    "%llu MSG, %llu deleted; server CPU %s us/push\n", opt.count,
+	    nto, ok_s, adm.oks / ok_s, all_s, (unsigned long long)adm.oks,
+	    (unsigned long long)adm.errs, (unsigned long long)run.msgs,
+	    (unsigned long long)run.deleted,
+	    fig(cpu_s * 1e6 / opt.count, cpu_ok, "%.2f"));
+
+	memset(lat, 0, sizeof(*lat));
+	base = run.deleted;
+	for (k = 0; k < opt.rounds && !stop; k++) {
+		len = snprintf(line, sizeof(line), "PUSH hb%d 0 l%d\n",
+		    to[k % nto], k);
+		settle(MS);
+		t0 = now = mono_ns();
+		admin_send(line, len);
+		acked_wait(base + k + 1, WAIT_MAX);
+		if (run.deleted < base + k + 1)
+			break;
+		hist_add(lat, now - t0);
+	}
+	say("acked: %llu single pushes, PUSH -> MSG -> ACK -> deleted: "
+	    "p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+	    (unsigned long long)lat->n, hist_pct(lat, 0.5) / 1e6,
+	    hist_pct(lat, 0.99) / 1e6, lat->max / 1e6);
+	printf("RESULT mode=acked conns=%d ready=%d count=%d ok=%llu err=%llu "
+	    "msgs=%llu deleted=%llu ok_secs=%.3f push_per_s=%.0f "
+	    "all_secs=%.3f cpu_us_per_push=%s probes=%llu p50_ms=%.3f "
+	    "p99_ms=%.3f max_ms=%.3f\n", opt.conns, nready, opt.count,
+	    (unsigned long long)adm.oks, (unsigned long long)adm.errs,
+	    (unsigned long long)run.msgs, (unsigned long long)run.deleted,
+	    ok_s, adm.oks / ok_s, all_s,
+	    fig(cpu_s * 1e6 / opt.count, cpu_ok, "%.2f"),
+	    (unsigned long long)lat->n, hist_pct(lat, 0.5) / 1e6,
+	    hist_pct(lat, 0.99) / 1e6, lat->max / 1e6);
+	free(buf);
+	free(to);
+	if (adm.oks == 0)
+		return (EXIT_FAILED);
+	return (adm.oks < (uint64_t)opt.count || run.deleted < base ||
+	    lat->n < (uint64_t)opt.rounds ? EXIT_PARTIAL : EXIT_MEASURED);
 }
 
 /*
@@ -2294,6 +2451,7 @@ main(int argc, char *argv[])
 		{ "silence", run_silence }, { "fanout", run_fanout },
 		{ "push", run_push }, { "handshake", run_handshake },
 		{ "storm", run_storm }, { "churn", run_churn },
+		{ "acked", run_acked },
 	};
 	static const struct option longopts[] = {
 		{ "tls", no_argument, &opt.tls, 1 },
@@ -2352,7 +2510,8 @@ main(int argc, char *argv[])
 		opt.count = opt.mode == M_STORM ? 10000 :
 		    opt.mode == M_CHURN ? 5000 : 200000;
 	if (opt.rounds == 0)
-		opt.rounds = opt.mode == M_CHURN ? 1000 : 10;
+		opt.rounds = opt.mode == M_CHURN || opt.mode == M_ACKED ?
+		    1000 : 10;
 	parse_addr(&opt.addr, host, port);
 	if (aport != NULL) {
 		parse_addr(&opt.admin, host, aport);
