@@ -1152,31 +1152,30 @@ START_TEST(test_config_state)
 }
 END_TEST
 
-/* SPEC §13's [push]: defaults, values, limits and what a diff names. */
-START_TEST(test_config_push)
+/* Loads text and checks the [push] values it gives. */
+static void
+push_check(const char *text, uint64_t ttl, uint64_t per_name,
+    uint64_t total, double redeliver)
 {
 	struct hb_config	*cfg;
 
-	cfg = load_ok("");
-	ck_assert_uint_eq(cfg->push_ttl, 86400);
-	ck_assert_uint_eq(cfg->push_max_per_name, 1000);
-	ck_assert_uint_eq(cfg->push_max_total, 1000000);
-	ck_assert(cfg->push_redeliver == 30);
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->push_ttl, ttl);
+	ck_assert_uint_eq(cfg->push_max_per_name, per_name);
+	ck_assert_uint_eq(cfg->push_max_total, total);
+	ck_assert(cfg->push_redeliver == redeliver);
 	config_free(cfg);
-	cfg = load_ok("[push]\nttl = 1\nmax_per_name = 1\nmax_total = 1\n"
-	    "redeliver = 0.1\n");
-	ck_assert_uint_eq(cfg->push_ttl, 1);
-	ck_assert_uint_eq(cfg->push_max_per_name, 1);
-	ck_assert_uint_eq(cfg->push_max_total, 1);
-	ck_assert(cfg->push_redeliver == 0.1);
-	config_free(cfg);
-	cfg = load_ok("[push]\nttl = 2592000\nmax_per_name = 10000000\n"
-	    "max_total = 100000000\nredeliver = 86400\n");
-	ck_assert_uint_eq(cfg->push_ttl, 2592000);
-	ck_assert_uint_eq(cfg->push_max_per_name, 10000000);
-	ck_assert_uint_eq(cfg->push_max_total, 100000000);
-	ck_assert(cfg->push_redeliver == 86400);
-	config_free(cfg);
+}
+
+/* SPEC §13's [push]: defaults, values, limits and what a diff names. */
+START_TEST(test_config_push)
+{
+	push_check("", 86400, 1000, 1000000, 30);
+	push_check("[push]\nttl = 1\nmax_per_name = 1\nmax_total = 1\n"
+	    "redeliver = 0.1\n", 1, 1, 1, 0.1);
+	push_check("[push]\nttl = 2592000\nmax_per_name = 10000000\n"
+	    "max_total = 100000000\nredeliver = 86400\n", 2592000, 10000000,
+	    100000000, 86400);
 	load_err("[push]\nttl = 0\n", "2: ttl: out of range 1-2592000: \"0\"");
 	load_err("[push]\nttl = 2592001\n",
 	    "2: ttl: out of range 1-2592000: \"2592001\"");

@@ -61,6 +61,7 @@ static uint64_t	 submit(const char *, uint64_t, const char *);
 static void	 sink(uint64_t, enum event_kind, const char *, size_t);
 static void	 check_event(size_t, const char *);
 static struct peer *peer_new(void);
+static struct peer *peer_named(const char *, const char *);
 static void	 say(struct peer *, const char *);
 static void	 turn(struct peer *, int);
 static char	*next_line(struct peer *);
@@ -180,6 +181,19 @@ peer_new(void)
 	p = calloc(1, sizeof(*p));
 	p->fd = sv[1];
 	peers[npeers++] = p;
+	return (p);
+}
+
+/* A new device that says HELLO name and gets the answer ok. */
+static struct peer *
+peer_named(const char *name, const char *ok)
+{
+	struct peer	*p = peer_new();
+	char		 hello[80];
+
+	snprintf(hello, sizeof(hello), "HELLO %s", name);
+	say(p, hello);
+	expect(p, ok);
 	return (p);
 }
 
@@ -350,9 +364,7 @@ START_TEST(test_push_deliver)
 
 	submit("dev", 0, "one");
 	submit("dev", 0, "two  spaced ");
-	p = peer_new();
-	say(p, "HELLO dev");
-	expect(p, "OK #1");
+	p = peer_named("dev", "OK #1");
 	expect(p, "MSG 1 one");
 	expect(p, "MSG 2 two  spaced ");
 	ck_assert_str_eq(list("dev"), "1:1:one 2:1:two  spaced ");
@@ -402,9 +414,7 @@ START_TEST(test_push_stray_ack)
 	q = peer_new();
 	say(q, "ACK 1");
 	barrier(q);
-	p = peer_new();
-	say(p, "HELLO dev");
-	expect(p, "OK #2");
+	p = peer_named("dev", "OK #2");
 	expect(p, "MSG 1 one");
 	for (i = 0; i < sizeof(strays) / sizeof(strays[0]); i++)
 		say(p, strays[i]);
@@ -428,9 +438,7 @@ START_TEST(test_push_redeliver)
 
 	hb_conf->push_redeliver = 0.2;
 	submit("dev", 0, "one");
-	p = peer_new();
-	say(p, "HELLO dev");
-	expect(p, "OK #1");
+	p = peer_named("dev", "OK #1");
 	expect(p, "MSG 1 one");
 	sent = mono_ns();
 	expect(p, "MSG 1 one");
@@ -454,17 +462,13 @@ START_TEST(test_push_sessions)
 	struct peer	*p, *q, *r;
 
 	submit("dev", 0, "one");
-	p = peer_new();
-	say(p, "HELLO dev");
-	expect(p, "OK #1");
+	p = peer_named("dev", "OK #1");
 	expect(p, "MSG 1 one");
 	close(p->fd);
 	p->fd = -1;
 	while (registry_count() > 0)
 		event_base_loop(hb_base, EVLOOP_ONCE);
-	q = peer_new();
-	say(q, "HELLO dev");
-	expect(q, "OK #2");
+	q = peer_named("dev", "OK #2");
 	expect(q, "MSG 1 one");
 	r = peer_new();
 	say(r, "HELLO dev");
@@ -531,9 +535,7 @@ START_TEST(test_push_expire)
 	submit("dev", 1, "short");
 	submit("dev", 0, "long");
 	submit("off", 1, "nobody");
-	p = peer_new();
-	say(p, "HELLO dev");
-	expect(p, "OK #1");
+	p = peer_named("dev", "OK #1");
 	expect(p, "MSG 1 short");
 	expect(p, "MSG 2 long");
 	say(p, "ACK 2");
