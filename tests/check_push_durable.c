@@ -108,9 +108,8 @@ device(struct hbd *d, const char *name)
 	char		 buf[96];
 
 	c = hbc_connect(d->port);
-	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
-	hbc_send(c, buf);
-	hb_assert_match(hbc_readline(c, TMO), "^OK #[0-9]+$");
+	snprintf(buf, sizeof(buf), "HELLO %s", name);
+	hb_assert_match(hbc_cmd(c, buf, TMO), "^OK #[0-9]+$");
 	return (c);
 }
 

@@ -697,15 +697,11 @@ test_suite(void)
 
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20);
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_store_memory);
 	tcase_add_test(tc, test_store_sqlite_round_trip);
 	tcase_add_test(tc, test_store_sqlite_writer);
 	tcase_add_test(tc, test_store_sqlite_refused);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("push");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_store_push_round_trip);
 	tcase_add_test(tc, test_store_push_group);
 	tcase_add_test(tc, test_store_push_migrate);
