@@ -43,7 +43,7 @@
 /* What the crash test knows of push k (the k-th PUSH, message m<k>). */
 struct sent {
 	uint64_t	 id;		/* answered OK with it, or 0 */
-	int		 delivered;	/* a MSG for it came after the restart */
+	int		 delivered;	/* a MSG for it came after restart */
 };
 
 static struct hbd	*start(const char *);
@@ -304,8 +304,8 @@ START_TEST(test_push_acked_restart)
 	for (k = NACKED / 2; k < NACKED; k++) {
 		line = hbc_readline(a, TMO);
 		ck_assert_ptr_nonnull(line);
-		snprintf(cmd, sizeof(cmd), "^PUSH id=%" PRIu64 " .* m%d$", id[k],
-		    k);
+		snprintf(cmd, sizeof(cmd), "^PUSH id=%" PRIu64 " .* m%d$",
+		    id[k], k);
 		hb_assert_match(line, cmd);
 	}
 	hbc_expect(a, "END", TMO);
