@@ -221,11 +221,13 @@ sqlpush_finish(int rc)
 static void
 sqlpush_requeue(void)
 {
-	if (sqlpush_reserve(&flight_deletes, deletes.n) == -1)
-		return;
-	memcpy(flight_deletes.id + flight_deletes.n, deletes.id,
-	    deletes.n * sizeof(*deletes.id));
-	flight_deletes.n += deletes.n;
+	if (deletes.n > 0) {
+		if (sqlpush_reserve(&flight_deletes, deletes.n) == -1)
+			return;
+		memcpy(flight_deletes.id + flight_deletes.n, deletes.id,
+		    deletes.n * sizeof(*deletes.id));
+		flight_deletes.n += deletes.n;
+	}
 	sqlpush_swap(&flight_deletes, &deletes);
 }
 
