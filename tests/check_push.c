@@ -297,6 +297,7 @@ START_TEST(test_push_flow)
 	expect_stats(a, 0, 0, 0, 0);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, sent.msg), 1);
 	expectf(c, "MSG 1 %s", sent.msg);
+	hbd_expect_log(d, "push name=dev id=1", tmo());
 	expect_event(w, "push name=dev id=1");
 	expect_event(w, "delivered #1 id=1");
 	expect_pushes(a, "dev", &sent, 1);
@@ -740,6 +741,36 @@ START_TEST(test_push_ids_restart)
 }
 END_TEST
 
+/*
+ * A reload applies new limits to new pushes: the ones pending past them
+ * stay, and are delivered.
+ */
+START_TEST(test_push_reload)
+{
+	struct hbd	*d;
+	struct hbc	*a, *c;
+	FILE		*f;
+
+	d = start("max_per_name = 2\n", "");
+	a = hbc_admin(d);
+	ck_assert_uint_eq(push_ok(a, "dev", 0, "one"), 1);
+	ck_assert_uint_eq(push_ok(a, "dev", 0, "two"), 2);
+	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
+	fprintf(f, CONF_FMT, "max_per_name = 1\nmax_total = 5\n", "");
+	ck_assert_int_eq(fclose(f), 0);
+	hbc_expect_cmd(a, "RELOAD", "OK changed=push.max_per_name,"
+	    "push.max_total", tmo());
+	expect_err(a, "PUSH dev 0 three", "full");
+	ck_assert_uint_eq(push_ok(a, "other", 0, "o"), 3);
+	expect_stats(a, 3, 0, 0, 3);
+	c = named(d, 1, "dev");
+	expectf(c, "MSG 1 one");
+	expectf(c, "MSG 2 two");
+	expect_pong(c);
+	hbd_finish(d, a, c, NULL);
+}
+END_TEST
+
 /* Pipelines PIPE_PUSHES PUSHes on a, a PUSHES nobody after every 25th. */
 static void
 pipeline_send(struct hbc *a, int session)
@@ -842,6 +873,7 @@ test_suite(void)
 	HB_TCASE(s, "unpush", test_push_unpush, 1);
 	HB_TCASE(s, "syntax", test_push_syntax, 1);
 	HB_TCASE(s, "ids_restart", test_push_ids_restart, 1);
+	HB_TCASE(s, "reload", test_push_reload, 1);
 	HB_TCASE(s, "pipeline", test_push_pipeline, 2);
 	return (s);
 }
