@@ -56,9 +56,6 @@ struct pending {
 
 static int		 tmo(void);
 static struct hbd	*start(const char *, const char *);
-static const char	*state_dir(void);
-static void		 state_rm(void);
-static struct hbc	*named(struct hbd *, int, const char *);
 static struct hbc	*watch(struct hbd *);
 static void		 expectf(struct hbc *, const char *, ...)
 			    __attribute__((__format__(printf, 2, 3)));
@@ -93,46 +90,6 @@ start(const char *push, const char *state)
 
 	snprintf(conf, sizeof(conf), CONF_FMT, push, state);
 	return (hbd_start(conf));
-}
-
-static char	 dir[PATH_MAX];
-
-/* A temp dir of the test's own for a state file that outlives daemons. */
-static const char *
-state_dir(void)
-{
-	if (dir[0] == '\0') {
-		strlcpy(dir, "/tmp/check_push.XXXXXX", sizeof(dir));
-		ck_assert_ptr_nonnull(mkdtemp(dir));
-	}
-	return (dir);
-}
-
-/* Removes the state dir and what is in it. */
-static void
-state_rm(void)
-{
-	char	 cmd[PATH_MAX + 16];
-
-	if (dir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	dir[0] = '\0';
-}
-
-/* Connects client #id and names it; the pushes it gets are not read. */
-static struct hbc *
-named(struct hbd *d, int id, const char *name)
-{
-	struct hbc	*c;
-	char		 buf[96];
-
-	c = hbc_connect(d->port);
-	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
-	hbc_send(c, buf);
-	expectf(c, "OK #%d", id);
-	return (c);
 }
 
 /* An admin session watching the push events only. */
@@ -293,7 +250,7 @@ START_TEST(test_push_flow)
 	d = start("", "");
 	w = watch(d);
 	a = hbc_admin(d);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expect_stats(a, 0, 0, 0, 0);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, sent.msg), 1);
 	expectf(c, "MSG 1 %s", sent.msg);
@@ -338,7 +295,7 @@ START_TEST(test_push_offline)
 	ck_assert_uint_eq(push_ok(a, "later", 0, "for later"), 4);
 	expect_pushes(a, "dev-o", waiting, nitems(waiting));
 	expect_stats(a, 4, 0, 0, 4);
-	c = named(d, 1, "dev-o");
+	c = hbc_named(d, 1, "dev-o");
 	for (i = 0; i < nitems(waiting); i++)
 		expectf(c, "MSG %llu %s", waiting[i].id, waiting[i].msg);
 	expect_pong(c);
@@ -366,8 +323,8 @@ START_TEST(test_push_order)
 
 	d = start("", "");
 	a = hbc_admin(d);
-	c[0] = named(d, 1, "dev-a");
-	c[1] = named(d, 2, "dev-b");
+	c[0] = hbc_named(d, 1, "dev-a");
+	c[1] = hbc_named(d, 2, "dev-b");
 	for (k = 0; k < 40; k++)
 		len += snprintf(buf + len, sizeof(buf) - len,
 		    "PUSH dev-%c 0 m%d\n", "ab"[k % 2], k);
@@ -397,7 +354,7 @@ START_TEST(test_push_redeliver_timer)
 	d = start("redeliver = 1\n", "");
 	w = watch(d);
 	a = hbc_admin(d);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	sent = hb_now_ms();
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "m1"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "m2"), 2);
@@ -443,7 +400,7 @@ START_TEST(test_push_redeliver_reconnect)
 	d = start("", "");
 	w = watch(d);
 	a = hbc_admin(d);
-	c[0] = named(d, 1, "dev");
+	c[0] = hbc_named(d, 1, "dev");
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "one"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "two"), 2);
 	expectf(c[0], "MSG 1 one");
@@ -453,7 +410,7 @@ START_TEST(test_push_redeliver_reconnect)
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "three"), 3);
 	expect_pushes(a, "dev", tried, nitems(tried));
 	for (i = 1; i < 3; i++) {
-		c[i] = named(d, i + 1, "dev");
+		c[i] = hbc_named(d, i + 1, "dev");
 		expectf(c[i], "MSG 1 one");
 		expectf(c[i], "MSG 2 two");
 		expectf(c[i], "MSG 3 three");
@@ -503,8 +460,8 @@ START_TEST(test_push_stray_ack)
 
 	d = start("", "");
 	a = hbc_admin(d);
-	ca = named(d, 1, "dev-a");
-	cb = named(d, 2, "dev-b");
+	ca = hbc_named(d, 1, "dev-a");
+	cb = hbc_named(d, 2, "dev-b");
 	cu = hbc_connect(d->port);
 	ck_assert_uint_eq(push_ok(a, "dev-a", 0, pa.msg), 1);
 	ck_assert_uint_eq(push_ok(a, "dev-b", 0, pb.msg), 2);
@@ -560,7 +517,7 @@ START_TEST(test_push_expiry)
 	ck_assert_int_ge(hb_now_ms() - t, 1950);
 	expect_pushes(a, "dev", &stays, 1);
 	expect_stats(a, 2, 0, 1, 1);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expectf(c, "MSG 2 stays");
 	expect_pong(c);
 	expect_event(w, "delivered #1 id=2");
@@ -602,7 +559,7 @@ START_TEST(test_push_limits)
 	hbc_expect_cmd(a, "UNPUSH 1", "OK", tmo());
 	ck_assert_uint_gt(push_ok(a, "c", 0, "c2"), 3);
 	hbc_expect_cmd(a, "PUSH a 0 a4", "ERR full 3 pushes pending", tmo());
-	c = named(d, 1, "a");
+	c = hbc_named(d, 1, "a");
 	expectf(c, "MSG 2 a2");
 	expect_pong(c);
 	hbc_send(c, "ACK 2\n");
@@ -635,7 +592,7 @@ START_TEST(test_push_unpush)
 	hb_assert_match(hbc_cmd(a, "UNPUSH x", tmo()),
 	    "^ERR (syntax|notfound) [^ ]");
 	expect_pushes(a, "dev", &two, 1);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expectf(c, "MSG 2 two");
 	expect_pong(c);
 	hbc_expect_cmd(a, "unpush 2", "OK", tmo());
@@ -644,7 +601,7 @@ START_TEST(test_push_unpush)
 	expect_stats(a, 2, 0, 0, 0);
 	hbc_close(c);
 	hbd_expect_disconnect(d, 1, "dev", "closed");
-	c = named(d, 2, "dev");
+	c = hbc_named(d, 2, "dev");
 	expect_pong(c);
 	hbd_finish(d, a, c, NULL);
 }
@@ -708,14 +665,14 @@ START_TEST(test_push_ids_restart)
 	struct hbc		*a, *c;
 	char			 state[PATH_MAX + 32];
 
-	snprintf(state, sizeof(state), "file = %s/state.db\n", state_dir());
+	snprintf(state, sizeof(state), "file = %s/state.db\n", hb_state_dir());
 	d = start("", state);
 	a = hbc_admin(d);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "a"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "b"), 2);
 	ck_assert_uint_eq(push_ok(a, "other", 0, "c"), 3);
 	hbc_expect_cmd(a, "UNPUSH 3", "OK", tmo());
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expectf(c, "MSG 1 a");
 	expectf(c, "MSG 2 b");
 	hbc_send(c, "ACK 1\n");
@@ -731,13 +688,13 @@ START_TEST(test_push_ids_restart)
 	expect_pushes(a, "dev", &kept, 1);
 	expect_pushes(a, "other", NULL, 0);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "e"), 5);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expectf(c, "MSG 2 b");
 	expectf(c, "MSG 5 e");
 	hbc_send(c, "ACK 2\nACK 5\n");
 	expect_pong(c);
 	hbd_finish(d, a, c, NULL);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 
@@ -763,7 +720,7 @@ START_TEST(test_push_reload)
 	expect_err(a, "PUSH dev 0 three", "full");
 	ck_assert_uint_eq(push_ok(a, "other", 0, "o"), 3);
 	expect_stats(a, 3, 0, 0, 3);
-	c = named(d, 1, "dev");
+	c = hbc_named(d, 1, "dev");
 	expectf(c, "MSG 1 one");
 	expectf(c, "MSG 2 two");
 	expect_pong(c);
