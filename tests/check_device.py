@@ -178,17 +178,26 @@ class Relay:
             except OSError:
                 return
             up = socket.create_connection(("127.0.0.1", self.target), WAIT)
-            for args in ((down, up, self.drop), (up, down, None)):
-                threading.Thread(target=self.pipe, args=args,
-                                 daemon=True).start()
+            threading.Thread(target=self.relay, args=(down, up, self.drop),
+                             daemon=True).start()
             self.drop = None
+
+    def relay(self, down, up, drop):
+        """One connection: both ways until either ends, then closed."""
+        back = threading.Thread(target=self.pipe, args=(up, down, None),
+                                daemon=True)
+        back.start()
+        self.pipe(down, up, drop)
+        back.join()
+        down.close()
+        up.close()
 
     @staticmethod
     def pipe(src, dst, drop):
         """Copies src to dst, line by line, until an end, or until the
-        line drop, which ends both connections."""
-        with contextlib.suppress(OSError):
-            for line in src.makefile("rb"):
+        line drop; then ends both ways of both connections."""
+        with contextlib.suppress(OSError), src.makefile("rb") as f:
+            for line in f:
                 if line == drop:
                     break
                 dst.sendall(line)

@@ -37,6 +37,7 @@
 	"heartbeat_timeout = 30\n"					\
 	"max_line = 64\n"						\
 	"data_reply = echo\n"						\
+	"%s"								\
 	"[admin]\n"							\
 	"listen = 127.0.0.1:0\n"					\
 	"[push]\n"							\
@@ -55,7 +56,7 @@ struct pending {
 };
 
 static int		 tmo(void);
-static struct hbd	*start(const char *, const char *);
+static struct hbd	*start(const char *, const char *, const char *);
 static struct hbc	*watch(struct hbd *);
 static void		 expectf(struct hbc *, const char *, ...)
 			    __attribute__((__format__(printf, 2, 3)));
@@ -82,13 +83,13 @@ tmo(void)
 	return ((int)(2000 * hb_slow_factor()));
 }
 
-/* Starts the daemon with [push] and [state] lines. */
+/* Starts the daemon with extra [server], [push] and [state] lines. */
 static struct hbd *
-start(const char *push, const char *state)
+start(const char *server, const char *push, const char *state)
 {
 	char	 conf[2 * PATH_MAX];
 
-	snprintf(conf, sizeof(conf), CONF_FMT, push, state);
+	snprintf(conf, sizeof(conf), CONF_FMT, server, push, state);
 	return (hbd_start(conf));
 }
 
@@ -247,7 +248,7 @@ START_TEST(test_push_flow)
 	struct hbd		*d;
 	struct hbc		*a, *w, *c;
 
-	d = start("", "");
+	d = start("", "", "");
 	w = watch(d);
 	a = hbc_admin(d);
 	c = hbc_named(d, 1, "dev");
@@ -287,7 +288,7 @@ START_TEST(test_push_offline)
 	struct hbc	*a, *c;
 	size_t		 i;
 
-	d = start("", "");
+	d = start("", "", "");
 	a = hbc_admin(d);
 	for (i = 0; i < nitems(waiting); i++)
 		ck_assert_uint_eq(push_ok(a, "dev-o", 0, waiting[i].msg),
@@ -321,7 +322,7 @@ START_TEST(test_push_order)
 	size_t		 len = 0;
 	int		 k;
 
-	d = start("", "");
+	d = start("", "", "");
 	a = hbc_admin(d);
 	c[0] = hbc_named(d, 1, "dev-a");
 	c[1] = hbc_named(d, 2, "dev-b");
@@ -351,7 +352,7 @@ START_TEST(test_push_redeliver_timer)
 	struct hbc		*a, *w, *c;
 	long long		 sent;
 
-	d = start("redeliver = 1\n", "");
+	d = start("", "redeliver = 1\n", "");
 	w = watch(d);
 	a = hbc_admin(d);
 	c = hbc_named(d, 1, "dev");
@@ -397,7 +398,7 @@ START_TEST(test_push_redeliver_reconnect)
 	struct hbc	*a, *w, *c[3];
 	int		 i;
 
-	d = start("", "");
+	d = start("", "", "");
 	w = watch(d);
 	a = hbc_admin(d);
 	c[0] = hbc_named(d, 1, "dev");
@@ -458,7 +459,7 @@ START_TEST(test_push_stray_ack)
 	struct hbc		*a, *ca, *cb, *cu;
 	size_t			 i;
 
-	d = start("", "");
+	d = start("", "", "");
 	a = hbc_admin(d);
 	ca = hbc_named(d, 1, "dev-a");
 	cb = hbc_named(d, 2, "dev-b");
@@ -504,7 +505,7 @@ START_TEST(test_push_expiry)
 	struct hbc		*a, *w, *c;
 	long long		 t;
 
-	d = start("ttl = 30\n", "");
+	d = start("", "ttl = 30\n", "");
 	w = watch(d);
 	a = hbc_admin(d);
 	t = hb_now_ms();
@@ -547,7 +548,7 @@ START_TEST(test_push_limits)
 	struct hbc		*a, *c;
 	unsigned long long	 id;
 
-	d = start("max_per_name = 2\nmax_total = 3\n", "");
+	d = start("", "max_per_name = 2\nmax_total = 3\n", "");
 	a = hbc_admin(d);
 	ck_assert_uint_eq(push_ok(a, "a", 0, "a1"), 1);
 	ck_assert_uint_eq(push_ok(a, "a", 0, "a2"), 2);
@@ -581,7 +582,7 @@ START_TEST(test_push_unpush)
 	struct hbd		*d;
 	struct hbc		*a, *c;
 
-	d = start("", "");
+	d = start("", "", "");
 	a = hbc_admin(d);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "one"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "two"), 2);
@@ -630,7 +631,7 @@ START_TEST(test_push_syntax)
 	struct hbc		*a;
 	size_t			 i;
 
-	d = start("", "");
+	d = start("", "", "");
 	a = hbc_admin(d);
 	for (i = 0; i < nitems(bad); i++)
 		expect_err(a, bad[i], "syntax");
@@ -666,7 +667,7 @@ START_TEST(test_push_ids_restart)
 	char			 state[PATH_MAX + 32];
 
 	snprintf(state, sizeof(state), "file = %s/state.db\n", hb_state_dir());
-	d = start("", state);
+	d = start("", "", state);
 	a = hbc_admin(d);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "a"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "b"), 2);
@@ -683,7 +684,7 @@ START_TEST(test_push_ids_restart)
 	hbc_close(c);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 
-	d = start("", state);
+	d = start("", "", state);
 	a = hbc_admin(d);
 	expect_pushes(a, "dev", &kept, 1);
 	expect_pushes(a, "other", NULL, 0);
@@ -708,12 +709,12 @@ START_TEST(test_push_reload)
 	struct hbc	*a, *c;
 	FILE		*f;
 
-	d = start("max_per_name = 2\n", "");
+	d = start("", "max_per_name = 2\n", "");
 	a = hbc_admin(d);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "one"), 1);
 	ck_assert_uint_eq(push_ok(a, "dev", 0, "two"), 2);
 	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
-	fprintf(f, CONF_FMT, "max_per_name = 1\nmax_total = 5\n", "");
+	fprintf(f, CONF_FMT, "", "max_per_name = 1\nmax_total = 5\n", "");
 	ck_assert_int_eq(fclose(f), 0);
 	hbc_expect_cmd(a, "RELOAD", "OK changed=push.max_per_name,"
 	    "push.max_total", tmo());
@@ -789,7 +790,7 @@ START_TEST(test_push_pipeline)
 	int			 i, stats = 0;
 
 	memset(seen, 0, sizeof(seen));
-	d = start("", _i == 0 ? "" : "file = @DIR@/state.db\n");
+	d = start("", "", _i == 0 ? "" : "file = @DIR@/state.db\n");
 	for (i = 0; i < PIPE_SESSIONS; i++)
 		a[i] = hbc_admin(d);
 	hbc_send(a[0], "PUSH dev 0 m1\nSTATS\nPUSH dev 0 m2\nPUSHES nobody\n"
