@@ -3,11 +3,16 @@
 
 Against the real daemon ($HEARTBEATD): HELLO with a timeout and a token,
 heartbeats, BYE, reconnects with backoff across a restart, SIGTERM, TLS
-with a client certificate. Against a scripted fake server: MSG parsing,
-de-duplication across restarts (--state) and ACK, and a link that stops
-answering PING. Every wait has a deadline; nothing sleeps to synchronise.
+with a client certificate; a push sent while the device is offline,
+received at its HELLO, acknowledged, and delivered once although the
+daemon sends it again after the ACK was lost with the connection; and a
+push after the daemon restarts on its state file. Against a scripted
+fake server: MSG parsing, de-duplication across restarts (--state) and
+ACK, and a link that stops answering PING. Every wait has a deadline;
+nothing sleeps to synchronise.
 """
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -98,11 +103,25 @@ class Daemon(Proc):
         ports = re.findall(r"(\w+)=127\.0\.0\.1:(\d+)", start)
         self.port = {k: int(p) for k, p in ports}
 
-    def admin(self, command):
+    def admin(self, command, lines=1):
+        """The first line of the answer to command; with lines=None,
+        every line up to END, as a list."""
         with socket.create_connection(("127.0.0.1", self.port["admin"]),
                                       WAIT) as s:
             s.sendall(command.encode() + b"\n")
-            return s.makefile().readline().rstrip("\n")
+            f = s.makefile()
+            if lines == 1:
+                return f.readline().rstrip("\n")
+            return list(iter(lambda: f.readline().rstrip("\n"), "END"))
+
+    def wait_admin(self, command, want):
+        """Polls command until its answer, all lines up to END, is
+        want."""
+        deadline = time.monotonic() + WAIT
+        while (got := self.admin(command, None)) != want:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{command}: {got}, not {want}")
+            time.sleep(0.02)
 
 
 class Fake:
@@ -135,6 +154,56 @@ class Fake:
                 self.script(conn, conn.makefile())
             except Exception as e:
                 self.errors.append(e)
+
+    def close(self):
+        self.sock.close()
+
+
+class Relay:
+    """A relay on loopback to a server's port that loses the first line
+    equal to drop that its client sends, and ends that connection there:
+    a connection that dies with the line still in a kernel buffer."""
+
+    def __init__(self, port, drop):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.target = port
+        self.drop = drop.encode() + b"\n"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                down, _ = self.sock.accept()
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", self.target), WAIT)
+            threading.Thread(target=self.relay, args=(down, up, self.drop),
+                             daemon=True).start()
+            self.drop = None
+
+    def relay(self, down, up, drop):
+        """One connection: both ways until either ends, then closed."""
+        back = threading.Thread(target=self.pipe, args=(up, down, None),
+                                daemon=True)
+        back.start()
+        self.pipe(down, up, drop)
+        back.join()
+        down.close()
+        up.close()
+
+    @staticmethod
+    def pipe(src, dst, drop):
+        """Copies src to dst, line by line, until an end, or until the
+        line drop; then ends both ways of both connections."""
+        with contextlib.suppress(OSError), src.makefile("rb") as f:
+            for line in f:
+                if line == drop:
+                    break
+                dst.sendall(line)
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self):
         self.sock.close()
@@ -285,6 +354,50 @@ class DeviceTest(unittest.TestCase):
                 f"{d}/ca.key", "-addext", "basicConstraints=CA:FALSE",
                 "-addext", ext)
         return d
+
+    def test_push_offline_once(self):
+        d = self.start("[server]\nlisten = 127.0.0.1:0\n"
+                       "[admin]\nlisten = 127.0.0.1:0\n")
+        self.assertEqual(d.admin("PUSH dev 0 reboot  now"), "OK 1")
+        relay = Relay(d.port["listen"], "ACK 1")
+        self.addCleanup(relay.close)
+        dev = self.device(relay.port)
+        # The first ACK is lost with its connection: the daemon sends the
+        # push again on the next session, and the device only ACKs it.
+        d.wait_line("err", r"^disconnect #1 .*name=dev reason=closed ")
+        dev.wait_line("err", r"^device: reconnecting in ")
+        dev.wait_line("err", r"^device: push 1 again: acknowledged again$")
+        d.wait_admin("PUSHES dev", [])
+        self.assertIn("STAT pushes_acked 1", d.admin("STATS", None))
+        self.assertEqual(dev.finish(signal.SIGTERM), 0)
+        self.assertEqual(dev.lines["out"], ["MSG 1 reboot  now", "BYE quit"])
+        d.wait_line("err", r"^disconnect #2 .*name=dev reason=quit ")
+
+    def test_push_across_daemon_restart(self):
+        state = os.path.join(self.tmp, "state.db")
+        conf = ("[server]\nlisten = 127.0.0.1:%d\n"
+                "[admin]\nlisten = 127.0.0.1:0\n"
+                f"[state]\nfile = {state}\n")
+        d = self.start(conf % 0)
+        port = d.port["listen"]
+        dev = self.device(port)
+        d.wait_line("err", r"^hello #1 name=dev$")
+        self.assertEqual(d.admin("PUSH dev 0 first"), "OK 1")
+        dev.wait_line("out", r"^MSG 1 first$")
+        d.wait_admin("PUSHES dev", [])
+        self.assertEqual(d.finish(signal.SIGTERM), 0)
+        dev.wait_line("out", r"^BYE shutdown$")
+        self.assertBackoff(dev, 1, 0.5)
+        # A push id is never given twice, or the device would take the
+        # new push for a repeat of the old one and drop it.
+        d = self.start(conf % port)
+        self.assertEqual(d.admin("PUSH dev 0 second"), "OK 2")
+        d.wait_line("err", r"^hello #1 name=dev$")
+        dev.wait_line("out", r"^MSG 2 second$")
+        d.wait_admin("PUSHES dev", [])
+        self.assertEqual(dev.finish(signal.SIGTERM), 0)
+        self.assertEqual(dev.lines["out"], ["MSG 1 first", "BYE shutdown",
+                                            "MSG 2 second", "BYE quit"])
 
     def test_msg_dedup_across_restarts(self):
         state = os.path.join(self.tmp, "state")

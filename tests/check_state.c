@@ -42,15 +42,12 @@
 #define ISO	"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 static struct hbd	*start(const char *, const char *);
-static const char	*state_dir(void);
-static void		 state_rm(void);
 static const char	*state_conf(const char *, const char *);
 static const char	*seen_line(struct hbc *, const char *);
 static const char	*field(const char *, const char *);
 static const char	*sql_cli(const char *, const char *);
 static void		 sql_wait(const char *, const char *, const char *);
 static void		 refused(struct hbd *, const char *);
-static struct hbc	*named(struct hbd *, int, const char *);
 static void		 expect_seen(struct hbc *, const char *,
 			    const char *, const char *);
 static void		 expect_list(struct hbc *, const char *,
@@ -66,39 +63,13 @@ start(const char *server, const char *state)
 	return (hbd_start(conf));
 }
 
-static char	 dir[PATH_MAX];
-
-/* A temp dir of the test's own for state files, which outlive daemons. */
-static const char *
-state_dir(void)
-{
-	if (dir[0] == '\0') {
-		strlcpy(dir, "/tmp/check_state.XXXXXX", sizeof(dir));
-		ck_assert_ptr_nonnull(mkdtemp(dir));
-	}
-	return (dir);
-}
-
-/* Removes the state dir and what is in it. */
-static void
-state_rm(void)
-{
-	char	 cmd[PATH_MAX + 16];
-
-	if (dir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	dir[0] = '\0';
-}
-
 /* The [state] lines for the file name in the state dir, and more. */
 static const char *
 state_conf(const char *name, const char *more)
 {
 	static char	 buf[PATH_MAX + 256];
 
-	snprintf(buf, sizeof(buf), "file = %s/%s\n%s", state_dir(), name,
+	snprintf(buf, sizeof(buf), "file = %s/%s\n%s", hb_state_dir(), name,
 	    more);
 	return (buf);
 }
@@ -144,7 +115,7 @@ sql_cli(const char *name, const char *sql)
 	size_t		 n;
 
 	snprintf(cmd, sizeof(cmd), "sqlite3 -readonly '%s/%s' \"%s\"",
-	    state_dir(), name, sql);
+	    hb_state_dir(), name, sql);
 	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
@@ -164,21 +135,6 @@ sql_wait(const char *name, const char *sql, const char *want)
 		    "\"%s\"", sql, got, want);
 		usleep(20000);
 	}
-}
-
-/* Connects client #id and names it. */
-static struct hbc *
-named(struct hbd *d, int id, const char *name)
-{
-	struct hbc	*c;
-	char		 buf[96];
-
-	c = hbc_connect(d->port);
-	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
-	hbc_send(c, buf);
-	snprintf(buf, sizeof(buf), "OK #%d", id);
-	hbc_expect(c, buf, TMO);
-	return (c);
 }
 
 /*
@@ -239,12 +195,12 @@ START_TEST(test_state_seen)
 	    "SEEN <selector>", TMO);
 	hbc_expect_cmd(a, "SEEN for>x", "ERR syntax bad number: for>x", TMO);
 	expect_list(a, "online", NULL, 0);
-	c1 = named(d, 1, "dev-a");
+	c1 = hbc_named(d, 1, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=- sessions=1");
 	hbc_send(c1, "HELLO dev-b\n");
 	hbc_expect(c1, "OK #1", TMO);
 	expect_seen(a, "dev-a", "offline", "reason=renamed sessions=1");
-	c2 = named(d, 2, "dev-c");
+	c2 = hbc_named(d, 2, "dev-c");
 	expect_list(a, "online", all + 1, 2);
 	expect_list(a, "offline", all, 1);
 	expect_list(a, "for<100000", all, 3);
@@ -265,7 +221,7 @@ START_TEST(test_state_seen)
 	hbc_expect_closed(c2, TMO);
 	hbc_close(c2);
 	expect_seen(a, "dev-c", "offline", "reason=kicked sessions=1");
-	c3 = named(d, 3, "dev-a");
+	c3 = hbc_named(d, 3, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=renamed sessions=2");
 	hbd_finish(d, a, c1, c3, NULL);
 }
@@ -286,8 +242,8 @@ START_TEST(test_state_restart)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c1 = named(d, 1, "dev-a");
-	c2 = named(d, 2, "dev-b");
+	c1 = hbc_named(d, 1, "dev-a");
+	c2 = hbc_named(d, 2, "dev-b");
 	hbc_close(c2);
 	hbd_expect_disconnect(d, 2, "dev-b", "closed");
 	strlcpy(before, seen_line(a, "dev-b"), sizeof(before));
@@ -311,10 +267,10 @@ START_TEST(test_state_restart)
 	ck_assert_str_eq(field(seen_line(a, "dev-b"), "addr"),
 	    field(before, "addr"));
 	expect_seen(a, "dev-a", "offline", "reason=shutdown sessions=1");
-	c1 = named(d, 1, "dev-a");
+	c1 = hbc_named(d, 1, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=shutdown sessions=2");
 	hbd_finish(d, a, c1, NULL);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 
@@ -333,7 +289,7 @@ START_TEST(test_state_kill)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-k");
+	c = hbc_named(d, 1, "dev-k");
 	online = atoll(field(seen_line(a, "dev-k"), "for"));
 	t = time(NULL);
 	sql_wait("state.db", "SELECT state FROM seen", "online\n");
@@ -355,7 +311,7 @@ START_TEST(test_state_kill)
 	ck_assert_int_le(since, killed);
 	ck_assert_int_ge(since, killed - 2);
 	hbd_finish(d, a, NULL);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 
@@ -377,7 +333,7 @@ START_TEST(test_state_refused)
 	char		 want[PATH_MAX + 128];
 	char		*conf, *out, *err;
 
-	snprintf(file, sizeof(file), "%s/bad.db", state_dir());
+	snprintf(file, sizeof(file), "%s/bad.db", hb_state_dir());
 	if (_i == 0) {
 		ck_assert_ptr_nonnull(f = fopen(file, "w"));
 		fprintf(f, "heartbeatd state, or so it says%01000d\n", 0);
@@ -388,7 +344,7 @@ START_TEST(test_state_refused)
 		    NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(h);
 	} else
-		snprintf(file, sizeof(file), "%s/none/bad.db", state_dir());
+		snprintf(file, sizeof(file), "%s/none/bad.db", hb_state_dir());
 	snprintf(text, sizeof(text), "[admin]\nlisten =\n[state]\n"
 	    "file = %s\n[log]\nsyslog = no\n", file);
 	conf = hb_write_file("refused.conf", text);
@@ -409,7 +365,7 @@ START_TEST(test_state_refused)
 	free(out);
 	free(err);
 	free(conf);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 
@@ -426,7 +382,7 @@ START_TEST(test_state_reload)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-r");
+	c = hbc_named(d, 1, "dev-r");
 	snprintf(conf, sizeof(conf), CONF_FMT, "", state_conf("other.db", ""));
 	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
 	fputs(conf, f);
@@ -444,9 +400,9 @@ START_TEST(test_state_reload)
 	hbc_expect_cmd(a, "SEEN dev-r", "ERR notfound never seen", TMO);
 	sql_wait("state.db", ROWS, "dev-s|online|-|1\n");
 	hbd_finish(d, a, c, NULL);
-	snprintf(conf, sizeof(conf), "%s/other.db", state_dir());
+	snprintf(conf, sizeof(conf), "%s/other.db", hb_state_dir());
 	ck_assert_int_eq(access(conf, F_OK), -1);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 
@@ -481,7 +437,7 @@ START_TEST(test_state_flapping)
 	d = start("flap_limit = 3\n", "");
 	a = hbc_admin(d);
 	for (i = 0; i < 3; i++) {
-		c[i] = named(d, i + 1, "shared");
+		c[i] = hbc_named(d, i + 1, "shared");
 		if (i > 0) {
 			hbc_expect(c[i - 1], "BYE replaced", TMO);
 			hbc_close(c[i - 1]);
@@ -510,7 +466,7 @@ START_TEST(test_state_flapping)
 	hbc_expect_cmd(a, "RELEASE nobody", "ERR notfound not held", TMO);
 	hbc_expect_cmd(a, "RELEASE", "ERR syntax usage: RELEASE <name>", TMO);
 	expect_seen(a, "shared", "offline", "reason=flapping sessions=3");
-	c[0] = named(d, 6, "shared");
+	c[0] = hbc_named(d, 6, "shared");
 	expect_seen(a, "shared", "online", "reason=flapping sessions=4");
 	hbc_expect_silence(w, 100);
 	hbd_finish(d, a, w, c[0], NULL);
@@ -526,16 +482,16 @@ START_TEST(test_state_flapping_ends)
 	d = start("flap_limit = 1\nflap_hold = 1\n", state_conf("state.db",
 	    ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-f");
+	c = hbc_named(d, 1, "dev-f");
 	hbc_close(c);
 	hbd_expect_disconnect(d, 1, "dev-f", "closed");
 	refused(d, "dev-f");
 	expect_seen(a, "dev-f", "held", "reason=flapping sessions=1");
 	sql_wait("state.db", ROWS, "dev-f|offline|flapping|1\n");
 	expect_seen(a, "dev-f", "offline", "reason=flapping sessions=1");
-	c = named(d, 3, "dev-f");
+	c = hbc_named(d, 3, "dev-f");
 	hbd_finish(d, a, c, NULL);
-	state_rm();
+	hb_state_rm();
 }
 END_TEST
 

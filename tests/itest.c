@@ -91,6 +91,7 @@ static void	 pki_cert(const struct hb_pki *, const char *, const char *,
 
 static struct hbd	*daemons[MAX_DAEMONS];	/* running, for hb_poll() */
 static char		 filedir[PATH_MAX];	/* hb_write_file()'s */
+static char		 statedir[PATH_MAX];	/* hb_state_dir()'s */
 static int		 janitor_fd = -1;
 
 /*
@@ -229,6 +230,24 @@ hb_write_file(const char *name, const char *text)
 	path_join(path, filedir, name);
 	write_file(path, text, filedir);
 	return (path);
+}
+
+const char *
+hb_state_dir(void)
+{
+	hb_init();
+	if (statedir[0] == '\0')
+		make_tmpdir(statedir);
+	return (statedir);
+}
+
+void
+hb_state_rm(void)
+{
+	if (statedir[0] == '\0')
+		return;
+	nftw(statedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	statedir[0] = '\0';
 }
 
 static const char *
@@ -1044,6 +1063,20 @@ hbc_watch(struct hbd *d)
 	hbc_send(w, "WATCH FROM 0\n");
 	hb_assert_match(hbc_readline(w, WAIT_MS), "^OK seq=[0-9]+$");
 	return (w);
+}
+
+struct hbc *
+hbc_named(struct hbd *d, int id, const char *name)
+{
+	struct hbc	*c;
+	char		 buf[96];
+
+	c = hbc_connect(d->port);
+	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
+	hbc_send(c, buf);
+	snprintf(buf, sizeof(buf), "OK #%d", id);
+	hbc_expect(c, buf, WAIT_MS);
+	return (c);
 }
 
 void

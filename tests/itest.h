@@ -149,6 +149,8 @@ struct hbc	*hbc_admin(struct hbd *d);
 /* An admin session that watches every event from the first on (WATCH
  * FROM 0), its "OK seq=" line read. */
 struct hbc	*hbc_watch(struct hbd *d);
+/* A client of d that says HELLO name and is answered "OK #<id>". */
+struct hbc	*hbc_named(struct hbd *d, int id, const char *name);
 void		 hbc_close(struct hbc *c);
 /* The local port of c, which the daemon logs in addr=. */
 int		 hbc_local_port(struct hbc *c);
@@ -217,6 +219,13 @@ int		 hb_reap(pid_t pid, int timeout_ms);
 /* Writes text (every "@DIR@" replaced by the directory) to a file name in
  * a private temp dir removed at exit; returns its path (malloc'd). */
 char		*hb_write_file(const char *name, const char *text);
+/*
+ * A temp dir for files that outlive a daemon, such as a state file kept
+ * across a restart; hb_state_rm() removes it with what it holds (else
+ * it goes when the test's processes end).
+ */
+const char	*hb_state_dir(void);
+void		 hb_state_rm(void);
 /* The contents of the file at path (malloc'd, NUL-terminated). */
 char		*hb_read_file(const char *path);
 /* Asserts that s matches the POSIX extended regular expression re. */
