@@ -586,6 +586,9 @@ client_write_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	event_del(c->ev_write);
+	/* Pushes held back while the queue was full go out now. */
+	if (c->name[0] != '\0' && push_online(c) == -1)
+		return;
 	if (c->flags & CLIENT_READ_WAITS) {
 		c->flags &= ~CLIENT_READ_WAITS;
 		client_read_cb(fd, EV_READ, c);
