@@ -312,6 +312,7 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 
 	stats.clients--;
 	stats.disconnects++;
+	stats.by_reason[reason]++;
 	if (reason == REASON_TIMEOUT)
 		stats.timeouts++;
 	else if (reason == REASON_KICKED)
