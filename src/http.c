@@ -454,18 +454,26 @@ http_json(struct evhttp_request *req, int code, json_t *v)
 	evbuffer_free(body);
 }
 
-/* Answers req with {"error": error, "message": fmt...} and status code. */
+/*
+ * Answers req with {"error": error, "message": fmt...} and status code.
+ * The message may quote what the request sent: any byte that is not
+ * printable ASCII becomes '?', so that it is always a JSON string.
+ */
 void
 http_error(struct evhttp_request *req, int code, const char *error,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg;
+	char	*msg, *p;
 
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatal("%s: vasprintf", __func__);
 	va_end(ap);
+	for (p = msg; *p != '\0'; p++) {
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	}
 	http_json(req, code, json_pack("{s:s, s:s}", "error", error,
 	    "message", msg));
 	free(msg);
