@@ -30,7 +30,6 @@
 #include "util.h"
 
 #define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
-#define PUSH_TTL_MAX		2592000			/* s */
 
 static int	admin_message(struct admin_session *, const char *, size_t);
 static int	admin_name(struct admin_session *, const char *, size_t,
