@@ -73,7 +73,7 @@ struct refusal {
 };
 
 static const struct refusal notfound[] = {
-	{ "GET", "/", 404 },
+	{ "GET", "/index.html", 404 },
 	{ "HEAD", "/metric", 404 },
 	{ "GET", "/metrics/", 404 },
 	{ "HEAD", "/metricsx", 404 },
