@@ -133,7 +133,6 @@ static void		 expect_error(const struct http *, int, const char *,
 			    const char *);
 static void		 expect_body(int, const char *, const char *,
 			    const char *, int, const char *);
-static struct hbc	*named(struct hbd *, int, const char *);
 static struct hbc	*events(int, const char *, const char *);
 static void		 expect_event(struct hbc *, unsigned long long,
 			    const char *, const char *);
@@ -220,21 +219,6 @@ expect_body(int port, const char *method, const char *path,
 	free(r.body);
 }
 
-/* A client of d that says HELLO name and gets "OK #id". */
-static struct hbc *
-named(struct hbd *d, int id, const char *name)
-{
-	struct hbc	*c;
-	char		 line[128];
-
-	c = hbc_connect(d->port);
-	snprintf(line, sizeof(line), "HELLO %s\n", name);
-	hbc_send(c, line);
-	snprintf(line, sizeof(line), "OK #%d", id);
-	hbc_expect(c, line, TMO);
-	return (c);
-}
-
 /*
  * Opens GET /api/v1/events + query, with a Last-Event-ID unless last is
  * NULL, and asserts its 200 head.
@@ -310,8 +294,8 @@ START_TEST(test_http_clients)
 	c[0] = hbc_connect(d->port);
 	hbc_send(c[0], "PING x\n");
 	hbc_expect(c[0], "PONG x", TMO);
-	c[1] = named(d, 2, "sensor-7");
-	c[2] = named(d, 3, "pump-1");
+	c[1] = hbc_named(d, 2, "sensor-7");
+	c[2] = hbc_named(d, 3, "pump-1");
 	v = get(port, "/api/v1/clients", 200);
 	ck_assert_int_eq(json_unpack(v, "{s:I, s:I, s:I, s:o !}", "seq", &seq,
 	    "total", &total, "offset", &offset, "clients", &row), 0);
@@ -388,7 +372,7 @@ START_TEST(test_http_stats)
 	hbc_expect(c, "PONG", TMO);
 	hbc_expect_bye(c, "quit", TMO);
 	hbc_close(c);
-	k = named(d, 2, "k");
+	k = hbc_named(d, 2, "k");
 	a = hbc_admin(d);
 	hbc_expect_cmd(a, "KICK k", "OK", TMO);
 	hbc_expect_bye(k, "kicked", TMO);
@@ -438,8 +422,8 @@ START_TEST(test_http_seen)
 	free(r.body);
 	expect_body(port, "GET", "/api/v1/seen", NULL, 200,
 	    "{\"total\":0,\"offset\":0,\"seen\":[]}\n");
-	c = named(d, 1, "sensor-7");
-	o = named(d, 2, "online-1");
+	c = hbc_named(d, 1, "sensor-7");
+	o = hbc_named(d, 2, "online-1");
 	hbc_close(c);
 	hbd_expect_log(d, "disconnect #1 ", TMO);
 	v = get(port, "/api/v1/seen/sensor-7", 200);
@@ -481,9 +465,9 @@ START_TEST(test_http_send)
 	int		 port;
 
 	d = start("max_line = 32\n", "", "", &port);
-	c[0] = named(d, 1, "sensor-1");
-	c[1] = named(d, 2, "sensor-2");
-	c[2] = named(d, 3, "pump");
+	c[0] = hbc_named(d, 1, "sensor-1");
+	c[1] = hbc_named(d, 2, "sensor-2");
+	c[2] = hbc_named(d, 3, "pump");
 	expect_body(port, "POST", "/api/v1/send",
 	    "{\"target\": \"#1\", \"message\": \"hi one\"}", 200,
 	    "{\"sent\":1}\n");
@@ -514,9 +498,9 @@ START_TEST(test_http_kick)
 	int		 port;
 
 	d = start("", "", "", &port);
-	c[0] = named(d, 1, "sensor-1");
-	c[1] = named(d, 2, "sensor-2");
-	c[2] = named(d, 3, "pump");
+	c[0] = hbc_named(d, 1, "sensor-1");
+	c[1] = hbc_named(d, 2, "sensor-2");
+	c[2] = hbc_named(d, 3, "pump");
 	expect_body(port, "POST", "/api/v1/kick", "{\"select\": \"pump\"}",
 	    200, "{\"kicked\":1}\n");
 	hbc_expect_bye(c[2], "kicked", TMO);
@@ -550,7 +534,7 @@ START_TEST(test_http_push)
 	    "{\"name\": \"dev-1\", \"message\": \"again\"}", &r);
 	expect_error(&r, 507, "full", "name has 1 pending pushes");
 	free(r.body);
-	c = named(d, 1, "dev-1");
+	c = hbc_named(d, 1, "dev-1");
 	hbc_expect(c, "MSG 1 reboot now", TMO);
 	hbd_finish(d, c, NULL);
 }
