@@ -1,11 +1,10 @@
 #ifndef METRICS_H
 #define METRICS_H
 
-struct hb_config;
+struct evbuffer;
 
-int	 metrics_prepare(const struct hb_config *, char **);
-void	 metrics_commit(const struct hb_config *);
-void	 metrics_abort(void);
-void	 metrics_close(void);
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+void	 metrics_render(struct evbuffer *);
 
 #endif /* METRICS_H */

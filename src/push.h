@@ -14,6 +14,8 @@ struct client;
  * the store has it on disk.
  */
 
+#define PUSH_TTL_MAX	2592000		/* s a push may be asked to live */
+
 /* The answer to a push_submit(): its id, or error set and id 0. */
 typedef void	(*push_answer_cb)(void *, uint64_t, const char *);
 
