@@ -65,7 +65,7 @@ struct ctl_cmd {
 	int		 maxargs;	/* -1: any number */
 	int		 flags;
 #define CTL_MULTI	 0x1		/* the answer ends with an END line */
-#define CTL_TARGET	 0x2		/* the first argument is a target */
+#define CTL_TARGET	 0x2		/* the first argument is one word */
 #define CTL_WATCH	 0x4		/* streams until closed or signalled */
 #define CTL_HELP	 0x8		/* prints the usage, sends nothing */
 #define CTL_BARE	 0x10		/* prints what follows OK alone */
@@ -192,14 +192,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "a client token for NAME, valid TTL s (default 0: no expiry)" },
 	{ "seen", "SEEN", 1, -1, CTL_MULTI | CTL_SEEN, " NAME|SELECTOR...",
 	    &seen_json, "when a name, or each matching name, was last seen" },
+	{ "release", "RELEASE", 1, 1, 0, " NAME", NULL,
+	    "end the hold on a name held for flapping" },
 	{ "push", "PUSH", 3, -1, CTL_TARGET, " NAME TTL MESSAGE...", NULL,
 	    "queue a push for NAME until it is acknowledged or TTL s pass" },
 	{ "pushes", "PUSHES", 1, 1, CTL_MULTI, " NAME", &pushes_json,
 	    "the pushes pending for NAME" },
 	{ "unpush", "UNPUSH", 1, 1, 0, " PUSHID", NULL,
 	    "delete a pending push" },
-	{ "release", "RELEASE", 1, 1, 0, " NAME", NULL,
-	    "end the hold on a name held for flapping" },
 	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -284,7 +284,8 @@ static void
 cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 {
 	uint64_t	 seq;
-	const char	*why;
+	const char	*bad;
+	char		 why[64];
 	int		 i;
 
 	if (json && cmd->json == NULL)
@@ -296,11 +297,14 @@ cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 		if (strpbrk(argv[i], "\r\n") != NULL)
 			misuse(cmd, "an argument holds CR or LF");
 	if ((cmd->flags & CTL_TARGET) &&
-	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL))
-		misuse(cmd, "TARGET must be one word");
+	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL)) {
+		snprintf(why, sizeof(why), "%.*s must be one word",
+		    (int)strcspn(cmd->args + 1, " "), cmd->args + 1);
+		misuse(cmd, why);
+	}
 	if ((cmd->flags & CTL_WATCH) && argc != 0 &&
 	    strcasecmp(argv[0], "from") == 0 && (argc < 2 ||
-	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &why) == -1))
+	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &bad) == -1))
 		misuse(cmd, "expected FROM and a sequence number");
 }
 

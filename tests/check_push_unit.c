@@ -97,7 +97,7 @@ setup(void)
 	ck_assert_ptr_nonnull(hb_base = event_base_new());
 	memset(&stats, 0, sizeof(stats));
 	seen_configure(hb_conf);
-	events_set_sink(sink);
+	events_sink_add(sink);
 	ck_assert_int_eq(push_start(&cause), 0);
 }
 
@@ -107,6 +107,7 @@ teardown(void)
 	size_t	 i;
 
 	client_close_all(REASON_SHUTDOWN);
+	events_sink_remove(sink);
 	push_stop();
 	seen_free();
 	events_free();
@@ -495,7 +496,7 @@ START_TEST(test_push_pace)
 	char		 msg[1001], want[1100], ack[32];
 	int		 i, size = 4096;
 
-	events_set_sink(NULL);
+	events_sink_remove(sink);
 	hb_conf->send_buffer_limit = 4096;
 	memset(msg, 'm', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
