@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store.h"
@@ -100,16 +101,26 @@ store_push_done_set(store_push_done_cb cb)
 
 /*
  * Hands every pending push of the open store to cb, in id order, and
- * sets *last_id to the highest id it ever gave. Returns 0, or -1 with
- * *cause.
+ * sets *last_id to the highest id it ever gave (memory: see below).
+ * Returns 0, or -1 with *cause.
  */
 int
 store_push_load(store_push_load_cb cb, void *arg, uint64_t *last_id,
     char **cause)
 {
-	*last_id = 0;
-	if (backend->push_load == NULL)
+	struct timespec	 ts;
+
+	if (backend->push_load == NULL) {
+		/*
+		 * Memory keeps no ids across a restart, and a device drops
+		 * an id it has seen as a repeat: ids go on from the clock,
+		 * in microseconds, which no restart goes back below.
+		 */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		*last_id = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 		return (0);
+	}
+	*last_id = 0;
 	return (backend->push_load(cb, arg, last_id, cause));
 }
 

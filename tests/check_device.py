@@ -358,19 +358,28 @@ class DeviceTest(unittest.TestCase):
     def test_push_offline_once(self):
         d = self.start("[server]\nlisten = 127.0.0.1:0\n"
                        "[admin]\nlisten = 127.0.0.1:0\n")
-        self.assertEqual(d.admin("PUSH dev 0 reboot  now"), "OK 1")
-        relay = Relay(d.port["listen"], "ACK 1")
+        pushid = self.push_ok(d, "PUSH dev 0 reboot  now")
+        relay = Relay(d.port["listen"], f"ACK {pushid}")
         self.addCleanup(relay.close)
         dev = self.device(relay.port)
         # The first ACK is lost with its connection: the daemon sends the
         # push again on the next session, and the device only ACKs it.
         d.wait_line("err", r"^disconnect #1 .*name=dev reason=closed ")
         dev.wait_line("err", r"^device: reconnecting in ")
-        dev.wait_line("err", r"^device: push 1 again: acknowledged again$")
+        dev.wait_line("err", rf"^device: push {pushid} again: acknowledged "
+                      r"again$")
         d.wait_admin("PUSHES dev", [])
         self.assertIn("STAT pushes_acked 1", d.admin("STATS", None))
         self.assertEqual(dev.finish(signal.SIGTERM), 0)
-        self.assertEqual(dev.lines["out"], ["MSG 1 reboot  now", "BYE quit"])
+        self.assertEqual(dev.lines["out"], [f"MSG {pushid} reboot  now",
+                                            "BYE quit"])
+
+    def push_ok(self, d, command):
+        """Sends the PUSH command to d, asserts "OK <id>" and returns the
+        id, which, without a state file, goes on from the clock."""
+        answer = d.admin(command)
+        self.assertRegex(answer, r"^OK [1-9][0-9]*$")
+        return int(answer[3:])
         d.wait_line("err", r"^disconnect #2 .*name=dev reason=quit ")
 
     def test_push_across_daemon_restart(self):

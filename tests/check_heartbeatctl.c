@@ -1081,38 +1081,49 @@ END_TEST
  */
 START_TEST(test_heartbeatctl_push)
 {
-	struct hbd	*d;
-	struct hbc	*c;
-	const char	*opt, *arg, *out;
+	struct hbd		*d;
+	struct hbc		*c;
+	const char		*opt, *arg, *out;
+	char			 want[1024], id2[32];
+	unsigned long long	 id;
 
 	d = start(SLOW, "");
 	via(d, _i, &opt, &arg);
 	expect_ctl(0, "[]\n", "", opt, arg, "--json", "pushes", "dev", NULL);
-	expect_ctl(0, "OK 1\n", "", opt, arg, "push", "dev", "0", "reboot",
-	    "now", NULL);
-	expect_ctl(0, "OK 2\n", "", opt, arg, "push", "dev", "60",
+	out = expect_ctl(0, "^OK [1-9][0-9]*\n$", "", opt, arg, "push", "dev",
+	    "0", "reboot", "now", NULL);
+	id = strtoull(out + 3, NULL, 10);
+	snprintf(want, sizeof(want), "OK %llu\n", id + 1);
+	snprintf(id2, sizeof(id2), "%llu", id + 1);
+	expect_ctl(0, want, "", opt, arg, "push", "dev", "60",
 	    "say \"hi\" a=b", NULL);
-	expect_ctl(0, "^PUSH id=1 age=[0-9]+\\.[0-9] ttl=86(400|399)\\.[0-9] "
-	    "tries=0 reboot now\n"
-	    "PUSH id=2 age=[0-9]+\\.[0-9] ttl=(60|59)\\.[0-9] tries=0 "
-	    "say \"hi\" a=b\n$", "", opt, arg, "pushes", "dev", NULL);
-	out = expect_ctl(0, "^\\[\n"
-	    "  \\{\"id\": 1, \"age\": [0-9]+\\.[0-9], "
+	snprintf(want, sizeof(want), "^PUSH id=%llu age=[0-9]+\\.[0-9] "
+	    "ttl=86(400|399)\\.[0-9] tries=0 reboot now\n"
+	    "PUSH id=%llu age=[0-9]+\\.[0-9] ttl=(60|59)\\.[0-9] tries=0 "
+	    "say \"hi\" a=b\n$", id, id + 1);
+	expect_ctl(0, want, "", opt, arg, "pushes", "dev", NULL);
+	snprintf(want, sizeof(want), "^\\[\n"
+	    "  \\{\"id\": %llu, \"age\": [0-9]+\\.[0-9], "
 	    "\"ttl\": 86(400|399)\\.[0-9], \"tries\": 0, "
 	    "\"message\": \"reboot now\"\\},\n"
-	    "  \\{\"id\": 2, \"age\": [0-9]+\\.[0-9], "
+	    "  \\{\"id\": %llu, \"age\": [0-9]+\\.[0-9], "
 	    "\"ttl\": (60|59)\\.[0-9], \"tries\": 0, "
 	    "\"message\": \"say \\\\\"hi\\\\\" a=b\"\\}\n"
-	    "\\]\n$", "", opt, arg, "--json", "pushes", "dev", NULL);
+	    "\\]\n$", id, id + 1);
+	out = expect_ctl(0, want, "", opt, arg, "--json", "pushes", "dev",
+	    NULL);
 	ck_assert_msg(json_valid(out), "not JSON: %s", out);
 	c = client_named(d, 1, "dev");
-	hbc_expect(c, "MSG 1 reboot now", TMO);
-	hbc_expect(c, "MSG 2 say \"hi\" a=b", TMO);
-	expect_ctl(0, "OK\n", "", opt, arg, "unpush", "2", NULL);
+	snprintf(want, sizeof(want), "MSG %llu reboot now", id);
+	hbc_expect(c, want, TMO);
+	snprintf(want, sizeof(want), "MSG %llu say \"hi\" a=b", id + 1);
+	hbc_expect(c, want, TMO);
+	expect_ctl(0, "OK\n", "", opt, arg, "unpush", id2, NULL);
 	expect_ctl(1, "", "ERR notfound no such push\n", opt, arg, "unpush",
-	    "2", NULL);
-	expect_ctl(0, "^PUSH id=1 age=[0-9]+\\.[0-9] ttl=86(400|399)\\.[0-9] "
-	    "tries=1 reboot now\n$", "", opt, arg, "pushes", "dev", NULL);
+	    id2, NULL);
+	snprintf(want, sizeof(want), "^PUSH id=%llu age=[0-9]+\\.[0-9] "
+	    "ttl=86(400|399)\\.[0-9] tries=1 reboot now\n$", id);
+	expect_ctl(0, want, "", opt, arg, "pushes", "dev", NULL);
 	expect_ctl(1, "", "ERR syntax ttl out of range\n", opt, arg, "push",
 	    "dev", "2592001", "x", NULL);
 	hbc_close(c);

@@ -6,7 +6,10 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <check.h>
 
@@ -14,6 +17,8 @@
 #include "util.h"
 
 #define EXIT_SKIP	77
+#define CHECK_LINE_MAX	4096
+#define TERA		1000000000000ULL
 
 int
 main(void)
@@ -39,4 +44,37 @@ check_sa(const char *s)
 
 	ck_assert_msg(addr_parse(s, &ss, &len) == 0, "%s", s);
 	return ((struct sockaddr *)&ss);
+}
+
+/* 2^64 is 18446744 * TERA + 73709551616, which splits the sum in two. */
+const char *
+check_id_wrapped(unsigned long long id)
+{
+	static char		 s[32];
+	unsigned long long	 lo = 73709551616ULL + id % TERA;
+
+	snprintf(s, sizeof(s), "%llu%012llu", 18446744 + id / TERA +
+	    lo / TERA, lo % TERA);
+	return (s);
+}
+
+unsigned long long
+check_clock_us(void)
+{
+	struct timespec	 ts;
+
+	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return ((unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+const char *
+check_linef(const char *fmt, ...)
+{
+	static char	 line[CHECK_LINE_MAX];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return (line);
 }

@@ -6,6 +6,10 @@
  * push_submit(), the limits, PUSHES' view, the MSG lines and their order,
  * ACKs, stray ACKs, redelivery by timer and by a new session, pacing by
  * the client's output queue, expiry, and the event lines of each step.
+ *
+ * The memory store starts ids at the clock, so a test names its ids
+ * relative to the first it is given: id0 is one less than that, and the
+ * n-th push of a test is id0 + n.
  */
 
 #include <sys/types.h>
@@ -14,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +44,12 @@
 #define TEXT_MAX	2048
 #define EVENTS_MAX	64
 #define PEERS_MAX	4
+
+/* PUSHES' age and ttl of the pushes id0 + 1 and id0 + 2. */
+struct timing {
+	uint64_t	 id0;
+	double		 v[4];
+};
 
 /* What push_submit()'s callback was told. */
 struct answer {
@@ -294,60 +305,65 @@ list(const char *name)
  */
 START_TEST(test_push_submit)
 {
-	struct answer	 a;
-	const char	*why;
+	struct answer		 a;
+	const char		*why;
+	unsigned long long	 id0;
 
 	hb_conf->push_max_per_name = 3;
 	hb_conf->push_max_total = 5;
-	ck_assert_uint_eq(submit("a", 0, "one"), 1);
-	ck_assert_uint_eq(submit("a", 60, "two words"), 2);
-	ck_assert_uint_eq(submit("b", 0, "three"), 3);
-	ck_assert_uint_eq(submit("a", 0, "four"), 4);
+	id0 = submit("a", 0, "one") - 1;
+	ck_assert_uint_eq(submit("a", 60, "two words"), id0 + 2);
+	ck_assert_uint_eq(submit("b", 0, "three"), id0 + 3);
+	ck_assert_uint_eq(submit("a", 0, "four"), id0 + 4);
 	memset(&a, 0, sizeof(a));
 	ck_assert_int_eq(push_submit("a", 0, "x", 1, answered, &a, &why), -1);
 	ck_assert_str_eq(why, "name has 3 pending pushes");
-	ck_assert_uint_eq(submit("b", 0, "five"), 5);
+	ck_assert_uint_eq(submit("b", 0, "five"), id0 + 5);
 	ck_assert_int_eq(push_submit("c", 0, "x", 1, answered, &a, &why), -1);
 	ck_assert_str_eq(why, "5 pushes pending");
 	ck_assert_int_eq(a.called, 0);
 	ck_assert_uint_eq(push_pending(), 5);
 	ck_assert_uint_eq(stats.pushes_queued, 5);
 	ck_assert_uint_eq(stats.pushes_pending, 5);
-	ck_assert_str_eq(list("a"), "1:0:one 2:0:two words 4:0:four");
-	ck_assert_str_eq(list("b"), "3:0:three 5:0:five");
+	ck_assert_str_eq(list("a"), check_linef("%llu:0:one %llu:0:two words "
+	    "%llu:0:four", id0 + 1, id0 + 2, id0 + 4));
+	ck_assert_str_eq(list("b"), check_linef("%llu:0:three %llu:0:five",
+	    id0 + 3, id0 + 5));
 	ck_assert_str_eq(list("c"), "");
-	ck_assert_int_eq(push_cancel(2), 0);
-	ck_assert_int_eq(push_cancel(2), -1);
-	ck_assert_int_eq(push_cancel(99), -1);
-	ck_assert_str_eq(list("a"), "1:0:one 4:0:four");
-	ck_assert_uint_eq(submit("c", 0, "six"), 6);
+	ck_assert_int_eq(push_cancel(id0 + 2), 0);
+	ck_assert_int_eq(push_cancel(id0 + 2), -1);
+	ck_assert_int_eq(push_cancel(id0 + 99), -1);
+	ck_assert_str_eq(list("a"), check_linef("%llu:0:one %llu:0:four",
+	    id0 + 1, id0 + 4));
+	ck_assert_uint_eq(submit("c", 0, "six"), id0 + 6);
 	ck_assert_uint_eq(push_pending(), 5);
-	check_event(0, "push name=a id=1");
-	check_event(5, "push name=c id=6");
+	check_event(0, check_linef("push name=a id=%llu", id0 + 1));
+	check_event(5, check_linef("push name=c id=%llu", id0 + 6));
 	ck_assert_uint_eq(nevents, 6);
 }
 END_TEST
 
-/* Records PUSHES' age and ttl of pushes 1 and 2. */
+/* Records PUSHES' age and ttl of pushes id0 + 1 and id0 + 2. */
 static void
 timed(const struct push_info *pi, void *arg)
 {
-	double	*v = arg;
+	struct timing	*t = arg;
 
-	ck_assert_uint_le(pi->id, 2);
-	v[2 * (pi->id - 1)] = pi->age;
-	v[2 * (pi->id - 1) + 1] = pi->ttl;
+	ck_assert(pi->id > t->id0 && pi->id <= t->id0 + 2);
+	t->v[2 * (pi->id - t->id0 - 1)] = pi->age;
+	t->v[2 * (pi->id - t->id0 - 1) + 1] = pi->ttl;
 }
 
 /* PUSHES' ttl is what is left of the ttl asked for, or of [push] ttl. */
 START_TEST(test_push_ttl)
 {
-	double	 v[4];
+	struct timing	 t;
+	double		*v = t.v;
 
 	hb_conf->push_ttl = 3600;
-	submit("a", 0, "default");
-	submit("a", 2592000, "longest");
-	push_list("a", timed, v);
+	t.id0 = submit("a", 0, "default") - 1;
+	ck_assert_uint_eq(submit("a", 2592000, "longest"), t.id0 + 2);
+	push_list("a", timed, &t);
 	ck_assert(v[0] >= 0 && v[0] < 1 && v[2] >= 0 && v[2] < 1);
 	ck_assert_msg(v[1] > 3599 && v[1] <= 3600, "ttl %f", v[1]);
 	ck_assert_msg(v[3] > 2591999 && v[3] <= 2592000, "ttl %f", v[3]);
@@ -361,67 +377,77 @@ END_TEST
  */
 START_TEST(test_push_deliver)
 {
-	struct peer	*p;
+	struct peer		*p;
+	unsigned long long	 id0;
 
-	submit("dev", 0, "one");
-	submit("dev", 0, "two  spaced ");
+	id0 = submit("dev", 0, "one") - 1;
+	ck_assert_uint_eq(submit("dev", 0, "two  spaced "), id0 + 2);
 	p = peer_named("dev", "OK #1");
-	expect(p, "MSG 1 one");
-	expect(p, "MSG 2 two  spaced ");
-	ck_assert_str_eq(list("dev"), "1:1:one 2:1:two  spaced ");
-	say(p, "ACK 1");
+	expect(p, check_linef("MSG %llu one", id0 + 1));
+	expect(p, check_linef("MSG %llu two  spaced ", id0 + 2));
+	ck_assert_str_eq(list("dev"), check_linef("%llu:1:one "
+	    "%llu:1:two  spaced ", id0 + 1, id0 + 2));
+	say(p, check_linef("ACK %llu", id0 + 1));
 	barrier(p);
-	ck_assert_str_eq(list("dev"), "2:1:two  spaced ");
+	ck_assert_str_eq(list("dev"), check_linef("%llu:1:two  spaced ",
+	    id0 + 2));
 	ck_assert_uint_eq(stats.pushes_acked, 1);
 	ck_assert_uint_eq(push_pending(), 1);
-	submit("dev", 0, "three");
-	expect(p, "MSG 3 three");
-	say(p, "ack 3");
-	say(p, "ACK 2");
+	ck_assert_uint_eq(submit("dev", 0, "three"), id0 + 3);
+	expect(p, check_linef("MSG %llu three", id0 + 3));
+	say(p, check_linef("ack %llu", id0 + 3));
+	say(p, check_linef("ACK %llu", id0 + 2));
 	barrier(p);
 	ck_assert_str_eq(list("dev"), "");
 	ck_assert_uint_eq(push_pending(), 0);
 	ck_assert_uint_eq(stats.pushes_acked, 3);
-	check_event(0, "push name=dev id=1");
-	check_event(1, "push name=dev id=2");
+	check_event(0, check_linef("push name=dev id=%llu", id0 + 1));
+	check_event(1, check_linef("push name=dev id=%llu", id0 + 2));
 	check_event(2, "connect #1 addr=192.0.2.1:4000 clients=1");
 	check_event(3, "hello #1 name=dev");
-	check_event(4, "delivered #1 id=1");
-	check_event(5, "delivered #1 id=2");
-	check_event(6, "acked #1 id=1");
-	check_event(7, "push name=dev id=3");
-	check_event(8, "delivered #1 id=3");
-	check_event(9, "acked #1 id=3");
-	check_event(10, "acked #1 id=2");
+	check_event(4, check_linef("delivered #1 id=%llu", id0 + 1));
+	check_event(5, check_linef("delivered #1 id=%llu", id0 + 2));
+	check_event(6, check_linef("acked #1 id=%llu", id0 + 1));
+	check_event(7, check_linef("push name=dev id=%llu", id0 + 3));
+	check_event(8, check_linef("delivered #1 id=%llu", id0 + 3));
+	check_event(9, check_linef("acked #1 id=%llu", id0 + 3));
+	check_event(10, check_linef("acked #1 id=%llu", id0 + 2));
 	ck_assert_uint_eq(nevents, 11);
 }
 END_TEST
 
 /*
  * ACKs that are not for a push pending for the client's name change
- * nothing and get no answer; an unnamed client's neither.
+ * nothing and get no answer: no id, ids never given, the id with a
+ * tail, with a space before or after it or past 64 bits, another name's
+ * id; an unnamed client's neither.
  */
 START_TEST(test_push_stray_ack)
 {
-	static const char *const strays[] = {
-		"ACK", "ACK ", "ACK 0", "ACK 3", "ACK x", "ACK 1x", "ACK -1",
-		"ACK 18446744073709551616", "ACK  1", "ACK 1 ", "ACK 2",
-	};
-	struct peer	*p, *q;
-	size_t		 i;
+	struct peer		*p, *q;
+	unsigned long long	 id0;
 
-	submit("dev", 0, "one");
-	submit("other", 0, "two");
+	id0 = submit("dev", 0, "one") - 1;
+	ck_assert_uint_eq(submit("other", 0, "two"), id0 + 2);
 	q = peer_new();
-	say(q, "ACK 1");
+	say(q, check_linef("ACK %llu", id0 + 1));
 	barrier(q);
 	p = peer_named("dev", "OK #2");
-	expect(p, "MSG 1 one");
-	for (i = 0; i < sizeof(strays) / sizeof(strays[0]); i++)
-		say(p, strays[i]);
+	expect(p, check_linef("MSG %llu one", id0 + 1));
+	say(p, "ACK");
+	say(p, "ACK ");
+	say(p, "ACK 0");
+	say(p, check_linef("ACK %llu", id0 + 3));
+	say(p, "ACK x");
+	say(p, check_linef("ACK %llux", id0 + 1));
+	say(p, "ACK -1");
+	say(p, check_linef("ACK %s", check_id_wrapped(id0 + 1)));
+	say(p, check_linef("ACK  %llu", id0 + 1));
+	say(p, check_linef("ACK %llu ", id0 + 1));
+	say(p, check_linef("ACK %llu", id0 + 2));
 	barrier(p);
-	ck_assert_str_eq(list("dev"), "1:1:one");
-	ck_assert_str_eq(list("other"), "2:0:two");
+	ck_assert_str_eq(list("dev"), check_linef("%llu:1:one", id0 + 1));
+	ck_assert_str_eq(list("other"), check_linef("%llu:0:two", id0 + 2));
 	ck_assert_uint_eq(stats.pushes_acked, 0);
 	ck_assert_uint_eq(stats.data_lines, 0);
 }
@@ -433,20 +459,23 @@ END_TEST
  */
 START_TEST(test_push_redeliver)
 {
-	struct peer	*p;
-	uint64_t	 sent;
-	double		 gap;
+	struct peer		*p;
+	uint64_t		 sent;
+	double			 gap;
+	unsigned long long	 id;
+	char			 msg[64];
 
 	hb_conf->push_redeliver = 0.2;
-	submit("dev", 0, "one");
+	id = submit("dev", 0, "one");
+	snprintf(msg, sizeof(msg), "MSG %llu one", id);
 	p = peer_named("dev", "OK #1");
-	expect(p, "MSG 1 one");
+	expect(p, msg);
 	sent = mono_ns();
-	expect(p, "MSG 1 one");
+	expect(p, msg);
 	gap = mono_seconds(sent, mono_ns());
 	ck_assert_msg(gap >= 0.19 && gap < 1, "again after %.3f s", gap);
-	ck_assert_str_eq(list("dev"), "1:2:one");
-	say(p, "ACK 1");
+	ck_assert_str_eq(list("dev"), check_linef("%llu:2:one", id));
+	say(p, check_linef("ACK %llu", id));
 	barrier(p);
 	ck_assert_str_eq(list("dev"), "");
 	ck_assert_uint_eq(stats.pushes_acked, 1);
@@ -460,28 +489,31 @@ END_TEST
  */
 START_TEST(test_push_sessions)
 {
-	struct peer	*p, *q, *r;
+	struct peer		*p, *q, *r;
+	unsigned long long	 id;
+	char			 msg[64];
 
-	submit("dev", 0, "one");
+	id = submit("dev", 0, "one");
+	snprintf(msg, sizeof(msg), "MSG %llu one", id);
 	p = peer_named("dev", "OK #1");
-	expect(p, "MSG 1 one");
+	expect(p, msg);
 	close(p->fd);
 	p->fd = -1;
 	while (registry_count() > 0)
 		event_base_loop(hb_base, EVLOOP_ONCE);
 	q = peer_named("dev", "OK #2");
-	expect(q, "MSG 1 one");
+	expect(q, msg);
 	r = peer_new();
 	say(r, "HELLO dev");
 	expect(q, "BYE replaced");
 	expect(r, "OK #3");
-	expect(r, "MSG 1 one");
+	expect(r, msg);
 	say(r, "HELLO other");
 	expect(r, "OK #3");
 	say(r, "HELLO dev");
 	expect(r, "OK #3");
-	expect(r, "MSG 1 one");
-	ck_assert_str_eq(list("dev"), "1:4:one");
+	expect(r, msg);
+	ck_assert_str_eq(list("dev"), check_linef("%llu:4:one", id));
 }
 END_TEST
 
@@ -492,16 +524,18 @@ END_TEST
  */
 START_TEST(test_push_pace)
 {
-	struct peer	*p;
-	char		 msg[1001], want[1100], ack[32];
-	int		 i, size = 4096;
+	struct peer		*p;
+	char			 msg[1001];
+	unsigned long long	 id0;
+	int			 i, size = 4096;
 
 	events_sink_remove(sink);
 	hb_conf->send_buffer_limit = 4096;
 	memset(msg, 'm', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
-	for (i = 1; i <= 200; i++)
-		submit("dev", 0, msg);
+	id0 = submit("dev", 0, msg) - 1;
+	for (i = 2; i <= 200; i++)
+		ck_assert_uint_eq(submit("dev", 0, msg), id0 + i);
 	p = peer_new();
 	ck_assert_int_eq(setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size,
 	    sizeof(size)), 0);
@@ -510,10 +544,8 @@ START_TEST(test_push_pace)
 	say(p, "HELLO dev");
 	expect(p, "OK #1");
 	for (i = 1; i <= 200; i++) {
-		snprintf(want, sizeof(want), "MSG %d %s", i, msg);
-		expect(p, want);
-		snprintf(ack, sizeof(ack), "ACK %d", i);
-		say(p, ack);
+		expect(p, check_linef("MSG %llu %s", id0 + i, msg));
+		say(p, check_linef("ACK %llu", id0 + i));
 	}
 	barrier(p);
 	ck_assert_uint_eq(push_pending(), 0);
@@ -529,24 +561,27 @@ END_TEST
 START_TEST(test_push_expire)
 {
 	struct peer	*p;
-	uint64_t	 until = mono_ns() + WAIT_MS * 1000000ULL;
-	const char	*line;
+	uint64_t		 until = mono_ns() + WAIT_MS * 1000000ULL;
+	const char		*line;
+	unsigned long long	 id0;
+	char			 first[64];
 
 	hb_conf->push_redeliver = 0.2;
-	submit("dev", 1, "short");
-	submit("dev", 0, "long");
-	submit("off", 1, "nobody");
+	id0 = submit("dev", 1, "short") - 1;
+	ck_assert_uint_eq(submit("dev", 0, "long"), id0 + 2);
+	ck_assert_uint_eq(submit("off", 1, "nobody"), id0 + 3);
+	snprintf(first, sizeof(first), "MSG %llu short", id0 + 1);
 	p = peer_named("dev", "OK #1");
-	expect(p, "MSG 1 short");
-	expect(p, "MSG 2 long");
-	say(p, "ACK 2");
+	expect(p, first);
+	expect(p, check_linef("MSG %llu long", id0 + 2));
+	say(p, check_linef("ACK %llu", id0 + 2));
 	while (stats.pushes_expired < 2) {
 		ck_assert_msg(mono_ns() < until, "not expired");
 		turn(p, 5);
 	}
 	say(p, "PING barrier");
 	while (strcmp(line = next_line(p), "PONG barrier") != 0)
-		ck_assert_str_eq(line, "MSG 1 short");
+		ck_assert_str_eq(line, first);
 	until = mono_ns() + 400 * 1000000ULL;
 	while (mono_ns() < until)
 		turn(p, 5);
@@ -554,8 +589,10 @@ START_TEST(test_push_expire)
 	ck_assert_str_eq(list("dev"), "");
 	ck_assert_str_eq(list("off"), "");
 	ck_assert_uint_eq(push_pending(), 0);
-	check_event(nevents - 2, "expired name=dev id=1");
-	check_event(nevents - 1, "expired name=off id=3");
+	check_event(nevents - 2, check_linef("expired name=dev id=%llu",
+	    id0 + 1));
+	check_event(nevents - 1, check_linef("expired name=off id=%llu",
+	    id0 + 3));
 }
 END_TEST
 
