@@ -527,18 +527,25 @@ START_TEST(test_http_push)
 	struct hbd	*d;
 	struct hbc	*c;
 	struct http	 r;
+	json_int_t	 id;
+	json_t		*v;
 	int		 port;
 
 	d = start("", "", "[push]\nmax_per_name = 1\n", &port);
-	expect_body(port, "POST", "/api/v1/push",
+	hb_http(port, "POST", "/api/v1/push", NULL,
 	    "{\"name\": \"dev-1\", \"ttl\": 60, \"message\": \"reboot now\"}",
-	    200, "{\"id\":1}\n");
+	    &r);
+	v = answer(&r, 200);
+	ck_assert_msg(json_unpack(v, "{s:I !}", "id", &id) == 0 && id > 0,
+	    "not an id: %s", r.body);
+	json_decref(v);
+	free(r.body);
 	hb_http(port, "POST", "/api/v1/push", NULL,
 	    "{\"name\": \"dev-1\", \"message\": \"again\"}", &r);
 	expect_error(&r, 507, "full", "name has 1 pending pushes");
 	free(r.body);
 	c = hbc_named(d, 1, "dev-1");
-	hbc_expect(c, "MSG 1 reboot now", TMO);
+	hbc_expect(c, check_linef("MSG %lld reboot now", (long long)id), TMO);
 	hbd_finish(d, c, NULL);
 }
 END_TEST
