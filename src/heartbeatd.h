@@ -149,6 +149,13 @@ struct hb_config {
 	uint64_t		 state_remember;	/* names */
 	uint64_t		 state_forget_after;	/* s */
 
+	/* [cluster]: a fleet of nodes sharing one Redis (SPEC §14) */
+	char			*cluster_redis;		/* NULL: alone */
+	char			*cluster_node;		/* never NULL */
+	char			*cluster_password;	/* NULL: no AUTH */
+	char			*cluster_prefix;	/* NULL: "" */
+	uint64_t		 cluster_events_max;	/* 0: no stream */
+
 	/* [log] */
 	int			 log_syslog;		/* 0 or 1 */
 	char			*log_ident;

@@ -13,7 +13,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/queue.h>
-#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -84,30 +83,6 @@ static void	redis_answer_cb(redisAsyncContext *, void *, void *);
 static void	redis_link_cb(evutil_socket_t, short, void *);
 static void	redis_deadline_cb(evutil_socket_t, short, void *);
 static void	redis_arm_deadline(void);
-
-/*
- * Checks a [cluster] redis value: a socket path (it starts with "/") or
- * a numeric IPv4:port or [IPv6]:port. Returns 0, or -1 with *cause.
- */
-int
-redis_check(const char *where, char **cause)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_un	 sun;
-	socklen_t		 len;
-
-	if (where[0] == '/') {
-		if (strlen(where) < sizeof(sun.sun_path))
-			return (0);
-		*cause = xstrdup("socket path too long");
-		return (-1);
-	}
-	if (addr_parse(where, &ss, &len) == 0)
-		return (0);
-	*cause = xstrdup("not a socket path or a numeric address "
-	    "(IPv4:port or [IPv6]:port)");
-	return (-1);
-}
 
 /*
  * Starts the link to where, authenticating with password ("user:password"

@@ -27,7 +27,6 @@ typedef void	(*redis_message_cb)(const char *, size_t);
 /* The link came up (1: both connections ready, subscribed) or went down. */
 typedef void	(*redis_state_cb)(int);
 
-int		 redis_check(const char *, char **);
 void		 redis_open(const char *, const char *, const char *const *,
 		    size_t, redis_state_cb, redis_message_cb);
 int		 redis_command(redis_reply_cb, void *, int, const char **,
