@@ -20,6 +20,7 @@ struct admin_cmd {
 	void		(*fn)(struct admin_session *, const char *, size_t);
 	int		 flags;
 #define CMD_NOAUTH	 0x1	/* allowed before AUTH */
+#define CMD_FLEET	 0x2	/* another node may run it (admin_exec) */
 };
 
 /* admin.c */
@@ -29,6 +30,7 @@ void	 admin_finish(struct admin_session *);
 struct admin_hold *admin_hold(struct admin_session *);
 void	 admin_release(struct admin_hold *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
+int	 admin_local(const struct admin_session *);
 void	 admin_auth(struct admin_session *, const char *, size_t);
 void	 admin_watch(struct admin_session *, const char *, size_t);
 
