@@ -505,10 +505,11 @@ static void
 admin_exec_end(struct admin_session *s)
 {
 	admin_exec_cb	 done = s->done;
+	size_t		 len = evbuffer_get_length(s->answer);
 
 	s->done = NULL;
-	done(s->done_arg, (const char *)evbuffer_pullup(s->answer, -1),
-	    evbuffer_get_length(s->answer));
+	done(s->done_arg, len > 0 ? (const char *)evbuffer_pullup(s->answer,
+	    -1) : "", len);
 	admin_free(s);
 }
 

@@ -18,6 +18,7 @@
 #include "admin_session.h"
 #include "client.h"
 #include "daemon.h"
+#include "fleet.h"
 #include "proto.h"
 #include "registry.h"
 #include "seen.h"
@@ -25,6 +26,7 @@
 #include "stats.h"
 #include "token.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
 
@@ -36,6 +38,11 @@ static struct client *admin_find(struct admin_session *,
 static int	admin_matches(const struct client *, const struct selector *,
 		    uint64_t);
 static uint64_t	admin_queue(const struct selector *, const char *, size_t);
+static int	admin_fleet(const struct admin_session *);
+static char	*admin_line(const char *, const char *, size_t, size_t *);
+static void	admin_answered(void *, const char *);
+static void	admin_spread(struct admin_session *, enum fleet_gather,
+		    const char *, const char *, size_t);
 
 static void	cmd_list(struct admin_session *, const char *, size_t);
 static void	cmd_send(struct admin_session *, const char *, size_t);
@@ -52,10 +59,10 @@ static void	cmd_quit(struct admin_session *, const char *, size_t);
 
 static const struct admin_cmd admin_cmds[] = {
 	{ "AUTH", admin_auth, CMD_NOAUTH },
-	{ "LIST", cmd_list, 0 },
-	{ "SEND", cmd_send, 0 },
-	{ "BROADCAST", cmd_broadcast, 0 },
-	{ "KICK", cmd_kick, 0 },
+	{ "LIST", cmd_list, CMD_FLEET },
+	{ "SEND", cmd_send, CMD_FLEET },
+	{ "BROADCAST", cmd_broadcast, CMD_FLEET },
+	{ "KICK", cmd_kick, CMD_FLEET },
 	{ "STATS", cmd_stats, 0 },
 	{ "RELOAD", cmd_reload, 0 },
 	{ "WATCH", admin_watch, 0 },
@@ -198,6 +205,67 @@ admin_queue(const struct selector *sel, const char *msg, size_t len)
 }
 
 /*
+ * Whether a command of s reaches past this node: only in a fleet, and
+ * never when s runs it for another node (admin_exec()).
+ */
+static int
+admin_fleet(const struct admin_session *s)
+{
+	return (fleet_on() && !admin_local(s));
+}
+
+/* "<cmd> <args>", the command line another node runs; *n its length. */
+static char *
+admin_line(const char *cmd, const char *args, size_t len, size_t *n)
+{
+	char	*line;
+
+	*n = xasprintf(&line, "%s %.*s", cmd, (int)len, args);
+	return (line);
+}
+
+/* A fleet's answer, for the session holding h. */
+static void
+admin_answered(void *h, const char *answer)
+{
+	admin_release(h, "%s", answer);
+}
+
+/*
+ * Hands "<cmd> <args>" about a name this node does not hold to the
+ * fleet, which runs it on the node that holds the name (or here, when
+ * none does) and answers for it later, as that node answered. Returns 1
+ * when handed over, 0 when the command acts here.
+ */
+int
+admin_route(struct admin_session *s, const char *name, const char *cmd,
+    const char *args, size_t len)
+{
+	char	*line;
+	size_t	 n;
+
+	if (!admin_fleet(s) || registry_by_name(name) != NULL)
+		return (0);
+	line = admin_line(cmd, args, len, &n);
+	fleet_route(name, line, n, admin_answered, admin_hold(s));
+	free(line);
+	return (1);
+}
+
+/* Runs "<cmd> <args>" on every node; gather adds the answers up. */
+static void
+admin_spread(struct admin_session *s, enum fleet_gather gather,
+    const char *cmd, const char *args, size_t len)
+{
+	char	*line;
+	size_t	 n;
+
+	line = admin_line(cmd, args, len, &n);
+	fleet_all(gather, line, n, admin_answered, admin_hold(s));
+	free(line);
+}
+
+/*
  * TOKEN <name> <ttl>: a token that proves name for ttl seconds (0: for
  * ever), for a backend that does not mint its own (SPEC §9).
  */
@@ -317,7 +385,10 @@ seen_match(const struct seen_entry *e, int64_t now, void *arg)
 	return (select_match(arg, &subj));
 }
 
-/* LIST [<selector>]: the clients it matches, oldest first. */
+/*
+ * LIST [<selector>]: the clients it matches, oldest first; with the word
+ * fleet, those of every node, each line with its node=.
+ */
 static void
 cmd_list(struct admin_session *s, const char *args, size_t len)
 {
@@ -328,6 +399,10 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 
 	if (admin_select(s, args, len, &sel, NULL) == -1)
 		return;
+	if (select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_LIST, "LIST", args, len);
+		return;
+	}
 	TAILQ_FOREACH(c, registry_list(), entry) {
 		if (!admin_matches(c, &sel, now))
 			continue;
@@ -347,8 +422,10 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 
 /*
  * SEND <target> <message>: a single #id, @ip:port or name as SPEC §4 has
- * it; any other one-word selector, such as a glob or @<cidr>, queues to
- * every client it matches and answers "OK <n>" as BROADCAST does.
+ * it, a name held by another node of the fleet on that node; any other
+ * one-word selector, such as a glob or @<cidr>, queues to every client it
+ * matches and answers "OK <n>" as BROADCAST does, and "fleet" to every
+ * client of the fleet.
  */
 static void
 cmd_send(struct admin_session *s, const char *args, size_t len)
@@ -368,12 +445,17 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 	if (admin_message(s, w.rest, w.restlen) == -1 ||
 	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
 		return;
+	if (select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "SEND", args, len);
+		return;
+	}
 	if ((t = select_single(&sel)) == NULL) {
 		admin_reply(s, "OK %llu", (unsigned long long)admin_queue(&sel,
 		    w.rest, w.restlen));
 		return;
 	}
-	if ((c = admin_find(s, t)) == NULL)
+	if ((t->kind == TARGET_NAME && admin_route(s, t->name, "SEND", args,
+	    len)) || (c = admin_find(s, t)) == NULL)
 		return;
 	if (client_send_line(c, w.rest, w.restlen) == -1) {
 		admin_reply(s, "ERR overflow client dropped");
@@ -383,6 +465,7 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 	admin_reply(s, "OK 1");
 }
 
+/* BROADCAST <message>: to every client, of every node in a fleet. */
 static void
 cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 {
@@ -392,13 +475,19 @@ cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 	}
 	if (admin_message(s, args, len) == -1)
 		return;
+	if (admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "BROADCAST", args, len);
+		return;
+	}
 	admin_reply(s, "OK %llu", (unsigned long long)admin_queue(NULL, args,
 	    len));
 }
 
 /*
  * KICK <selector>: a single #id, @ip:port or name as SPEC §4 has it
- * ("OK" or ERR notfound); anything else "OK <n>", the number kicked.
+ * ("OK" or ERR notfound), a name held by another node on that node;
+ * anything else "OK <n>", the number kicked, on every node with the word
+ * fleet.
  */
 static void
 cmd_kick(struct admin_session *s, const char *args, size_t len)
@@ -411,10 +500,15 @@ cmd_kick(struct admin_session *s, const char *args, size_t len)
 	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
 		return;
 	if ((t = select_single(&sel)) != NULL) {
-		if ((c = admin_find(s, t)) == NULL)
+		if ((t->kind == TARGET_NAME && admin_route(s, t->name, "KICK",
+		    args, len)) || (c = admin_find(s, t)) == NULL)
 			return;
 		client_close(c, REASON_KICKED);
 		admin_reply(s, "OK");
+		return;
+	}
+	if (select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "KICK", args, len);
 		return;
 	}
 	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {

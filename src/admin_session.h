@@ -36,5 +36,7 @@ void	 admin_watch(struct admin_session *, const char *, size_t);
 
 /* admin_cmd.c */
 const struct admin_cmd *admin_cmd_find(const struct words *);
+int	 admin_route(struct admin_session *, const char *, const char *,
+	    const char *, size_t);
 
 #endif /* ADMIN_SESSION_H */

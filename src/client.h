@@ -16,6 +16,7 @@
 struct event;
 struct evbuffer;
 struct deadlines;
+struct client_claim;
 
 /* One client connection, from accept to client_close(). */
 struct client {
@@ -28,6 +29,7 @@ struct client {
 #define CLIENT_CERT		 0x8		/* named by its certificate */
 #define CLIENT_READ_WAITS	 0x10		/* TLS read waits to write */
 #define CLIENT_TIMEOUT		 0x20		/* asked for its own timeout */
+#define CLIENT_CLAIMING		 0x40		/* its HELLO waits for the fleet */
 	char			 name[HB_NAME_MAX + 1];	/* "" if unnamed */
 	union {
 		struct sockaddr		 sa;
@@ -46,6 +48,7 @@ struct client {
 	struct event		*ev_write;	/* made on first short write */
 	struct evbuffer		*outq;		/* unsent output, or NULL */
 	struct linebuf		 lb;
+	struct client_claim	*claim;		/* with CLIENT_CLAIMING */
 
 	TAILQ_ENTRY(client)	 entry;		/* registry, oldest first */
 	TAILQ_ENTRY(client)	 activity;	/* in a deadline list */
@@ -61,5 +64,15 @@ int		 client_send_line(struct client *, const char *, size_t);
 void		 client_rearm_all(void);
 double		 client_granted(const struct client *);
 void		 client_close_all(enum hb_reason);
+
+/*
+ * Asks whether another node of a fleet holds a name, for a HELLO under
+ * duplicate_name = reject: returns 0 and answers later through
+ * client_claimed(), or -1 to let this node decide alone.
+ */
+typedef int	(*client_claim_fn)(const char *, uint64_t,
+		    const struct sockaddr *);
+void		 client_set_claim(client_claim_fn);
+void		 client_claimed(uint64_t, int);
 
 #endif /* CLIENT_H */

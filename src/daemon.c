@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
+#include "fleet.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -76,6 +77,7 @@ daemon_commit(const struct hb_config *conf)
 	log_configure(conf);
 	events_configure(conf->watch_backlog);
 	seen_configure(conf);
+	fleet_configure(conf);
 }
 
 /*
@@ -98,6 +100,7 @@ daemon_start(struct hb_config *conf, char **cause)
 	log_notice("start version=%s listen=%s%s%s admin=%s timeout=%g",
 	    PACKAGE_VERSION, listen, tls[0] != '\0' ? " tls=" : "", tls, admin,
 	    conf->heartbeat_timeout);
+	fleet_start(conf);
 	notify_start();
 	notify_ready();
 	return (0);
@@ -117,6 +120,7 @@ daemon_reload(char **changed, char **cause)
 	notify_reloading();
 	if ((conf = config_load(old->path, cause)) == NULL ||
 	    store_reloadable(conf, cause) == -1 ||
+	    fleet_reloadable(conf, cause) == -1 ||
 	    daemon_prepare(conf, cause) == -1) {
 		(*cause)[strcspn(*cause, "\n")] = '\0';
 		config_free(conf);
@@ -158,6 +162,7 @@ daemon_stop(const char *reason)
 	admin_close_all();
 	metrics_close();
 	pending_close_all();
+	fleet_stop();
 	client_close_all(REASON_SHUTDOWN);
 	store_close();
 	seen_free();

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
+#include "fleet.h"
 #include "log.h"
 #include "proto.h"
 #include "seen.h"
@@ -90,7 +91,7 @@ events_set_sink(events_sink_cb cb)
 static int
 events_wanted(void)
 {
-	return (sink != NULL || backlog.cap > 0);
+	return (sink != NULL || backlog.cap > 0 || fleet_streams());
 }
 
 /* Sets how many events are kept, keeping the newest of those held. */
@@ -126,7 +127,10 @@ backlog_drop_oldest(void)
 	backlog.n--;
 }
 
-/* Keeps the event numbered stats.seq and hands it to the live feed. */
+/*
+ * Keeps the event numbered stats.seq and hands it to the live feed and
+ * to the fleet's stream.
+ */
 static void
 events_record(enum event_kind kind, const char *text, size_t len)
 {
@@ -146,6 +150,7 @@ events_record(enum event_kind kind, const char *text, size_t len)
 	}
 	if (sink != NULL)
 		sink(stats.seq, kind, text, len);
+	fleet_event(stats.seq, text, len);
 }
 
 /* Returns the number of the oldest kept event, or 0 when none is kept. */
@@ -233,6 +238,7 @@ events_hello(const struct client *c)
 	else if (hb_conf->auth_mode != AUTH_NONE)
 		auth = " auth=token";
 	seen_online(c->name, &c->addr.sa, time(NULL));
+	fleet_hello(c);
 	events_emit(EVENT_HELLO, 1, "#%llu name=%s%s",
 	    (unsigned long long)c->id, c->name, auth);
 }
@@ -244,6 +250,7 @@ events_renamed(const struct client *c)
 	int64_t	 now = time(NULL);
 
 	seen_offline(c->name, SEEN_RENAMED, now, now);
+	fleet_bye(c->name, c->id);
 }
 
 /* Data lines are not logged; for WATCH they are escaped to one line. */
@@ -289,9 +296,11 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 	else if (reason == REASON_AUTH)
 		stats.auth_failures++;
 	stats_session_ended(age);
-	if (c->name[0] != '\0')
+	if (c->name[0] != '\0') {
 		seen_offline(c->name, reason, mono_to_unix(c->last_rx),
 		    time(NULL));
+		fleet_bye(c->name, c->id);
+	}
 	events_emit(EVENT_DISCONNECT, 1, "#%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
 	    (unsigned long long)c->id,

@@ -69,7 +69,9 @@ static struct {
 	struct redis_reqs	 reqs;		/* oldest first */
 } rl = { .reqs = TAILQ_HEAD_INITIALIZER(rl.reqs) };
 
+static void	redis_host(char *, size_t, int *);
 static redisAsyncContext *redis_dial(void);
+static int	redis_hello(const char **, size_t *);
 static int	redis_auth(redisAsyncContext *, redisCallbackFn *);
 static void	redis_connect(void);
 static void	redis_fail(const char *);
@@ -112,27 +114,36 @@ redis_open(const char *where, const char *password,
 	redis_connect();
 }
 
+/* The numeric host and the port of a host:port address. */
+static void
+redis_host(char *host, size_t size, int *port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	const void		*in;
+
+	if (addr_parse(rl.where, &ss, &len) == -1)
+		fatalx("%s: %s", __func__, rl.where);
+	in = ss.ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	inet_ntop(ss.ss_family, in, host, size);
+	*port = addr_port((struct sockaddr *)&ss);
+}
+
 /* One connection to where, attached to the loop; NULL with rl.why. */
 static redisAsyncContext *
 redis_dial(void)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
 	redisAsyncContext	*ac;
 	char			 host[INET6_ADDRSTRLEN];
-	const void		*in;
+	int			 port;
 
 	if (rl.where[0] == '/')
 		ac = redisAsyncConnectUnix(rl.where);
 	else {
-		if (addr_parse(rl.where, &ss, &len) == -1)
-			fatalx("%s: %s", __func__, rl.where);
-		in = ss.ss_family == AF_INET ?
-		    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
-		    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
-		inet_ntop(ss.ss_family, in, host, sizeof(host));
-		ac = redisAsyncConnect(host,
-		    addr_port((struct sockaddr *)&ss));
+		redis_host(host, sizeof(host), &port);
+		ac = redisAsyncConnect(host, port);
 	}
 	if (ac == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -149,29 +160,39 @@ redis_dial(void)
 }
 
 /*
- * Sends AUTH first on ac: AUTH <password>, or AUTH <user> <password> for
- * "user:password"; PING without a password, so that both ways wait for
- * an answer before the link counts as up.
+ * The words of the command that readies a connection: AUTH <password>,
+ * or AUTH <user> <password> for "user:password"; PING without a
+ * password, so that both ways wait for an answer. Returns how many.
  */
 static int
-redis_auth(redisAsyncContext *ac, redisCallbackFn *cb)
+redis_hello(const char **argv, size_t *lens)
 {
-	const char	*argv[3] = { "PING", NULL, NULL };
-	size_t		 lens[3] = { 4, 0, 0 };
 	const char	*pw = rl.password, *colon;
 	int		 argc = 1;
 
-	if (pw != NULL) {
-		argv[0] = "AUTH";
-		lens[0] = 4;
-		argv[argc] = pw;
-		lens[argc++] = strlen(pw);
-		if ((colon = strchr(pw, ':')) != NULL) {
-			lens[1] = colon - pw;
-			argv[argc] = colon + 1;
-			lens[argc++] = strlen(colon + 1);
-		}
+	argv[0] = pw != NULL ? "AUTH" : "PING";
+	lens[0] = 4;
+	if (pw == NULL)
+		return (argc);
+	argv[argc] = pw;
+	lens[argc++] = strlen(pw);
+	if ((colon = strchr(pw, ':')) != NULL) {
+		lens[1] = colon - pw;
+		argv[argc] = colon + 1;
+		lens[argc++] = strlen(colon + 1);
 	}
+	return (argc);
+}
+
+/* Sends AUTH (or PING) first on ac. */
+static int
+redis_auth(redisAsyncContext *ac, redisCallbackFn *cb)
+{
+	const char	*argv[3];
+	size_t		 lens[3];
+	int		 argc;
+
+	argc = redis_hello(argv, lens);
 	return (redisAsyncCommandArgv(ac, cb, NULL, argc, argv, lens));
 }
 
@@ -443,6 +464,44 @@ const char *
 redis_why(void)
 {
 	return (rl.why[0] != '\0' ? rl.why : "not connected");
+}
+
+/*
+ * Sends one last command, at a clean stop, on a connection of its own
+ * that waits for the answer, REDIS_DEADLINE_MS at most: the loop is over,
+ * and the link would never write it. Only while the link is up.
+ */
+void
+redis_last(int argc, const char **argv, const size_t *lens)
+{
+	struct timeval	 tv = { 0, REDIS_DEADLINE_MS * 1000 / 2 };
+	redisContext	*c;
+	redisReply	*r;
+	const char	*hello[3];
+	size_t		 hlens[3];
+	char		 host[INET6_ADDRSTRLEN];
+	int		 port, n;
+
+	if (rl.state != LINK_UP)
+		return;
+	if (rl.where[0] == '/')
+		c = redisConnectUnixWithTimeout(rl.where, tv);
+	else {
+		redis_host(host, sizeof(host), &port);
+		c = redisConnectWithTimeout(host, port, tv);
+	}
+	if (c == NULL)
+		return;
+	if (c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK) {
+		n = redis_hello(hello, hlens);
+		if ((r = redisCommandArgv(c, n, hello, hlens)) != NULL &&
+		    r->type != REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			r = redisCommandArgv(c, argc, argv, lens);
+		}
+		freeReplyObject(r);
+	}
+	redisFree(c);
 }
 
 /* Drops the link for good: waiting commands get their error now. */

@@ -56,6 +56,10 @@ static const struct stat_field stat_fields[] = {
 	    "Connections with a missing, malformed or late PROXY header."),
 	FIELD(flapping, STAT_COUNTER,
 	    "HELLOs refused because their name is held for flapping."),
+	FIELD(fleet_nodes, STAT_GAUGE,
+	    "Nodes alive in the fleet, this one included; 0 alone."),
+	FIELD(fleet_errors, STAT_COUNTER,
+	    "Fleet operations that failed: Redis unreachable or late."),
 };
 
 static void	stat_put(struct stat_value *, const char *, enum stat_kind,

@@ -34,6 +34,8 @@ struct stats {
 	uint64_t	 flapping;		/* HELLOs refused */
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
+	uint64_t	 fleet_nodes;		/* alive, at the last beat */
+	uint64_t	 fleet_errors;
 
 	/*
 	 * Finished client sessions, for the duration histogram: a count
