@@ -654,7 +654,8 @@ fleet_req_fail(struct fleet_req *req, const char *why)
 
 /*
  * The link went down: no answer can come any more, so every request is
- * answered now, a LIST with what it has.
+ * answered now, with text, or a LIST that reached the nodes with what it
+ * has, or ERR unavailable.
  */
 static void
 fleet_fail_all(const char *text)
@@ -664,7 +665,7 @@ fleet_fail_all(const char *text)
 	while ((req = TAILQ_FIRST(&fleet.fifo)) != NULL) {
 		if (text != NULL)
 			fleet_req_end(req, text);
-		else if (req->all && req->gather == FLEET_LIST)
+		else if (req->counted && req->gather == FLEET_LIST)
 			fleet_complete(req);
 		else
 			fleet_req_fail(req, NULL);
@@ -687,8 +688,8 @@ fleet_arm(void)
 }
 
 /*
- * Answers the requests whose deadline passed: a LIST with the nodes that
- * answered, anything else ERR unavailable.
+ * Answers the requests whose deadline passed: a LIST that reached the
+ * nodes with those that answered, anything else ERR unavailable.
  */
 static void
 fleet_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -699,9 +700,9 @@ fleet_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	while ((req = TAILQ_FIRST(&fleet.fifo)) != NULL &&
 	    req->deadline <= now) {
-		if (req->all && req->gather == FLEET_LIST)
+		if (req->counted && req->gather == FLEET_LIST)
 			fleet_complete(req);
-		else if (req->all) {
+		else if (req->counted) {
 			snprintf(why, sizeof(why), "%llu of %llu nodes "
 			    "answered", (unsigned long long)req->answered,
 			    (unsigned long long)req->expected);
