@@ -61,7 +61,7 @@ struct ctl_cmd {
 	int		 maxargs;	/* -1: any number */
 	int		 flags;
 #define CTL_MULTI	 0x1		/* the answer ends with an END line */
-#define CTL_TARGET	 0x2		/* the first argument is a target */
+#define CTL_TARGET	 0x2		/* the first argument is one word */
 #define CTL_WATCH	 0x4		/* streams until closed or signalled */
 #define CTL_HELP	 0x8		/* prints the usage, sends nothing */
 #define CTL_BARE	 0x10		/* prints what follows OK alone */
@@ -113,6 +113,15 @@ static const struct json_field seen_fields[] = {
 };
 #define NSEEN_FIELDS	(sizeof(seen_fields) / sizeof(seen_fields[0]))
 
+/* The fields of a PUSHES line from "PUSH id=" on; the message follows. */
+static const struct json_field push_fields[] = {
+	{ "id", JSON_NUMBER },
+	{ "age", JSON_NUMBER },
+	{ "ttl", JSON_NUMBER },
+	{ "tries", JSON_NUMBER },
+};
+#define NPUSH_FIELDS	(sizeof(push_fields) / sizeof(push_fields[0]))
+
 static volatile sig_atomic_t	 stopped;
 
 static void	usage(FILE *, int) __attribute__((__noreturn__));
@@ -143,14 +152,18 @@ static int	seen_single(int, char **);
 static int	json_number(const char *);
 static void	json_string(FILE *, const char *);
 static int	json_value(FILE *, const char *, enum json_kind);
+static int	fields_members(FILE *, char *, const char *,
+		    const struct json_field *, size_t);
 static int	fields_object(FILE *, char *, const char *,
 		    const struct json_field *, size_t);
 static int	list_row(FILE *, char *);
 static int	seen_row(FILE *, char *);
+static int	pushes_row(FILE *, char *);
 static int	stats_row(FILE *, char *);
 
 static const struct json_fmt list_json = { "[", "]", list_row };
 static const struct json_fmt seen_json = { "[", "]", seen_row };
+static const struct json_fmt pushes_json = { "[", "]", pushes_row };
 static const struct json_fmt stats_json = { "{", "}", stats_row };
 
 /*
@@ -178,6 +191,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    &seen_json, "when a name, or each matching name, was last seen" },
 	{ "release", "RELEASE", 1, 1, 0, " NAME", NULL,
 	    "end the hold on a name held for flapping" },
+	{ "push", "PUSH", 3, -1, CTL_TARGET, " NAME TTL MESSAGE...", NULL,
+	    "queue a push for NAME until it is acknowledged or TTL s pass" },
+	{ "pushes", "PUSHES", 1, 1, CTL_MULTI, " NAME", &pushes_json,
+	    "the pushes pending for NAME" },
+	{ "unpush", "UNPUSH", 1, 1, 0, " PUSHID", NULL,
+	    "delete a pending push" },
 	{ "help", NULL, 0, 0, CTL_HELP, "", NULL, "print this help" },
 };
 #define NCTL_CMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -215,7 +234,7 @@ usage(FILE *f, int code)
 	    "  -H HOST:PORT  admin TCP address (default without the "
 	    "socket: %s)\n"
 	    "  -a TOKEN      AUTH token (default $HEARTBEATD_TOKEN)\n"
-	    "  --json        list, stats and seen as JSON\n"
+	    "  --json        list, stats, seen and pushes as JSON\n"
 	    "  -V            print the version\n",
 	    CTL_SOCKET, CTL_ADDR);
 	exit(code);
@@ -262,22 +281,27 @@ static void
 cmd_check(const struct ctl_cmd *cmd, int argc, char **argv, int json)
 {
 	uint64_t	 seq;
-	const char	*why;
+	const char	*bad;
+	char		 why[64];
 	int		 i;
 
 	if (json && cmd->json == NULL)
-		misuse(cmd, "--json works with list, stats and seen only");
+		misuse(cmd, "--json works with list, stats, seen and pushes "
+		    "only");
 	if (argc < cmd->minargs || (cmd->maxargs != -1 && argc > cmd->maxargs))
 		misuse(cmd, "wrong number of arguments");
 	for (i = 0; i < argc; i++)
 		if (strpbrk(argv[i], "\r\n") != NULL)
 			misuse(cmd, "an argument holds CR or LF");
 	if ((cmd->flags & CTL_TARGET) &&
-	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL))
-		misuse(cmd, "TARGET must be one word");
+	    (argv[0][0] == '\0' || strpbrk(argv[0], " \t") != NULL)) {
+		snprintf(why, sizeof(why), "%.*s must be one word",
+		    (int)strcspn(cmd->args + 1, " "), cmd->args + 1);
+		misuse(cmd, why);
+	}
 	if ((cmd->flags & CTL_WATCH) && argc != 0 &&
 	    strcasecmp(argv[0], "from") == 0 && (argc < 2 ||
-	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &why) == -1))
+	    parse_u64(argv[1], 0, UINT64_MAX, &seq, &bad) == -1))
 		misuse(cmd, "expected FROM and a sequence number");
 }
 
@@ -720,12 +744,13 @@ json_value(FILE *f, const char *v, enum json_kind kind)
 }
 
 /*
- * Writes the words of line after prefix as a JSON object: the first as
- * the value of fields[0], then key=value words as the rest of fields, in
- * their order. Returns -1 when the line does not have that form.
+ * Writes the words of line after prefix as the start of a JSON object,
+ * without its closing brace: the first as the value of fields[0], then
+ * key=value words as the rest of fields, in their order. Returns -1 when
+ * the line does not have that form.
  */
 static int
-fields_object(FILE *f, char *line, const char *prefix,
+fields_members(FILE *f, char *line, const char *prefix,
     const struct json_field *fields, size_t n)
 {
 	const char	*v[FIELDS_MAX] = { NULL };
@@ -751,6 +776,16 @@ fields_object(FILE *f, char *line, const char *prefix,
 		if (json_value(f, v[i], fields[i].kind) == -1)
 			return (-1);
 	}
+	return (0);
+}
+
+/* As fields_members(), and the object closed. */
+static int
+fields_object(FILE *f, char *line, const char *prefix,
+    const struct json_field *fields, size_t n)
+{
+	if (fields_members(f, line, prefix, fields, n) == -1)
+		return (-1);
 	fputc('}', f);
 	return (0);
 }
@@ -767,6 +802,33 @@ static int
 seen_row(FILE *f, char *line)
 {
 	return (fields_object(f, line, "SEEN ", seen_fields, NSEEN_FIELDS));
+}
+
+/*
+ * Writes "PUSH id=1 age=... ttl=... tries=... <message>" as a JSON
+ * object; the message, which may hold spaces and "=", is the rest of the
+ * line after the fields.
+ */
+static int
+pushes_row(FILE *f, char *line)
+{
+	char	*msg = line;
+	size_t	 i;
+
+	/* "PUSH" and the fields end at the fifth space. */
+	for (i = 0; i <= NPUSH_FIELDS; i++) {
+		if ((msg = strchr(msg, ' ')) == NULL)
+			return (-1);
+		msg++;
+	}
+	msg[-1] = '\0';
+	if (fields_members(f, line, "PUSH id=", push_fields,
+	    NPUSH_FIELDS) == -1)
+		return (-1);
+	fputs(", \"message\": ", f);
+	json_string(f, msg);
+	fputc('}', f);
+	return (0);
 }
 
 /* Writes "STAT <key> <value>" as a JSON member; -1 if it is not one. */

@@ -149,6 +149,11 @@ struct hb_config {
 	uint64_t		 state_remember;	/* names */
 	uint64_t		 state_forget_after;	/* s */
 
+	/* [push]: pushes with acknowledgement (SPEC §13) */
+	uint64_t		 push_ttl;		/* s, when PUSH says 0 */
+	uint64_t		 push_max_per_name;
+	uint64_t		 push_max_total;
+	double			 push_redeliver;	/* s */
 	/* [cluster]: a fleet of nodes sharing one Redis (SPEC §14) */
 	char			*cluster_redis;		/* NULL: alone */
 	char			*cluster_node;		/* never NULL */

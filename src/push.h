@@ -38,9 +38,9 @@ struct push_info {
 typedef void	(*push_list_cb)(const struct push_info *, void *);
 void	 push_list(const char *, push_list_cb, void *);
 
-/* client.c */
-void	 push_online(struct client *);
+/* client.c; push_online() and push_ack() return -1 when c was closed. */
+int	 push_online(struct client *);
 void	 push_offline(struct client *);
-void	 push_ack(struct client *, const char *, size_t);
+int	 push_ack(struct client *, const char *, size_t);
 
 #endif /* PUSH_H */

@@ -34,6 +34,10 @@ struct stats {
 	uint64_t	 flapping;		/* HELLOs refused */
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
+	uint64_t	 pushes_queued;		/* kept by the store */
+	uint64_t	 pushes_acked;
+	uint64_t	 pushes_expired;
+	uint64_t	 pushes_pending;
 	uint64_t	 fleet_nodes;		/* alive, at the last beat */
 	uint64_t	 fleet_errors;
 

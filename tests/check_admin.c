@@ -80,7 +80,9 @@ static const char *stat_keys[] = {
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
-	"handshake_failures", "proxy_failures", "flapping"
+	"handshake_failures", "proxy_failures", "flapping", "pushes_queued",
+	"pushes_acked", "pushes_expired", "pushes_pending", "fleet_nodes",
+	"fleet_errors"
 };
 #define NSTATS	NITEMS(stat_keys)
 
@@ -786,7 +788,9 @@ START_TEST(test_admin_stats_keys)
 	    "rejected=0 disconnects=0 timeouts=0 kicked=0 replaced=0 "
 	    "overflows=0 pings=0 data_lines=0 messages_sent=0 bytes_in=0 "
 	    "bytes_out=0 log_dropped=0 seq=0 accept_pauses=0 auth_failures=0 "
-	    "handshake_failures=0 proxy_failures=0 flapping=0");
+	    "handshake_failures=0 proxy_failures=0 flapping=0 "
+	    "pushes_queued=0 pushes_acked=0 pushes_expired=0 "
+	    "pushes_pending=0 fleet_nodes=0 fleet_errors=0");
 	teardown();
 }
 END_TEST

@@ -1152,6 +1152,50 @@ START_TEST(test_config_state)
 }
 END_TEST
 
+/* Loads text and checks the [push] values it gives. */
+static void
+push_check(const char *text, uint64_t ttl, uint64_t per_name,
+    uint64_t total, double redeliver)
+{
+	struct hb_config	*cfg;
+
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->push_ttl, ttl);
+	ck_assert_uint_eq(cfg->push_max_per_name, per_name);
+	ck_assert_uint_eq(cfg->push_max_total, total);
+	ck_assert(cfg->push_redeliver == redeliver);
+	config_free(cfg);
+}
+
+/* SPEC §13's [push]: defaults, values, limits and what a diff names. */
+START_TEST(test_config_push)
+{
+	push_check("", 86400, 1000, 1000000, 30);
+	push_check("[push]\nttl = 1\nmax_per_name = 1\nmax_total = 1\n"
+	    "redeliver = 0.1\n", 1, 1, 1, 0.1);
+	push_check("[push]\nttl = 2592000\nmax_per_name = 10000000\n"
+	    "max_total = 100000000\nredeliver = 86400\n", 2592000, 10000000,
+	    100000000, 86400);
+	load_err("[push]\nttl = 0\n", "2: ttl: out of range 1-2592000: \"0\"");
+	load_err("[push]\nttl = 2592001\n",
+	    "2: ttl: out of range 1-2592000: \"2592001\"");
+	load_err("[push]\nttl = 1.5\n", "2: ttl: not a number: \"1.5\"");
+	load_err("[push]\nmax_per_name = 0\n",
+	    "2: max_per_name: out of range 1-10000000: \"0\"");
+	load_err("[push]\n\nmax_total = 100000001\n",
+	    "3: max_total: out of range 1-100000000: \"100000001\"");
+	load_err("[push]\nredeliver = 0.05\n",
+	    "2: redeliver: out of range 0.1-86400: \"0.05\"");
+	load_err("[push]\nredeliver = 30s\n",
+	    "2: redeliver: not a number: \"30s\"");
+	load_err("[push]\nretries = 3\n", "2: retries: unknown key");
+	diff_check("", "[push]\nredeliver = 5\nttl = 60\n",
+	    "push.ttl,push.redeliver", 2);
+	diff_check("[push]\nmax_total = 5\n", "[push]\nmax_per_name = 5\n"
+	    "redeliver = 30.0\n", "push.max_per_name,push.max_total", 2);
+	diff_check("[state]\nremember = 5\n", "[push]\nmax_total = 5\n"
+	    "[log]\nlevel = debug\n",
+	    "state.remember,push.max_total,log.level", 3);
 /*
  * SPEC §14's [cluster]: defaults (the node named after the host), values,
  * the checks on the address, the node and the prefix, and the diff.
@@ -1256,6 +1300,10 @@ test_suite(void)
 	tc = tcase_create("state");
 	tcase_add_test(tc, test_config_state);
 	tcase_add_test(tc, test_config_cluster);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("push");
+	tcase_add_test(tc, test_config_push);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");

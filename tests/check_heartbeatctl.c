@@ -68,7 +68,9 @@ static const char *stat_keys[] = {
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
-	"handshake_failures", "proxy_failures", "flapping"
+	"handshake_failures", "proxy_failures", "flapping", "pushes_queued",
+	"pushes_acked", "pushes_expired", "pushes_pending", "fleet_nodes",
+	"fleet_errors"
 };
 
 /* A time in a SEEN line, as a regular expression. */
@@ -101,6 +103,12 @@ static const struct misuse misuses[] = {
 	{ { "list", "-H", NULL }, "option requires an argument: -H" },
 	{ { "--json", "help", NULL }, "--json works with list" },
 	{ { "send", "a b", "hi", NULL }, "TARGET must be one word" },
+	{ { "push", "dev", "0", NULL }, "wrong number of arguments" },
+	{ { "push", "a b", "0", "hi", NULL }, "NAME must be one word" },
+	{ { "--json", "push", "a", "0", "b", NULL }, "--json works with list" },
+	{ { "pushes", NULL }, "wrong number of arguments" },
+	{ { "pushes", "a", "b", NULL }, "wrong number of arguments" },
+	{ { "unpush", NULL }, "wrong number of arguments" },
 	{ { "send", "dev", "hi\nKICK dev", NULL }, "an argument holds CR" },
 	{ { "-a", "x\ny", "list", NULL }, "the token holds CR or LF" },
 };
@@ -748,6 +756,9 @@ START_TEST(test_heartbeatctl_help)
 		    "  token NAME \\[TTL\\] +[^\n]+\n"
 		    "  seen NAME\\|SELECTOR\\.\\.\\. +[^\n]+\n"
 		    "  release NAME +[^\n]+\n"
+		    "  push NAME TTL MESSAGE\\.\\.\\. +[^\n]+\n"
+		    "  pushes NAME +[^\n]+\n"
+		    "  unpush PUSHID +[^\n]+\n"
 		    "  help +print this help\n"
 		    "options, before or after the command "
 		    "\\(-- ends them\\):\n", "", help[i], NULL);
@@ -1064,6 +1075,52 @@ START_TEST(test_heartbeatctl_reload)
 }
 END_TEST
 
+/*
+ * push, pushes and unpush: push prints OK and the push id; pushes prints
+ * PUSHES' lines, or a JSON array whose messages keep their spaces and
+ * quotes; unpush of a push not pending is ERR and exit 1.
+ */
+START_TEST(test_heartbeatctl_push)
+{
+	struct hbd	*d;
+	struct hbc	*c;
+	const char	*opt, *arg, *out;
+
+	d = start(SLOW, "");
+	via(d, _i, &opt, &arg);
+	expect_ctl(0, "[]\n", "", opt, arg, "--json", "pushes", "dev", NULL);
+	expect_ctl(0, "OK 1\n", "", opt, arg, "push", "dev", "0", "reboot",
+	    "now", NULL);
+	expect_ctl(0, "OK 2\n", "", opt, arg, "push", "dev", "60",
+	    "say \"hi\" a=b", NULL);
+	expect_ctl(0, "^PUSH id=1 age=[0-9]+\\.[0-9] ttl=86(400|399)\\.[0-9] "
+	    "tries=0 reboot now\n"
+	    "PUSH id=2 age=[0-9]+\\.[0-9] ttl=(60|59)\\.[0-9] tries=0 "
+	    "say \"hi\" a=b\n$", "", opt, arg, "pushes", "dev", NULL);
+	out = expect_ctl(0, "^\\[\n"
+	    "  \\{\"id\": 1, \"age\": [0-9]+\\.[0-9], "
+	    "\"ttl\": 86(400|399)\\.[0-9], \"tries\": 0, "
+	    "\"message\": \"reboot now\"\\},\n"
+	    "  \\{\"id\": 2, \"age\": [0-9]+\\.[0-9], "
+	    "\"ttl\": (60|59)\\.[0-9], \"tries\": 0, "
+	    "\"message\": \"say \\\\\"hi\\\\\" a=b\"\\}\n"
+	    "\\]\n$", "", opt, arg, "--json", "pushes", "dev", NULL);
+	ck_assert_msg(json_valid(out), "not JSON: %s", out);
+	c = client_named(d, 1, "dev");
+	hbc_expect(c, "MSG 1 reboot now", TMO);
+	hbc_expect(c, "MSG 2 say \"hi\" a=b", TMO);
+	expect_ctl(0, "OK\n", "", opt, arg, "unpush", "2", NULL);
+	expect_ctl(1, "", "ERR notfound no such push\n", opt, arg, "unpush",
+	    "2", NULL);
+	expect_ctl(0, "^PUSH id=1 age=[0-9]+\\.[0-9] ttl=86(400|399)\\.[0-9] "
+	    "tries=1 reboot now\n$", "", opt, arg, "pushes", "dev", NULL);
+	expect_ctl(1, "", "ERR syntax ttl out of range\n", opt, arg, "push",
+	    "dev", "2592001", "x", NULL);
+	hbc_close(c);
+	hbd_stop(d, SIGTERM);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1089,6 +1146,7 @@ test_suite(void)
 		{ "json_stats", test_heartbeatctl_json_stats, 2 },
 		{ "seen", test_heartbeatctl_seen, 2 },
 		{ "release", test_heartbeatctl_release, 2 },
+		{ "push", test_heartbeatctl_push, 2 },
 		{ "watch", test_heartbeatctl_watch, 2 },
 		{ "watch_verbs", test_heartbeatctl_watch_verbs, 2 },
 		{ "watch_end", test_heartbeatctl_watch_end, 2 },

@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness for the admin protocol: one session, TCP or Unix, fed
  * the input as pipelined commands, with three clients connected so that
- * SEND, KICK, BROADCAST, LIST and WATCH find someone, and RELOAD reading
- * real config files: fuzz_init()'s, another valid one and a broken one.
+ * SEND, KICK, BROADCAST, LIST, WATCH and PUSH find someone, and RELOAD
+ * reading real config files: fuzz_init()'s, another valid one and a
+ * broken one.
  *
  * Input: byte 0 seeds the chunk sizes, byte 1 holds the knobs below, the
  * rest is what the operator sends, cut into chunks. At the end the
@@ -19,6 +20,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "heartbeatd.h"
+#include "push.h"
 #include "stats.h"
 #include "xmalloc.h"
 
@@ -123,16 +125,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in		 in;
 	struct fuzz_conn	 s, cl[NCLIENTS];
 	const uint8_t		*chunk;
+	char			*cause;
 	size_t			 n;
 	uint8_t			 knobs;
 
 	fuzz_in_init(&in, data, size);
 	knobs = fuzz_in_byte(&in);
 	configure(knobs);
-	/* Event numbers from 1 in every run, for WATCH FROM. */
+	/* Event numbers from 1 in every run, for WATCH FROM; push ids too. */
 	events_configure(0);
 	events_configure(hb_conf->watch_backlog);
 	stats.seq = 0;
+	push_stop();
+	if (push_start(&cause) == -1)
+		fuzz_fail("%s", cause);
 	clients_new(cl);
 
 	if (knobs & KNOB_UNIX)

@@ -1,12 +1,14 @@
 /*
  * libFuzzer harness for the client protocol: the real read path, line
- * framing, PING, HELLO (with takeovers), QUIT, data lines, the send path
- * and client_close(), over socketpairs.
+ * framing, PING, HELLO (with takeovers), QUIT, ACK, data lines, the send
+ * path and client_close(), over socketpairs.
  *
  * Input: byte 0 seeds the chunk sizes, byte 1 holds the knobs below, the
  * rest is what the client sends, cut into chunks. A client named
- * "sensor-7" sits idle throughout, so that a HELLO can take its name. At
- * the end every peer closes, and every client must then be gone.
+ * "sensor-7" sits idle throughout, so that a HELLO can take its name, and
+ * pushes 1 and 4 wait for it, 2 and 3 for "dev", so that a HELLO sends
+ * some and an ACK finds one. At the end every peer closes, and every
+ * client must then be gone.
  */
 
 #include <sys/types.h>
@@ -19,6 +21,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "heartbeatd.h"
+#include "push.h"
 
 #include "fuzz_common.h"
 
@@ -33,6 +36,9 @@
 #define NCONN		2
 
 static const size_t max_lines[4] = { 16, 64, 1024, 4096 };
+
+static void	queued(void *, uint64_t, const char *);
+static void	pushes_new(void);
 
 static void
 configure(uint8_t knobs)
@@ -67,6 +73,34 @@ finish(struct fuzz_in *in, struct fuzz_conn *conns, size_t n, int half)
 	fuzz_close_clients(conns, n);
 }
 
+/* The answer to the pushes of pushes_new(), which come at once. */
+static void
+queued(void *arg, uint64_t id, const char *error)
+{
+	if (error != NULL)
+		fuzz_fail("push %llu: %s", (unsigned long long)id, error);
+}
+
+/* Forgets the pushes of the input before, and queues ids 1 to 4 anew. */
+static void
+pushes_new(void)
+{
+	static const char *const names[] = {
+		"sensor-7", "dev", "dev", "sensor-7"
+	};
+	const char	*why;
+	char		*cause;
+	size_t		 i;
+
+	push_stop();
+	if (push_start(&cause) == -1)
+		fuzz_fail("%s", cause);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (push_submit(names[i], 0, "reboot now", 10, queued, NULL,
+		    &why) == -1)
+			fuzz_fail("push: %s", why);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -88,6 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	configure(knobs);
 	/* Every knob bit is taken: data_reply comes from the seed. */
 	hb_conf->data_reply = fuzz_in_rand(&in) % 3;
+	pushes_new();
 
 	fuzz_client(&conns[NCONN], "127.0.0.1", 4000);
 	fuzz_sends(&conns[NCONN], "HELLO sensor-7\n");

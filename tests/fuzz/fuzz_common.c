@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
+#include "push.h"
 #include "registry.h"
 #include "stats.h"
 #include "util.h"
@@ -101,6 +102,8 @@ fuzz_init(void)
 		fuzz_fail("event_base_new");
 	log_configure(hb_conf);
 	events_configure(hb_conf->watch_backlog);
+	if (push_start(&cause) == -1)
+		fuzz_fail("%s", cause);
 	stats.started = mono_ns();
 	return (path);
 }
