@@ -23,7 +23,7 @@ static const struct store_backend *store_backend_of(
 		    const struct hb_config *);
 
 static const struct store_backend store_memory = {
-	"memory", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	"memory", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 static const struct store_backend	*backend = &store_memory;
@@ -139,6 +139,17 @@ store_push_delete(uint64_t id)
 {
 	if (backend->push_delete != NULL)
 		backend->push_delete(id);
+}
+
+/*
+ * For the benchmarks: how many times the open store has committed to
+ * disk, with SQLite one fsync of its WAL each (a checkpoint, each 1000
+ * pages, adds two).
+ */
+uint64_t
+store_commits(void)
+{
+	return (backend->commits != NULL ? backend->commits() : 0);
 }
 
 /* Returns 0 when a reload to conf keeps the store, else -1 with *cause. */

@@ -71,6 +71,9 @@ struct store_backend {
 			    char **);
 	void		 (*push_add)(const struct store_push *, void *);
 	void		 (*push_delete)(uint64_t);
+
+	/* The commits to disk so far, for the benchmarks. */
+	uint64_t	 (*commits)(void);
 };
 
 extern const struct store_backend	store_sqlite;
@@ -87,6 +90,7 @@ int		 store_push_load(store_push_load_cb, void *, uint64_t *,
 int		 store_push_add(const struct store_push *, void *);
 void		 store_push_delete(uint64_t);
 void		 store_push_done(void *, const char *);
+uint64_t	 store_commits(void);
 void		 store_close(void);
 
 #endif /* STORE_H */

@@ -1,24 +1,27 @@
 /*
- * The SQLite state file ([state] file, SPEC §11).
+ * The SQLite state file ([state] file, SPEC §11): the last-seen
+ * registry here, the pending pushes (SPEC §13) in store_sqlite_push.c.
  *
  * The event loop never waits for the disk. put and forget only take a
  * mutex and file the change in a batch keyed by name, so that a name
  * that changes many times between two commits is written once and the
  * batch never holds more than one change per name. One writer thread
  * commits the batch in one transaction at least once a second, sooner
- * when it is large, and tells the event loop through a pipe when writing
- * fails or works again (a failed batch is retried, newer changes first).
- * The event loop's own thread waits on the file only at start (open,
- * check, load) and at a clean stop (the last batch, then join).
+ * when it is large or a push waits, and tells the event loop through a
+ * pipe when writing fails or works again (a failed batch is retried,
+ * newer changes first, a second later) and when pushes are kept. The
+ * event loop's own thread waits on the file only at start (open, check,
+ * load) and at a clean stop (the last batch, then join).
  *
  * The file: WAL, so that an operator's sqlite3 can read while the daemon
- * writes; synchronous=NORMAL, which loses nothing when the daemon dies
- * and at most the last commits when the machine does (pushes, which are
- * acknowledged, will need FULL). PRAGMA application_id marks the file as
- * heartbeatd's, and PRAGMA user_version is its schema, so that a later
- * release can migrate it. Each commit also records when it was made
- * (meta "alive"): after a crash, the names still online went offline
- * then.
+ * writes; synchronous=FULL, so that a push answered OK is on disk when
+ * its commit returns, even if the machine dies: each commit costs one
+ * fsync of the WAL, the registry's once a second too. PRAGMA
+ * application_id marks the file as heartbeatd's, and PRAGMA user_version
+ * is its schema, which a newer heartbeatd migrates at start: version 1
+ * had the registry, version 2 adds the pushes. Each commit also records
+ * when it was made (meta "alive"): after a crash, the names still online
+ * went offline then.
  */
 
 #include <sys/types.h>
@@ -42,12 +45,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "store.h"
+#include "store_sqlite.h"
 #include "xmalloc.h"
 
 #define SQL_APP_ID	0x68626473	/* "hbds" */
-#define SQL_SCHEMA	1		/* PRAGMA user_version */
-#define SQL_BATCH_MAX	4096		/* names that wake the writer early */
-#define SQL_BUSY_MS	5000		/* for an operator's lock */
+#define SQL_SCHEMA	2		/* PRAGMA user_version */
 
 /* One name's latest change, waiting for the writer. */
 struct sql_op {
@@ -58,10 +60,8 @@ struct sql_op {
 RB_HEAD(sql_ops, sql_op);
 
 static int	sql_op_cmp(struct sql_op *, struct sql_op *);
-static int	sql_fail(sqlite3 *, char **, const char *);
-static int	sql_int(sqlite3 *, const char *, int64_t *);
-static int	sql_identify(sqlite3 *, int *, char **);
-static int	sql_create(char **);
+static int	sql_identify(sqlite3 *, int64_t *, char **);
+static int	sql_create(int64_t, char **);
 static int	sql_prepare(char **);
 static int	sql_check(const struct hb_config *, char **);
 static int	sql_open(const struct hb_config *, char **);
@@ -71,8 +71,11 @@ static void	sql_file(struct sql_op *);
 static void	sql_put(const struct store_seen *);
 static void	sql_forget(const char *);
 static void	sql_close(void);
+static uint64_t	sql_commits(void);
 static void	*sql_writer(void *);
+static int	sql_due(void);
 static void	sql_commit(struct sql_ops *);
+static int	sql_write(struct sql_ops *);
 static int	sql_apply(const struct sql_op *);
 static void	sql_requeue(struct sql_ops *);
 static void	sql_tell(const char *, const char *);
@@ -85,7 +88,7 @@ RB_GENERATE_INTERNAL(sql_ops, sql_op, node, sql_op_cmp, RB_STATIC)
 
 const struct store_backend store_sqlite = {
 	"sqlite", sql_check, sql_open, sql_load, sql_put, sql_forget,
-	sql_close, NULL, NULL, NULL
+	sql_close, sqlpush_load, sqlpush_add, sqlpush_delete, sql_commits
 };
 
 static const char sql_schema[] =
@@ -107,6 +110,7 @@ static sqlite3_stmt	*st_put, *st_forget, *st_alive;
 static pthread_t	 writer;
 static int		 writing;	/* the writer thread runs */
 static int		 failing;	/* the writer's last commit failed */
+static uint64_t		 commits;	/* under lock */
 static int		 news_fd[2] = { -1, -1 };
 static struct event	*ev_news;
 
@@ -125,7 +129,7 @@ sql_op_cmp(struct sql_op *a, struct sql_op *b)
 }
 
 /* Sets *cause to what SQLite says went wrong with h; returns -1. */
-static int
+int
 sql_fail(sqlite3 *h, char **cause, const char *what)
 {
 	int	 error = h != NULL ? sqlite3_system_errno(h) : 0;
@@ -138,7 +142,7 @@ sql_fail(sqlite3 *h, char **cause, const char *what)
 }
 
 /* Runs a query of one integer. Returns 0, or -1 (see sqlite3_errmsg()). */
-static int
+int
 sql_int(sqlite3 *h, const char *sql, int64_t *v)
 {
 	sqlite3_stmt	*st;
@@ -153,50 +157,54 @@ sql_int(sqlite3 *h, const char *sql, int64_t *v)
 }
 
 /*
- * Tells heartbeatd's file from any other by its application_id. A file
- * that holds nothing at all, not even a table, is new (*fresh set).
- * Returns 0, or -1 with *cause.
+ * Tells heartbeatd's file from any other by its application_id, and sets
+ * *version to its schema: 0 for a file that holds nothing at all, not
+ * even a table, which is new. Returns 0, or -1 with *cause.
  */
 static int
-sql_identify(sqlite3 *h, int *fresh, char **cause)
+sql_identify(sqlite3 *h, int64_t *version, char **cause)
 {
-	int64_t		 app, version, objects;
+	int64_t		 app, objects;
 
 	if (sql_int(h, "PRAGMA application_id", &app) == -1 ||
-	    sql_int(h, "PRAGMA user_version", &version) == -1 ||
+	    sql_int(h, "PRAGMA user_version", version) == -1 ||
 	    sql_int(h, "SELECT count(*) FROM sqlite_master", &objects) == -1)
 		return (sql_fail(h, cause, "not a heartbeatd state file"));
-	*fresh = app == 0 && version == 0 && objects == 0;
-	if (*fresh)
+	if (app == 0 && *version == 0 && objects == 0)
 		return (0);
 	if (app != SQL_APP_ID) {
 		xasprintf(cause, "state file %s: not a heartbeatd state file: "
 		    "a SQLite database of another application", path);
 		return (-1);
 	}
-	if (version != SQL_SCHEMA) {
+	if (*version < 1 || *version > SQL_SCHEMA) {
 		xasprintf(cause, "state file %s: schema version %lld, and "
-		    "this heartbeatd knows version %d", path, (long long)version,
-		    SQL_SCHEMA);
+		    "this heartbeatd knows versions 1 to %d", path,
+		    (long long)*version, SQL_SCHEMA);
 		return (-1);
 	}
 	return (0);
 }
 
-/* Makes a new file heartbeatd's: the tables, the id and the version. */
+/*
+ * Makes a new file (version 0) heartbeatd's, or brings an older one up
+ * to this schema, in one transaction: the tables of every version since,
+ * the id and the version.
+ */
 static int
-sql_create(char **cause)
+sql_create(int64_t version, char **cause)
 {
 	char	*sql;
 	int	 rc;
 
-	xasprintf(&sql, "BEGIN; %s PRAGMA application_id = %d; "
-	    "PRAGMA user_version = %d; COMMIT;", sql_schema, SQL_APP_ID,
-	    SQL_SCHEMA);
+	xasprintf(&sql, "BEGIN; %s%s PRAGMA application_id = %d; "
+	    "PRAGMA user_version = %d; COMMIT;", version < 1 ? sql_schema : "",
+	    version < 2 ? sqlpush_schema : "", SQL_APP_ID, SQL_SCHEMA);
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
-		return (sql_fail(db, cause, "cannot initialise"));
+		return (sql_fail(db, cause, version == 0 ? "cannot initialise" :
+		    "cannot migrate"));
 	return (0);
 }
 
@@ -211,7 +219,7 @@ sql_prepare(char **cause)
 	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES ('alive', ?)", -1, &st_alive, NULL) != SQLITE_OK)
 		return (sql_fail(db, cause, ""));
-	return (0);
+	return (sqlpush_open(db, path, cause));
 }
 
 /*
@@ -226,7 +234,8 @@ sql_check(const struct hb_config *conf, char **cause)
 	struct stat	 st;
 	sqlite3		*h = NULL;
 	char		*uri, *dir;
-	int		 fresh, rc = 0, error = 0;
+	int64_t		 version;
+	int		 rc = 0, error = 0;
 
 	path = xstrdup(conf->state_file);
 	if (stat(path, &st) == 0) {
@@ -235,7 +244,7 @@ sql_check(const struct hb_config *conf, char **cause)
 		    SQLITE_OPEN_URI, NULL) != SQLITE_OK)
 			rc = sql_fail(h, cause, "cannot open");
 		else
-			rc = sql_identify(h, &fresh, cause);
+			rc = sql_identify(h, &version, cause);
 		sqlite3_free(uri);
 		sqlite3_close(h);
 	} else if ((error = errno) == ENOENT) {
@@ -256,14 +265,15 @@ sql_check(const struct hb_config *conf, char **cause)
 }
 
 /*
- * Opens conf's state file, making it if it is new, and prepares what
- * the writer will run. Returns 0, or -1 with *cause.
+ * Opens conf's state file, making it if it is new or migrating it if it
+ * is older, and prepares what the writer will run. Returns 0, or -1 with
+ * *cause.
  */
 static int
 sql_open(const struct hb_config *conf, char **cause)
 {
 	pthread_condattr_t	 attr;
-	int			 fresh;
+	int64_t			 version;
 
 	path = xstrdup(conf->state_file);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
@@ -272,15 +282,15 @@ sql_open(const struct hb_config *conf, char **cause)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, SQL_BUSY_MS);
-	if (sql_identify(db, &fresh, cause) == -1 ||
-	    (fresh && sql_create(cause) == -1))
+	if (sql_identify(db, &version, cause) == -1 ||
+	    (version < SQL_SCHEMA && sql_create(version, cause) == -1))
 		goto fail;
 	if (sqlite3_db_readonly(db, "main") == 1) {
 		xasprintf(cause, "state file %s: not writable", path);
 		goto fail;
 	}
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
+	    "PRAGMA synchronous = FULL;", NULL, NULL, NULL) != SQLITE_OK) {
 		sql_fail(db, cause, "");
 		goto fail;
 	}
@@ -316,6 +326,7 @@ sql_load(store_load_cb cb, void *arg, char **cause)
 	if (sql_read(cb, arg, cause) == -1)
 		return (-1);
 	failing = 0;
+	commits = 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	error = pthread_create(&writer, NULL, sql_writer, NULL);
@@ -399,9 +410,31 @@ sql_forget(const char *name)
 	sql_file(op);
 }
 
+/* For the benchmarks: the commits so far, each one fsync of the WAL. */
+static uint64_t
+sql_commits(void)
+{
+	uint64_t	 n;
+
+	pthread_mutex_lock(&lock);
+	n = commits;
+	pthread_mutex_unlock(&lock);
+	return (n);
+}
+
+/* Wakes the writer, to commit what is queued now. */
+void
+sql_wake(void)
+{
+	pthread_mutex_lock(&lock);
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
 /*
- * Commits what is pending at least once a second, until told to stop;
- * then commits what is left, once.
+ * Commits what is pending at least once a second, and at once when
+ * sql_due() says so, until told to stop; then commits what is left,
+ * once. Pushes filed while a commit waits for its fsync go in the next.
  */
 static void *
 sql_writer(void *arg)
@@ -414,64 +447,105 @@ sql_writer(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec++;
 		pthread_mutex_lock(&lock);
-		while (!stopping && npending < SQL_BATCH_MAX &&
-		    pthread_cond_timedwait(&wake, &lock, &deadline) !=
-		    ETIMEDOUT)
+		while (!sql_due() && pthread_cond_timedwait(&wake, &lock,
+		    &deadline) != ETIMEDOUT)
 			;
 		batch = pending;
 		RB_INIT(&pending);
 		npending = 0;
 		stop = stopping;
 		pthread_mutex_unlock(&lock);
+		sqlpush_take();
 		sql_commit(&batch);
 	} while (!stop);
 	return (NULL);
 }
 
 /*
- * Writes batch in one transaction with the time of the commit, and frees
- * it; a batch that fails goes back to be tried again.
+ * Under lock: whether the writer must commit before its second is up: to
+ * stop, for a push that waits for its answer, or for a big batch, which
+ * can wait its second when writing fails.
+ */
+static int
+sql_due(void)
+{
+	return (stopping || (!failing && npending >= SQL_BATCH_MAX) ||
+	    sqlpush_due(failing));
+}
+
+/*
+ * Writes batch and the pushes' in one transaction, and frees batch; a
+ * batch that fails goes back to be tried again, and its pushes are
+ * answered with the error.
  */
 static void
 sql_commit(struct sql_ops *batch)
 {
 	struct sql_op	*op, *next;
-	int		 ok;
+	int		 rc;
 
-	ok = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-	RB_FOREACH(op, sql_ops, batch) {
-		if (!ok || (ok = sql_apply(op)) == 0)
-			break;
-	}
-	if (ok) {
-		sqlite3_bind_int64(st_alive, 1, (sqlite3_int64)time(NULL));
-		ok = sqlite3_step(st_alive) == SQLITE_DONE;
-		sqlite3_reset(st_alive);
-	}
-	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+	if ((rc = sql_write(batch)) == SQLITE_OK) {
 		RB_FOREACH_SAFE(op, sql_ops, batch, next) {
 			RB_REMOVE(sql_ops, batch, op);
 			free(op);
 		}
+		pthread_mutex_lock(&lock);
+		commits++;
+		pthread_mutex_unlock(&lock);
 		if (failing)
 			sql_tell("writing again", "");
 		failing = 0;
-		return;
+	} else {
+		if (!failing)
+			sql_tell("write failed, retrying every second: ",
+			    sqlite3_errmsg(db));
+		failing = 1;
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sql_requeue(batch);
 	}
-	if (!failing)
-		sql_tell("write failed, retrying every second: ",
-		    sqlite3_errmsg(db));
-	failing = 1;
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sql_requeue(batch);
+	sqlpush_finish(rc);
 }
 
-/* Writes one change. Returns 1, or 0 when it failed. */
+/*
+ * Writes batch, the pushes' changes and the time, and commits. Returns
+ * SQLITE_OK, or SQLite's error with the transaction still to roll back.
+ */
+static int
+sql_write(struct sql_ops *batch)
+{
+	struct sql_op	*op;
+	int		 rc;
+
+	if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
+		return (rc);
+	RB_FOREACH(op, sql_ops, batch) {
+		if ((rc = sql_apply(op)) != SQLITE_OK)
+			return (rc);
+	}
+	if ((rc = sqlpush_write()) != SQLITE_OK)
+		return (rc);
+	sqlite3_bind_int64(st_alive, 1, (sqlite3_int64)time(NULL));
+	if ((rc = sql_step(st_alive)) != SQLITE_OK)
+		return (rc);
+	return (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+}
+
+/* Runs st, which returns no rows. Returns SQLITE_OK, or SQLite's error. */
+int
+sql_step(sqlite3_stmt *st)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? SQLITE_OK : rc);
+}
+
+/* Writes one change. Returns SQLITE_OK, or SQLite's error. */
 static int
 sql_apply(const struct sql_op *op)
 {
 	sqlite3_stmt	*st = op->forget ? st_forget : st_put;
-	int		 rc;
 
 	sqlite3_bind_text(st, 1, op->rec.name, -1, SQLITE_STATIC);
 	if (!op->forget) {
@@ -482,9 +556,7 @@ sql_apply(const struct sql_op *op)
 		sqlite3_bind_text(st, 6, op->rec.reason, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)op->rec.sessions);
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return (rc == SQLITE_DONE);
+	return (sql_step(st));
 }
 
 /* Puts a failed batch back, behind any newer change of the same name. */
@@ -522,11 +594,18 @@ sql_tell(const char *what, const char *detail)
 	}
 	pthread_mutex_unlock(&lock);
 	free(line);
+	sql_poke();
+}
+
+/* From the writer: has the event loop look at what it has to say. */
+void
+sql_poke(void)
+{
 	while (write(news_fd[1], "", 1) == -1 && errno == EINTR)
 		;
 }
 
-/* Logs what the writer had to say. */
+/* Logs what the writer had to say, and answers the pushes it kept. */
 static void
 sql_news_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -541,11 +620,13 @@ sql_news_cb(evutil_socket_t fd, short what, void *arg)
 	for (next = lines; (line = strsep(&next, "\n")) != NULL; )
 		log_warnx("state file %s: %s", path, line);
 	free(lines);
+	sqlpush_answer();
 }
 
 /*
  * Stops the writer once it has committed everything filed so far, logs
- * what it had to say, and closes the file.
+ * what it had to say, answers the pushes of its last commit, and closes
+ * the file.
  */
 static void
 sql_close(void)
@@ -560,9 +641,11 @@ sql_close(void)
 		pthread_join(writer, NULL);
 		writing = 0;
 		stopping = 0;
-		if (news != NULL)
-			sql_news_cb(news_fd[0], EV_READ, NULL);
+		sql_news_cb(news_fd[0], EV_READ, NULL);
+		log_debug("state file %s: %llu commits", path,
+		    (unsigned long long)commits);
 	}
+	sqlpush_close();
 	while ((op = RB_ROOT(&pending)) != NULL) {
 		RB_REMOVE(sql_ops, &pending, op);
 		free(op);

@@ -294,7 +294,7 @@ START_TEST(test_state_restart)
 	sql_wait("state.db", ROWS,
 	    "dev-a|online|-|1\ndev-b|offline|closed|1\n");
 	ck_assert_str_eq(sql_cli("state.db", "PRAGMA journal_mode; PRAGMA "
-	    "user_version; PRAGMA application_id"), "wal\n1\n1751278707\n");
+	    "user_version; PRAGMA application_id"), "wal\n2\n1751278707\n");
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(d, SIGTERM), 0);
 	hbc_close(c1);
