@@ -26,6 +26,7 @@
 #include "seen.h"
 #include "select.h"
 #include "stats.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -60,6 +61,7 @@ static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
 static void	cmd_release(struct admin_session *, const char *, size_t);
 static int	seen_match(const struct seen_entry *, int64_t, void *);
+static void	seen_stored(void *, const struct store_seen *, const char *);
 static void	cmd_push(struct admin_session *, const char *, size_t);
 static void	push_answer(void *, uint64_t, const char *);
 static void	cmd_pushes(struct admin_session *, const char *, size_t);
@@ -77,11 +79,11 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "RELOAD", cmd_reload, 0 },
 	{ "WATCH", admin_watch, 0 },
 	{ "TOKEN", cmd_token, 0 },
-	{ "SEEN", cmd_seen, 0 },
+	{ "SEEN", cmd_seen, CMD_FLEET },
 	{ "RELEASE", cmd_release, 0 },
-	{ "PUSH", cmd_push, 0 },
-	{ "PUSHES", cmd_pushes, 0 },
-	{ "UNPUSH", cmd_unpush, 0 },
+	{ "PUSH", cmd_push, CMD_FLEET },
+	{ "PUSHES", cmd_pushes, CMD_FLEET },
+	{ "UNPUSH", cmd_unpush, CMD_FLEET },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -273,13 +275,14 @@ admin_answered(void *h, const char *answer)
 
 /*
  * Hands "<cmd> <args>" about a name this node does not hold to the
- * fleet, which runs it on the node that holds the name (or here, when
- * none does) and answers for it later, as that node answered. Returns 1
- * when handed over, 0 when the command acts here.
+ * fleet, which runs it on the node that holds the name, or its pushes
+ * (see enum fleet_route), or here when none does, and answers for it
+ * later, as that node answered. Returns 1 when handed over, 0 when the
+ * command acts here.
  */
 int
-admin_route(struct admin_session *s, const char *name, const char *cmd,
-    const char *args, size_t len)
+admin_route(struct admin_session *s, enum fleet_route route,
+    const char *name, const char *cmd, const char *args, size_t len)
 {
 	char	*line;
 	size_t	 n;
@@ -287,7 +290,7 @@ admin_route(struct admin_session *s, const char *name, const char *cmd,
 	if (!admin_fleet(s) || registry_by_name(name) != NULL)
 		return (0);
 	line = admin_line(cmd, args, len, &n);
-	fleet_route(name, line, n, admin_answered, admin_hold(s));
+	fleet_route(route, name, line, n, admin_answered, admin_hold(s));
 	free(line);
 	return (1);
 }
@@ -343,9 +346,10 @@ cmd_token(struct admin_session *s, const char *args, size_t len)
 }
 
 /*
- * SEEN <name>: its one line, or "ERR notfound never seen". SEEN with any
- * other selector: a line for every name that matches, longest in its
- * state first, then END.
+ * SEEN <name>: its one line, or "ERR notfound never seen"; in a fleet,
+ * as the node the name is online at has it, or else as Redis has it.
+ * SEEN with any other selector: a line for every name that matches, on
+ * this node, longest in its state first, then END.
  */
 static void
 cmd_seen(struct admin_session *s, const char *args, size_t len)
@@ -368,6 +372,13 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 		return;
 	}
 	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME) {
+		if (fleet_on() && registry_by_name(t->name) == NULL) {
+			if (!admin_route(s, FLEET_ONLINE, t->name, "SEEN",
+			    args, len))
+				store_redis_seen(t->name, seen_stored,
+				    admin_hold(s));
+			return;
+		}
 		if ((e = seen_find(t->name)) == NULL)
 			admin_reply(s, "ERR notfound never seen");
 		else {
@@ -383,6 +394,25 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 	}
 	free(v);
 	admin_reply(s, "END");
+}
+
+/*
+ * The fleet's record of a name online at no node (a store_seen_cb), for
+ * the session holding h.
+ */
+static void
+seen_stored(void *h, const struct store_seen *rec, const char *error)
+{
+	char	 line[SEEN_LINE_MAX];
+
+	if (error != NULL)
+		admin_release(h, "ERR unavailable %s", error);
+	else if (rec == NULL)
+		admin_release(h, "ERR notfound never seen");
+	else {
+		seen_format_record(rec, time(NULL), line, sizeof(line));
+		admin_release(h, "%s", line);
+	}
 }
 
 /* RELEASE <name>: ends the hold on a name held for flapping. */
@@ -436,7 +466,8 @@ cmd_push(struct admin_session *s, const char *args, size_t len)
 		admin_reply(s, "ERR syntax ttl %s", why);
 		return;
 	}
-	if (admin_message(s, m.rest, m.restlen) == -1)
+	if (admin_message(s, m.rest, m.restlen) == -1 ||
+	    admin_route(s, FLEET_PUSHES, name, "PUSH", args, len))
 		return;
 	h = admin_hold(s);
 	if (push_submit(name, secs, m.rest, m.restlen, push_answer, h,
@@ -460,7 +491,8 @@ cmd_pushes(struct admin_session *s, const char *args, size_t len)
 {
 	char	 name[HB_NAME_MAX + 1];
 
-	if (admin_name(s, args, len, name, "PUSHES <name>") == -1)
+	if (admin_name(s, args, len, name, "PUSHES <name>") == -1 ||
+	    admin_route(s, FLEET_PUSHES, name, "PUSHES", args, len))
 		return;
 	push_list(name, pushes_line, s);
 	admin_reply(s, "END");
@@ -474,7 +506,10 @@ pushes_line(const struct push_info *pi, void *arg)
 	    (unsigned long long)pi->tries, (int)pi->len, pi->msg);
 }
 
-/* UNPUSH <pushid>: deletes a pending push. */
+/*
+ * UNPUSH <pushid>: deletes a pending push; in a fleet, on every node and
+ * in the store, where it may wait for its name with no node holding it.
+ */
 static void
 cmd_unpush(struct admin_session *s, const char *args, size_t len)
 {
@@ -490,7 +525,10 @@ cmd_unpush(struct admin_session *s, const char *args, size_t len)
 	id[len] = '\0';
 	if (parse_u64(id, 1, UINT64_MAX, &v, &why) == -1)
 		admin_reply(s, "ERR syntax pushid %s", why);
-	else if (push_cancel(v) == -1)
+	else if (admin_fleet(s)) {
+		store_push_delete(v);
+		admin_spread(s, FLEET_ANY, "UNPUSH", args, len);
+	} else if (push_cancel(v) == -1)
 		admin_reply(s, "ERR notfound no such push");
 	else
 		admin_reply(s, "OK");
@@ -586,8 +624,8 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 		    w.rest, w.restlen));
 		return;
 	}
-	if ((t->kind == TARGET_NAME && admin_route(s, t->name, "SEND", args,
-	    len)) || (c = admin_find(s, t)) == NULL)
+	if ((t->kind == TARGET_NAME && admin_route(s, FLEET_ONLINE, t->name,
+	    "SEND", args, len)) || (c = admin_find(s, t)) == NULL)
 		return;
 	if (client_send_line(c, w.rest, w.restlen) == -1) {
 		admin_reply(s, "ERR overflow client dropped");
@@ -632,8 +670,9 @@ cmd_kick(struct admin_session *s, const char *args, size_t len)
 	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
 		return;
 	if ((t = select_single(&sel)) != NULL) {
-		if ((t->kind == TARGET_NAME && admin_route(s, t->name, "KICK",
-		    args, len)) || (c = admin_find(s, t)) == NULL)
+		if ((t->kind == TARGET_NAME && admin_route(s, FLEET_ONLINE,
+		    t->name, "KICK", args, len)) ||
+		    (c = admin_find(s, t)) == NULL)
 			return;
 		client_close(c, REASON_KICKED);
 		admin_reply(s, "OK");

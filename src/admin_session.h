@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "fleet.h"
+
 struct admin_session;
 struct admin_hold;
 struct words;
@@ -36,7 +38,7 @@ void	 admin_watch(struct admin_session *, const char *, size_t);
 
 /* admin_cmd.c */
 const struct admin_cmd *admin_cmd_find(const struct words *);
-int	 admin_route(struct admin_session *, const char *, const char *,
-	    const char *, size_t);
+int	 admin_route(struct admin_session *, enum fleet_route, const char *,
+	    const char *, const char *, size_t);
 
 #endif /* ADMIN_SESSION_H */

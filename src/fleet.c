@@ -21,7 +21,13 @@
  * is "Q <node> <id> <command>"; the node runs the command as an admin
  * command of its own, acting on itself alone (admin_exec()), and
  * publishes "A <id> <node>\n<answer>" to the asker. "R <id> <name>" tells
- * a node that another has taken a name from its client #id.
+ * a node that another has taken a name from its client #id, "D <name>"
+ * that the name's pending pushes moved to the node where it came online.
+ *
+ * Pending pushes live in Redis (store_redis.c) and in the memory of one
+ * node per name, P pushowner's: where the name is online, or last was
+ * pushed to while offline. PUSH goes there; a HELLO anywhere else makes
+ * that node fetch the name's pushes and the former holder drop its own.
  */
 
 #include <sys/types.h>
@@ -44,9 +50,11 @@
 #include "daemon.h"
 #include "fleet.h"
 #include "log.h"
+#include "push.h"
 #include "registry.h"
 #include "redis.h"
 #include "stats.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -105,6 +113,10 @@ static void	fleet_beat_cb(evutil_socket_t, short, void *);
 static void	fleet_beaten(void *, const struct redisReply *, const char *);
 static void	fleet_loaded(void *, const struct redisReply *, const char *);
 static void	fleet_register(const struct client *, const char *);
+static void	fleet_registered(void *, const struct redisReply *,
+		    const char *);
+static void	fleet_adopt(const struct store_push *, void *);
+static void	fleet_drop(const char *, size_t);
 static int	fleet_claim(const char *, uint64_t, const struct sockaddr *);
 static void	fleet_claimed(void *, const struct redisReply *, const char *);
 static struct fleet_req *fleet_req_new(int, fleet_answer_cb, void *);
@@ -177,24 +189,37 @@ static const char *const scripts[SCRIPT__COUNT] = {
 
 	/*
 	 * CLAIM name id addr mode: take the name for client #id. Held by
-	 * another live node, it is refused (mode reject or restore: the
-	 * holder's node is returned) or taken (replace: the holder's node
-	 * is told to close it). Nil when taken.
+	 * another live node, it is refused (mode reject or restore: {the
+	 * holder's node}) or taken (replace: the holder's node is told to
+	 * close it). Taken: {nil, 1 when the name has pushes pending}, and
+	 * this node holds them from now (store_redis.c), the node that did
+	 * told to drop its copies.
 	 */
 	[SCRIPT_CLAIM] = LUA_PRELUDE
 	"local name, id, addr, mode = ARGV[4], ARGV[5], ARGV[6], ARGV[7]\n"
+	"local t = now()\n"
 	"local cur = redis.call('HGET', P .. 'names', name)\n"
 	"if cur then\n"
 	"  local n, cid = string.match(cur, '^(%S+) (%S+)')\n"
-	"  if n ~= me and alive(n, now()) then\n"
-	"    if mode ~= 'replace' then return n end\n"
+	"  if n ~= me and alive(n, t) then\n"
+	"    if mode ~= 'replace' then return {n} end\n"
 	"    redis.call('HDEL', P .. 'node:' .. n, name)\n"
 	"    redis.call('PUBLISH', P .. 'to:' .. n, 'R ' .. cid .. ' ' .. name)\n"
 	"  end\n"
 	"end\n"
 	"redis.call('HSET', P .. 'names', name, me .. ' ' .. id .. ' ' .. addr)\n"
 	"redis.call('HSET', P .. 'node:' .. me, name, id .. ' ' .. addr)\n"
-	"return false\n",
+	"if redis.call('EXISTS', P .. 'pushq:' .. name) == 0 then\n"
+	"  return {false, 0}\n"
+	"end\n"
+	"local owner = redis.call('HGET', P .. 'pushowner', name)\n"
+	"if owner ~= me then\n"
+	"  redis.call('HSET', P .. 'pushowner', name, me)\n"
+	"  if owner and alive(owner, t) then\n"
+	"    redis.call('PUBLISH', P .. 'to:' .. owner, 'D ' .. name)\n"
+	"  end\n"
+	"end\n"
+	"return {false, 1}\n",
 
 	/* BYE name id: client #id of this node no longer holds the name. */
 	[SCRIPT_BYE] = LUA_PRELUDE
@@ -211,15 +236,20 @@ static const char *const scripts[SCRIPT__COUNT] = {
 	"return 0\n",
 
 	/*
-	 * ROUTE name request: publish the request to the live node, other
-	 * than this one, that holds the name: {node, listeners}; or nil.
+	 * ROUTE name kind request: publish the request to the live node,
+	 * other than this one, that holds the name, or for kind "push" its
+	 * pushes: {node, listeners}; or nil.
 	 */
 	[SCRIPT_ROUTE] = LUA_PRELUDE
-	"local cur = redis.call('HGET', P .. 'names', ARGV[4])\n"
-	"if not cur then return false end\n"
-	"local n = string.match(cur, '^(%S+)')\n"
-	"if n == me or not alive(n, now()) then return false end\n"
-	"return {n, redis.call('PUBLISH', P .. 'to:' .. n, ARGV[5])}\n",
+	"local name, kind, t = ARGV[4], ARGV[5], now()\n"
+	"local cur = redis.call('HGET', P .. 'names', name)\n"
+	"local n = cur and string.match(cur, '^(%S+)')\n"
+	"if n == me then return false end\n"
+	"if not (n and alive(n, t)) and kind == 'push' then\n"
+	"  n = redis.call('HGET', P .. 'pushowner', name)\n"
+	"end\n"
+	"if not n or n == me or not alive(n, t) then return false end\n"
+	"return {n, redis.call('PUBLISH', P .. 'to:' .. n, ARGV[6])}\n",
 
 	/* ALL request: publish to every node: {listeners, nodes alive}. */
 	[SCRIPT_ALL] = LUA_PRELUDE
@@ -488,11 +518,14 @@ fleet_beaten(void *arg, const struct redisReply *r, const char *error)
 		stats.fleet_nodes = r->integer;
 }
 
-/* Registers client c's name under mode (see SCRIPT_CLAIM). */
+/*
+ * Registers client c's name under mode (see SCRIPT_CLAIM); once taken,
+ * the name's pending pushes are fetched here.
+ */
 static void
 fleet_register(const struct client *c, const char *mode)
 {
-	char		 id[24], addr[ADDR_STRLEN];
+	char		 id[24], addr[ADDR_STRLEN], *name;
 	const char	*args[4];
 
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
@@ -500,7 +533,32 @@ fleet_register(const struct client *c, const char *mode)
 	args[1] = id;
 	args[2] = addr_format(&c->addr.sa, addr, sizeof(addr));
 	args[3] = mode;
-	fleet_eval(SCRIPT_CLAIM, NULL, NULL, 4, args, NULL);
+	name = xstrdup(c->name);
+	if (fleet_eval(SCRIPT_CLAIM, fleet_registered, name, 4, args,
+	    NULL) == -1)
+		free(name);
+}
+
+/* The name's claim is in: its pushes, if any, are fetched to adopt. */
+static void
+fleet_registered(void *arg, const struct redisReply *r, const char *error)
+{
+	char	*name = arg;
+
+	if (error != NULL)
+		stats.fleet_errors++;
+	else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->integer == 1)
+		store_redis_fetch(name, fleet_adopt, NULL);
+	free(name);
+}
+
+/* A push fetched for a name online here (a store_push_load_cb). */
+static void
+fleet_adopt(const struct store_push *sp, void *arg)
+{
+	push_adopt(sp);
 }
 
 /*
@@ -558,7 +616,7 @@ fleet_claimed(void *arg, const struct redisReply *r, const char *error)
 	if (error != NULL)
 		stats.fleet_errors++;
 	client_claimed((uintptr_t)arg, error == NULL &&
-	    r->type == REDIS_REPLY_STRING);
+	    r->type == REDIS_REPLY_ARRAY && r->elements == 1);
 }
 
 int
@@ -727,15 +785,17 @@ fleet_request(const struct fleet_req *req, const char *line, size_t len,
 
 /*
  * Runs the command line (for SEND, KICK, PUSH and the like) on the node
- * that holds name, or here when no other node does; cb gets its answer.
+ * that holds name (FLEET_ONLINE) or, when it is online nowhere, its
+ * pushes (FLEET_PUSHES); here when no other node does. cb gets the
+ * answer.
  */
 void
-fleet_route(const char *name, const char *line, size_t len,
-    fleet_answer_cb cb, void *arg)
+fleet_route(enum fleet_route route, const char *name, const char *line,
+    size_t len, fleet_answer_cb cb, void *arg)
 {
 	struct fleet_req	*req;
-	const char		*args[2];
-	size_t			 lens[2];
+	const char		*args[3];
+	size_t			 lens[3];
 	char			*msg;
 
 	req = fleet_req_new(0, cb, arg);
@@ -746,12 +806,14 @@ fleet_route(const char *name, const char *line, size_t len,
 	req->line = xmalloc(len);
 	memcpy(req->line, line, len);
 	req->len = len;
-	msg = fleet_request(req, line, len, &lens[1]);
+	msg = fleet_request(req, line, len, &lens[2]);
 	args[0] = name;
 	lens[0] = strlen(name);
-	args[1] = msg;
+	args[1] = route == FLEET_PUSHES ? "push" : "online";
+	lens[1] = strlen(args[1]);
+	args[2] = msg;
 	if (fleet_eval(SCRIPT_ROUTE, fleet_routed, (void *)(uintptr_t)req->id,
-	    2, args, lens) == -1)
+	    3, args, lens) == -1)
 		fleet_req_fail(req, NULL);
 	free(msg);
 }
@@ -824,7 +886,7 @@ fleet_all(enum fleet_gather gather, const char *line, size_t len,
 
 	req = fleet_req_new(1, cb, arg);
 	req->gather = gather;
-	if (gather == FLEET_LIST && (req->lines = evbuffer_new()) == NULL)
+	if (gather != FLEET_SUM && (req->lines = evbuffer_new()) == NULL)
 		fatalx("%s: evbuffer_new", __func__);
 	if (!redis_up()) {
 		fleet_req_fail(req, NULL);
@@ -878,6 +940,9 @@ fleet_message_cb(const char *msg, size_t len)
 		break;
 	case 'R':
 		fleet_replace(msg + 2, len - 2);
+		break;
+	case 'D':
+		fleet_drop(msg + 2, len - 2);
 		break;
 	}
 }
@@ -985,6 +1050,11 @@ fleet_gathered(struct fleet_req *req, const char *node, const char *answer,
 	if (req->gather == FLEET_SUM) {
 		if (sscanf(answer, "OK %llu", (unsigned long long *)&n) == 1)
 			req->sum += n;
+	} else if (req->gather == FLEET_ANY) {
+		if (len == 2 && memcmp(answer, "OK", 2) == 0)
+			req->sum++;
+		else if (evbuffer_get_length(req->lines) == 0)
+			evbuffer_add(req->lines, answer, len);
 	} else {
 		for (p = answer; p < end; p = nl + 1) {
 			if ((nl = memchr(p, '\n', end - p)) == NULL)
@@ -1006,6 +1076,10 @@ fleet_complete(struct fleet_req *req)
 
 	if (req->gather == FLEET_SUM)
 		xasprintf(&text, "OK %llu", (unsigned long long)req->sum);
+	else if (req->gather == FLEET_ANY)
+		xasprintf(&text, "%.*s", req->sum > 0 ? 2 :
+		    (int)evbuffer_get_length(req->lines), req->sum > 0 ? "OK" :
+		    (const char *)evbuffer_pullup(req->lines, -1));
 	else
 		xasprintf(&text, "%.*sEND nodes=%llu/%llu",
 		    (int)evbuffer_get_length(req->lines),
@@ -1015,6 +1089,23 @@ fleet_complete(struct fleet_req *req)
 		    req->known : req->answered));
 	fleet_req_end(req, text);
 	free(text);
+}
+
+/*
+ * "<name>": the name came online at another node, which holds its
+ * pushes from now; unless this node holds the name too, it drops them.
+ */
+static void
+fleet_drop(const char *msg, size_t len)
+{
+	char	 name[HB_NAME_MAX + 1];
+
+	if (len > HB_NAME_MAX)
+		return;
+	memcpy(name, msg, len);
+	name[len] = '\0';
+	if (registry_by_name(name) == NULL)
+		push_drop(name);
 }
 
 /* "<id> <name>": another node took name from client #id of this one. */

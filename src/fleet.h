@@ -23,7 +23,14 @@ struct hb_config;
 /* What a fleet-wide command gathers from the answers of the nodes. */
 enum fleet_gather {
 	FLEET_SUM,		/* "OK <n>" of each: "OK <sum>" */
+	FLEET_ANY,		/* "OK" if one said so, else an answer */
 	FLEET_LIST		/* CLIENT lines, node=, then END nodes=a/k */
+};
+
+/* Where a command about a name runs. */
+enum fleet_route {
+	FLEET_ONLINE,		/* the node the name is online at */
+	FLEET_PUSHES		/* or else the one holding its pushes */
 };
 
 /* The answer to a routed command: one line, or several joined by "\n". */
@@ -35,8 +42,8 @@ void	 fleet_configure(const struct hb_config *);
 void	 fleet_stop(void);
 int	 fleet_on(void);
 
-void	 fleet_route(const char *, const char *, size_t, fleet_answer_cb,
-	    void *);
+void	 fleet_route(enum fleet_route, const char *, const char *, size_t,
+	    fleet_answer_cb, void *);
 void	 fleet_all(enum fleet_gather, const char *, size_t, fleet_answer_cb,
 	    void *);
 

@@ -69,9 +69,9 @@ static struct {
 	struct redis_reqs	 reqs;		/* oldest first */
 } rl = { .reqs = TAILQ_HEAD_INITIALIZER(rl.reqs) };
 
-static void	redis_host(char *, size_t, int *);
+static void	redis_host(const char *, char *, size_t, int *);
 static redisAsyncContext *redis_dial(void);
-static int	redis_hello(const char **, size_t *);
+static int	redis_hello(const char *, const char **, size_t *);
 static int	redis_auth(redisAsyncContext *, redisCallbackFn *);
 static void	redis_connect(void);
 static void	redis_fail(const char *);
@@ -116,14 +116,14 @@ redis_open(const char *where, const char *password,
 
 /* The numeric host and the port of a host:port address. */
 static void
-redis_host(char *host, size_t size, int *port)
+redis_host(const char *where, char *host, size_t size, int *port)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	const void		*in;
 
-	if (addr_parse(rl.where, &ss, &len) == -1)
-		fatalx("%s: %s", __func__, rl.where);
+	if (addr_parse(where, &ss, &len) == -1)
+		fatalx("%s: %s", __func__, where);
 	in = ss.ss_family == AF_INET ?
 	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
 	    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
@@ -142,7 +142,7 @@ redis_dial(void)
 	if (rl.where[0] == '/')
 		ac = redisAsyncConnectUnix(rl.where);
 	else {
-		redis_host(host, sizeof(host), &port);
+		redis_host(rl.where, host, sizeof(host), &port);
 		ac = redisAsyncConnect(host, port);
 	}
 	if (ac == NULL)
@@ -165,9 +165,9 @@ redis_dial(void)
  * password, so that both ways wait for an answer. Returns how many.
  */
 static int
-redis_hello(const char **argv, size_t *lens)
+redis_hello(const char *pw, const char **argv, size_t *lens)
 {
-	const char	*pw = rl.password, *colon;
+	const char	*colon;
 	int		 argc = 1;
 
 	argv[0] = pw != NULL ? "AUTH" : "PING";
@@ -192,7 +192,7 @@ redis_auth(redisAsyncContext *ac, redisCallbackFn *cb)
 	size_t		 lens[3];
 	int		 argc;
 
-	argc = redis_hello(argv, lens);
+	argc = redis_hello(rl.password, argv, lens);
 	return (redisAsyncCommandArgv(ac, cb, NULL, argc, argv, lens));
 }
 
@@ -467,41 +467,71 @@ redis_why(void)
 }
 
 /*
- * Sends one last command, at a clean stop, on a connection of its own
- * that waits for the answer, REDIS_DEADLINE_MS at most: the loop is over,
- * and the link would never write it. Only while the link is up.
+ * Runs one command on a connection of its own that waits for each step,
+ * REDIS_DEADLINE_MS at most: for the start, before the loop runs, and
+ * for a clean stop, once it is over. Returns the reply, to be freed with
+ * freeReplyObject(), or NULL with *cause.
  */
-void
-redis_last(int argc, const char **argv, const size_t *lens)
+struct redisReply *
+redis_sync(const char *where, const char *password, int argc,
+    const char **argv, const size_t *lens, char **cause)
 {
-	struct timeval	 tv = { 0, REDIS_DEADLINE_MS * 1000 / 2 };
+	struct timeval	 tv = { REDIS_DEADLINE_MS / 1000,
+			    (REDIS_DEADLINE_MS % 1000) * 1000 };
 	redisContext	*c;
-	redisReply	*r;
+	redisReply	*r = NULL;
 	const char	*hello[3];
 	size_t		 hlens[3];
 	char		 host[INET6_ADDRSTRLEN];
 	int		 port, n;
 
-	if (rl.state != LINK_UP)
-		return;
-	if (rl.where[0] == '/')
-		c = redisConnectUnixWithTimeout(rl.where, tv);
+	if (where[0] == '/')
+		c = redisConnectUnixWithTimeout(where, tv);
 	else {
-		redis_host(host, sizeof(host), &port);
+		redis_host(where, host, sizeof(host), &port);
 		c = redisConnectWithTimeout(host, port, tv);
 	}
 	if (c == NULL)
-		return;
+		fatalx("%s: out of memory", __func__);
 	if (c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK) {
-		n = redis_hello(hello, hlens);
+		n = redis_hello(password, hello, hlens);
 		if ((r = redisCommandArgv(c, n, hello, hlens)) != NULL &&
 		    r->type != REDIS_REPLY_ERROR) {
 			freeReplyObject(r);
 			r = redisCommandArgv(c, argc, argv, lens);
 		}
+	}
+	if (r == NULL)
+		xasprintf(cause, "redis %s: %s", where, c->err != 0 ?
+		    c->errstr : "no answer");
+	else if (r->type == REDIS_REPLY_ERROR) {
+		xasprintf(cause, "redis %s: %s", where, r->str);
 		freeReplyObject(r);
+		r = NULL;
 	}
 	redisFree(c);
+	return (r);
+}
+
+/*
+ * Sends one last command at a clean stop, while the link is up, on a
+ * connection of its own: the loop is over, and the link would never
+ * write it.
+ */
+void
+redis_last(int argc, const char **argv, const size_t *lens)
+{
+	redisReply	*r;
+	char		*cause;
+
+	if (rl.state != LINK_UP)
+		return;
+	if ((r = redis_sync(rl.where, rl.password, argc, argv, lens,
+	    &cause)) == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	freeReplyObject(r);
 }
 
 /* Drops the link for good: waiting commands get their error now. */

@@ -31,6 +31,8 @@ void		 redis_open(const char *, const char *, const char *const *,
 		    size_t, redis_state_cb, redis_message_cb);
 int		 redis_command(redis_reply_cb, void *, int, const char **,
 		    const size_t *);
+struct redisReply *redis_sync(const char *, const char *, int, const char **,
+		    const size_t *, char **);
 void		 redis_last(int, const char **, const size_t *);
 int		 redis_up(void);
 const char	*redis_why(void);

@@ -1196,6 +1196,9 @@ START_TEST(test_config_push)
 	diff_check("[state]\nremember = 5\n", "[push]\nmax_total = 5\n"
 	    "[log]\nlevel = debug\n",
 	    "state.remember,push.max_total,log.level", 3);
+}
+END_TEST
+
 /*
  * SPEC §14's [cluster]: defaults (the node named after the host), values,
  * the checks on the address, the node and the prefix, and the diff.

@@ -58,6 +58,9 @@ static void	 expect_unavailable(struct hbc *, const char *, const char *,
 static void	 wait_routed(struct fleet *, int, const char *);
 static void	 wait_streamed(struct fleet *, int);
 static void	 idle(struct fleet *);
+static unsigned long long push(struct fleet *, int, const char *,
+		    const char *);
+static void	 expect_msg(struct hbc *, unsigned long long, const char *);
 
 /* The private directory of hb_write_file(), into dir (PATH_MAX bytes). */
 static void
@@ -815,6 +818,143 @@ START_TEST(test_fleet_password)
 }
 END_TEST
 
+/* PUSH on node i, answered "OK <id>": the id. */
+static unsigned long long
+push(struct fleet *f, int i, const char *name, const char *msg)
+{
+	char		 cmd[256];
+	const char	*line;
+
+	snprintf(cmd, sizeof(cmd), "PUSH %s 0 %s", name, msg);
+	line = hbc_cmd(f->a[i], cmd, T);
+	hb_assert_match(line, "^OK [0-9]+$");
+	return (strtoull(line + 3, NULL, 10));
+}
+
+/* Asserts that c's next line is "MSG <id> <msg>". */
+static void
+expect_msg(struct hbc *c, unsigned long long id, const char *msg)
+{
+	char	 want[256];
+
+	snprintf(want, sizeof(want), "MSG %llu %s", id, msg);
+	hbc_expect(c, want, T);
+}
+
+/*
+ * A push to a device that moves: pushed while it is offline, through any
+ * node, delivered where it comes online, again (same id) where it comes
+ * back unacknowledged, gone once acknowledged; a push to a device online
+ * at another node reaches it there; PUSHES asks the node that has them.
+ */
+START_TEST(test_fleet_push_moves)
+{
+	struct fleet		 f = { 0 };
+	struct hbc		*c;
+	unsigned long long	 id1, id2, id3;
+	char			 key[64];
+	long long		 deadline;
+
+	fleet_up(&f, NULL, NULL);
+	id1 = push(&f, 0, "dev", "first");
+	id2 = push(&f, 2, "dev", "second");
+	ck_assert_uint_gt(id2, 0);
+	ck_assert_uint_ne(id1, id2);
+	hb_assert_match(hbc_cmd(f.a[1], "PUSHES dev", T), "^PUSH id=[0-9]+ "
+	    "age=[0-9.]+ ttl=86400\\.0 tries=0 first$");
+	hb_assert_match(hbc_readline(f.a[1], T), "^PUSH id=[0-9]+ .* second$");
+	hbc_expect(f.a[1], "END", T);
+	c = hbc_connect(f.n[1]->port);
+	hbc_expect_cmd(c, "HELLO dev", "OK #1", T);
+	expect_msg(c, id1, "first");
+	expect_msg(c, id2, "second");
+	hbc_close(c);
+	hbd_expect_log(f.n[1], "name=dev reason=closed", T);
+
+	c = hbc_connect(f.n[2]->port);
+	hbc_expect_cmd(c, "HELLO dev", "OK #1", T);
+	expect_msg(c, id1, "first");
+	expect_msg(c, id2, "second");
+	snprintf(key, sizeof(key), "ACK %llu\nACK %llu\n", id1, id2);
+	hbc_send(c, key);
+	hbc_expect_cmd(c, "PING", "PONG", T);
+	hbc_expect_cmd(f.a[0], "PUSHES dev", "END", T);
+	deadline = hb_now_ms() + 5000 * hb_slow_factor();
+	while (rnum(&f, "EXISTS hb:pushq:dev") != 0) {
+		ck_assert(hb_now_ms() < deadline);
+		idle(&f);
+	}
+	snprintf(key, sizeof(key), "EXISTS hb:push:%llu", id1);
+	ck_assert_int_eq(rnum(&f, key), 0);
+
+	id3 = push(&f, 0, "dev", "third");
+	expect_msg(c, id3, "third");
+	ck_assert_int_eq(hbc_stat(f.a[2], "pushes_pending"), 1);
+	ck_assert_int_eq(hbc_stat(f.a[0], "pushes_pending"), 0);
+	hbc_close(c);
+	fleet_down(&f);
+}
+END_TEST
+
+/*
+ * The node holding a device's pushes dies: they wait in Redis, and the
+ * node where the device comes online delivers them.
+ */
+START_TEST(test_fleet_push_holder_killed)
+{
+	struct fleet		 f = { 0 };
+	struct hbc		*c;
+	unsigned long long	 id;
+
+	fleet_up(&f, NULL, NULL);
+	id = push(&f, 0, "lone", "kept in redis");
+	hbc_close(f.a[0]);
+	f.a[0] = NULL;
+	ck_assert_int_eq(hbd_stop(f.n[0], SIGKILL), 128 + SIGKILL);
+	f.n[0] = NULL;
+	c = hbc_connect(f.n[1]->port);
+	hbc_expect_cmd(c, "HELLO lone", "OK #1", T);
+	expect_msg(c, id, "kept in redis");
+	hbc_close(c);
+	fleet_down(&f);
+}
+END_TEST
+
+/*
+ * SEEN in a fleet: a name online at another node as that node has it, an
+ * offline one as Redis has it, wherever it was seen.
+ */
+START_TEST(test_fleet_seen)
+{
+	struct fleet	 f = { 0 };
+	struct hbc	*c;
+	const char	*line;
+	char		 re[256];
+	long long	 deadline;
+
+	fleet_up(&f, NULL, NULL);
+	c = named(&f, 1, "seen-a");
+	snprintf(re, sizeof(re), "^SEEN seen-a state=online addr=127\\.0\\.0"
+	    "\\.1:%d since=[0-9T:Z-]+ for=[0-9]+ last_seen=[0-9T:Z-]+ "
+	    "reason=- sessions=1$", hbc_local_port(c));
+	hb_assert_match(hbc_cmd(f.a[0], "SEEN seen-a", T), re);
+	snprintf(re, sizeof(re), "^SEEN seen-a state=offline addr=127\\.0\\.0"
+	    "\\.1:%d since=[0-9T:Z-]+ for=[0-9]+ last_seen=[0-9T:Z-]+ "
+	    "reason=closed sessions=1$", hbc_local_port(c));
+	hbc_close(c);
+	hbd_expect_log(f.n[1], "name=seen-a reason=closed", T);
+	deadline = hb_now_ms() + 5000 * hb_slow_factor();
+	while ((line = hbc_cmd(f.a[2], "SEEN seen-a", T)) != NULL &&
+	    strstr(line, "state=online") != NULL) {
+		ck_assert(hb_now_ms() < deadline);
+		idle(&f);
+	}
+	hb_assert_match(line, re);
+	hbc_expect_cmd(f.a[2], "SEEN nobody", "ERR notfound never seen", T);
+	fleet_down(&f);
+}
+END_TEST
+
 /* Only events_max may change on a reload. */
 START_TEST(test_fleet_reload)
 {
@@ -869,6 +1009,12 @@ test_suite(void)
 	tcase_add_test(tc, test_fleet_redis_stuck);
 	tcase_add_test(tc, test_fleet_node_killed);
 	tcase_add_test(tc, test_fleet_node_stopped);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("push");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fleet_push_moves);
+	tcase_add_test(tc, test_fleet_push_holder_killed);
+	tcase_add_test(tc, test_fleet_seen);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_set_timeout(tc, 60);
