@@ -17,7 +17,10 @@
  *			in memory (fleet.c routes PUSH there)
  *   P push_epoch	a counter: each start of a node takes the next, and
  *			its push ids are epoch << 40 and up, so that ids
- *			never meet across nodes nor restarts
+ *			never meet across nodes nor restarts. A node that
+ *			finds no Redis at start draws an epoch from 2^22 up
+ *			(its name and the time), where two nodes meet once
+ *			in four million such starts
  * A name's pushes are not loaded at start: the node where the name comes
  * online fetches them then (store_redis_fetch()).
  */
@@ -41,7 +44,7 @@
 #include "xmalloc.h"
 
 #define EPOCH_SHIFT	40		/* ids a node start may give: 2^40 */
-#define EPOCH_FALLBACK	4096		/* and up, when Redis is away at start */
+#define EPOCH_FALLBACK	(1ULL << 22)	/* and up, when Redis is away */
 
 /* A push fetched for a name, handed on as the store_push_load_cb says. */
 struct rstore_fetch {
@@ -73,6 +76,7 @@ static void	rstore_forget(const char *);
 static void	rstore_close(void);
 static int	rstore_push_load(store_push_load_cb, void *, uint64_t *,
 		    char **);
+static uint64_t	rstore_hash(const char *);
 static void	rstore_push_add(const struct store_push *, void *);
 static void	rstore_push_added(void *, const struct redisReply *,
 		    const char *);
@@ -331,7 +335,8 @@ rstore_push_load(store_push_load_cb cb, void *arg, uint64_t *last_id,
 		epoch = r->integer;
 		freeReplyObject(r);
 	} else {
-		epoch = EPOCH_FALLBACK + (uint64_t)time(NULL) % EPOCH_FALLBACK;
+		epoch = EPOCH_FALLBACK + ((uint64_t)time(NULL) ^
+		    rstore_hash(rs.node)) % EPOCH_FALLBACK;
 		log_warnx("push ids from epoch %" PRIu64 ": %s", epoch,
 		    r == NULL ? why : "bad answer");
 		if (r == NULL)
@@ -488,6 +493,17 @@ rstore_push(const struct redisReply *id, const struct redisReply *rec,
 	sp->msg = sp1 + 1 + n;
 	sp->len = end - sp->msg;
 	return (0);
+}
+
+/* FNV-1a of s, to spread the fallback epochs of nodes apart. */
+static uint64_t
+rstore_hash(const char *s)
+{
+	uint64_t	 h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h);
 }
 
 /* Runs a Lua script on nkeys keys and then arguments, never waiting. */
