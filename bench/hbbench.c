@@ -310,6 +310,7 @@ static void	storm(struct pacer *);
 static void	side_set(int);
 static int	run_churn(void);
 static int	run_route(void);
+static int	ready_slots(int **);
 static void	parse_ports(const char *, const char *);
 static void	churn_report(struct churn *, const struct pacer *);
 static void	churn(struct pacer *, struct churn *, uint64_t);
@@ -1836,15 +1837,10 @@ run_push(void)
 	size_t		 len = 0, cap;
 	uint64_t	 t0, t1, c0 = 0, c1 = 0, limit;
 	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_s, g0, g1;
-	int		 i, k, nto = 0, cpu_ok;
+	int		 k, nto, cpu_ok;
 
 	connect_named();
-	if ((to = calloc(nconns, sizeof(*to))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < nconns; i++) {
-		if (conns[i].state == C_READY)
-			to[nto++] = i;
-	}
+	nto = ready_slots(&to);
 	cap = (size_t)opt.count * 24 + 1;
 	if ((buf = malloc(cap)) == NULL)
 		fatal("malloc");
@@ -1891,6 +1887,21 @@ run_push(void)
 	    nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
 }
 
+/* The slots of the connections ready, into *to (malloc'd): how many. */
+static int
+ready_slots(int **to)
+{
+	int	 i, n = 0;
+
+	if ((*to = calloc(nconns, sizeof(**to))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].state == C_READY)
+			(*to)[n++] = i;
+	}
+	return (n);
+}
+
 /*
  * One "SEND hb<i> route" at a time, round robin over the named clients,
  * each written once the one before is answered; for -d seconds after a
@@ -1905,15 +1916,10 @@ run_route(void)
 	static char	 cmd[64];
 	int		*to;
 	uint64_t	 t0, warm, end, answered, n = 0, first = 0, last = 0;
-	int		 i, k = 0, nto = 0, len, late = 0;
+	int		 k = 0, nto, len, late = 0;
 
 	connect_named();
-	if ((to = calloc(nconns, sizeof(*to))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < nconns; i++) {
-		if (conns[i].state == C_READY)
-			to[nto++] = i;
-	}
+	nto = ready_slots(&to);
 	settle(ROUND_GAP);
 	memset(&run.lat, 0, sizeof(run.lat));
 	warm = mono_ns() + (uint64_t)(opt.warmup * NS);

@@ -730,19 +730,14 @@ fleet_fail_all(const char *text)
 	}
 }
 
+/* Arms the deadline timer for the oldest waiting request, if any. */
 static void
 fleet_arm(void)
 {
 	struct fleet_req	*req = TAILQ_FIRST(&fleet.fifo);
-	struct timeval		 tv;
-	uint64_t		 now = mono_ns(), us;
 
-	if (req == NULL)
-		return;
-	us = (req->deadline > now ? req->deadline - now : 0) / 1000 + 1;
-	tv.tv_sec = us / 1000000;
-	tv.tv_usec = us % 1000000;
-	evtimer_add(fleet.ev_deadline, &tv);
+	if (req != NULL)
+		redis_timer_at(fleet.ev_deadline, req->deadline);
 }
 
 /*

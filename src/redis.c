@@ -421,15 +421,25 @@ static void
 redis_arm_deadline(void)
 {
 	struct redis_req	*req = TAILQ_FIRST(&rl.reqs);
-	struct timeval		 tv;
-	uint64_t		 now = mono_ns(), us;
 
-	if (req == NULL)
-		return;
-	us = (req->deadline > now ? req->deadline - now : 0) / 1000 + 1;
+	if (req != NULL)
+		redis_timer_at(rl.ev_deadline, req->deadline);
+}
+
+/*
+ * Makes the timer ev fire at deadline (mono ns), or at once when it has
+ * passed, and never before: the first microsecond after it.
+ */
+void
+redis_timer_at(struct event *ev, uint64_t deadline)
+{
+	struct timeval	 tv;
+	uint64_t	 now = mono_ns(), us;
+
+	us = (deadline > now ? deadline - now : 0) / 1000 + 1;
 	tv.tv_sec = us / 1000000;
 	tv.tv_usec = us % 1000000;
-	evtimer_add(rl.ev_deadline, &tv);
+	evtimer_add(ev, &tv);
 }
 
 static void

@@ -3,6 +3,9 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
+struct event;
 struct redisReply;
 
 /*
@@ -35,6 +38,7 @@ struct redisReply *redis_sync(const char *, const char *, int, const char **,
 		    const size_t *, char **);
 void		 redis_last(int, const char **, const size_t *);
 int		 redis_up(void);
+void		 redis_timer_at(struct event *, uint64_t);
 const char	*redis_why(void);
 void		 redis_close(void);
 

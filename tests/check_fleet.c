@@ -43,7 +43,6 @@ struct fleet {
 	struct hbc	*a[NNODES];
 };
 
-static void	 scratch_dir(char *);
 static void	 redis_start(struct fleet *, const char *);
 static redisContext *redis_connect(const struct fleet *);
 static redisReply *rq(const struct fleet *, const char *, ...);
@@ -56,24 +55,12 @@ static struct hbc *named(struct fleet *, int, const char *);
 static void	 expect_unavailable(struct hbc *, const char *, const char *,
 		    int);
 static void	 wait_routed(struct fleet *, int, const char *);
+static void	 far_near(struct fleet *, struct hbc **, struct hbc **);
 static void	 wait_streamed(struct fleet *, int);
 static void	 idle(struct fleet *);
 static unsigned long long push(struct fleet *, int, const char *,
 		    const char *);
 static void	 expect_msg(struct hbc *, unsigned long long, const char *);
-
-/* The private directory of hb_write_file(), into dir (PATH_MAX bytes). */
-static void
-scratch_dir(char *dir)
-{
-	char	*path, *slash;
-
-	path = hb_write_file("redis.log", "");
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	snprintf(dir, PATH_MAX, "%s", path);
-	free(path);
-}
 
 /*
  * Starts redis-server with no persistence, on f->sock, or on a loopback
@@ -242,7 +229,7 @@ fleet_up(struct fleet *f, const char *redis_args, const char *extra)
 	long long	 deadline;
 	int		 i;
 
-	scratch_dir(f->dir);
+	hb_scratch_dir(f->dir);
 	if (snprintf(f->sock, sizeof(f->sock), "%s/redis.sock", f->dir) >=
 	    (int)sizeof(f->sock))
 		ck_abort_msg("path too long");
@@ -290,6 +277,18 @@ named(struct fleet *f, int i, const char *name)
 	snprintf(hello, sizeof(hello), "HELLO %s", name);
 	hb_assert_match(hbc_cmd(c, hello, T), "^OK #[0-9]+$");
 	return (c);
+}
+
+/*
+ * A fleet with two clients: "far" on n2, "near" on n1, whose admin
+ * session the tests then use.
+ */
+static void
+far_near(struct fleet *f, struct hbc **far, struct hbc **near)
+{
+	fleet_up(f, NULL, NULL);
+	*far = named(f, 1, "far");
+	*near = named(f, 0, "near");
 }
 
 /* Asserts that cmd is answered as re says within ms (scaled). */
@@ -402,9 +401,7 @@ START_TEST(test_fleet_pipeline)
 	char		 cmd[64], want[64];
 	int		 i;
 
-	fleet_up(&f, NULL, NULL);
-	c1 = named(&f, 1, "far");
-	c2 = named(&f, 0, "near");
+	far_near(&f, &c1, &c2);
 	hbc_send(f.a[0], "SEND far 1\nSEND near 2\nSEND nobody 3\n"
 	    "STATS\n");
 	hbc_expect(f.a[0], "OK 1", T);
@@ -654,9 +651,7 @@ START_TEST(test_fleet_redis_killed)
 	    "LIST fleet", "KICK far", "KICK fleet far" };
 	int		 i;
 
-	fleet_up(&f, NULL, NULL);
-	far = named(&f, 1, "far");
-	near = named(&f, 0, "near");
+	far_near(&f, &far, &near);
 	hbc_expect_cmd(f.a[0], "SEND far x", "OK 1", T);
 	hbc_expect(far, "x", T);
 	kill(f.redis, SIGKILL);
@@ -698,9 +693,7 @@ START_TEST(test_fleet_redis_stuck)
 	struct hbc	*far, *near;
 	const char	*line;
 
-	fleet_up(&f, NULL, NULL);
-	far = named(&f, 1, "far");
-	near = named(&f, 0, "near");
+	far_near(&f, &far, &near);
 	kill(f.redis, SIGSTOP);
 	hbc_send(f.a[0], "SEND far x\nSEND near y\n");
 	line = hbc_readline(f.a[0], 1000 * hb_slow_factor() + T);

@@ -217,6 +217,8 @@ int		 hb_reap(pid_t pid, int timeout_ms);
 /* Writes text (every "@DIR@" replaced by the directory) to a file name in
  * a private temp dir removed at exit; returns its path (malloc'd). */
 char		*hb_write_file(const char *name, const char *text);
+/* The private directory of hb_write_file(), into dir (PATH_MAX bytes). */
+void		 hb_scratch_dir(char *dir);
 /* The contents of the file at path (malloc'd, NUL-terminated). */
 char		*hb_read_file(const char *path);
 /* Asserts that s matches the POSIX extended regular expression re. */
