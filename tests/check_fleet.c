@@ -101,7 +101,8 @@ redis_start(struct fleet *f, const char *args)
 	if (snprintf(log, sizeof(log), "%s/redis.log", f->dir) >=
 	    (int)sizeof(log))
 		ck_abort_msg("path too long");
-	if ((fd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1)
+	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
 		ck_abort_msg("%s: %s", log, strerror(errno));
 	f->redis = hb_spawn(argv, fd, fd);
 	close(fd);
