@@ -541,6 +541,8 @@ START_TEST(test_fleet_reject)
 {
 	struct fleet	 f = { 0 };
 	struct hbc	*holder, *c;
+	const char	*line;
+	long long	 deadline;
 
 	fleet_up(&f, NULL, "duplicate_name = reject\n");
 	holder = named(&f, 0, "dup");
@@ -555,7 +557,13 @@ START_TEST(test_fleet_reject)
 	hbc_expect(holder, "still", T);
 	hbc_expect_cmd(holder, "QUIT", "BYE quit", T);
 	hbd_expect_log(f.n[0], "reason=quit", T);
-	hbc_expect_cmd(c, "HELLO dup", "OK #1", T);
+	/* n1 tells Redis after its log line: the name is free soon after. */
+	deadline = hb_now_ms() + 5000 * hb_slow_factor();
+	while (strcmp(line = hbc_cmd(c, "HELLO dup", T), "OK #1") != 0) {
+		ck_assert_str_eq(line, "ERR taken name in use");
+		ck_assert(hb_now_ms() < deadline);
+		idle(&f);
+	}
 	hbc_expect_cmd(f.a[0], "SEND dup moved", "OK 1", T);
 	hbc_expect(c, "moved", T);
 	ck_assert_int_eq(hbc_stat(f.a[0], "replaced"), 0);
