@@ -111,6 +111,7 @@ static int	fleet_eval(enum fleet_script, redis_reply_cb, void *, int,
 static void	fleet_join(void);
 static void	fleet_beat_cb(evutil_socket_t, short, void *);
 static void	fleet_beaten(void *, const struct redisReply *, const char *);
+static void	fleet_load(void);
 static void	fleet_loaded(void *, const struct redisReply *, const char *);
 static void	fleet_register(const struct client *, const char *);
 static void	fleet_registered(void *, const struct redisReply *,
@@ -431,8 +432,6 @@ fleet_link_cb(int up)
 	struct timeval	 tv = { FLEET_BEAT_MS / 1000,
 			    (FLEET_BEAT_MS % 1000) * 1000 };
 	struct client	*c;
-	const char	*argv[3];
-	size_t		 lens[3], i;
 
 	if (!up) {
 		stats.fleet_nodes = 0;
@@ -440,15 +439,7 @@ fleet_link_cb(int up)
 		fleet_fail_all(NULL);
 		return;
 	}
-	argv[0] = "SCRIPT";
-	argv[1] = "LOAD";
-	lens[0] = 6;
-	lens[1] = 4;
-	for (i = 0; i < SCRIPT__COUNT; i++) {
-		argv[2] = scripts[i];
-		lens[2] = strlen(scripts[i]);
-		redis_command(fleet_loaded, NULL, 3, argv, lens);
-	}
+	fleet_load();
 	fleet_join();
 	TAILQ_FOREACH(c, registry_list(), entry) {
 		if (c->name[0] != '\0')
@@ -456,6 +447,21 @@ fleet_link_cb(int up)
 	}
 	event_add(fleet.ev_beat, &tv);
 	fleet_beat_cb(-1, 0, NULL);
+}
+
+/* Loads the scripts into Redis, which EVALSHA then finds by SHA-1. */
+static void
+fleet_load(void)
+{
+	const char	*argv[3] = { "SCRIPT", "LOAD", NULL };
+	size_t		 lens[3] = { 6, 4, 0 };
+	int		 i;
+
+	for (i = 0; i < SCRIPT__COUNT; i++) {
+		argv[2] = scripts[i];
+		lens[2] = strlen(scripts[i]);
+		redis_command(fleet_loaded, NULL, 3, argv, lens);
+	}
 }
 
 static void
@@ -506,12 +512,18 @@ fleet_beat_cb(evutil_socket_t fd, short what, void *arg)
 	fleet_eval(SCRIPT_BEAT, fleet_beaten, NULL, 0, NULL, NULL);
 }
 
-/* A beat's answer: how many nodes are alive. */
+/*
+ * A beat's answer: how many nodes are alive. Scripts flushed from Redis
+ * (SCRIPT FLUSH) are loaded again, so that the fleet is back within a
+ * beat.
+ */
 static void
 fleet_beaten(void *arg, const struct redisReply *r, const char *error)
 {
 	if (error != NULL) {
 		stats.fleet_errors++;
+		if (strncmp(error, "NOSCRIPT", 8) == 0)
+			fleet_load();
 		return;
 	}
 	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)

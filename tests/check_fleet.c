@@ -722,6 +722,24 @@ START_TEST(test_fleet_redis_stuck)
 }
 END_TEST
 
+/* Scripts flushed from Redis come back within a beat or so. */
+START_TEST(test_fleet_script_flush)
+{
+	struct fleet	 f = { 0 };
+	struct hbc	*far, *near;
+	redisReply	*r;
+
+	far_near(&f, &far, &near);
+	r = rq(&f, "SCRIPT FLUSH");
+	freeReplyObject(r);
+	wait_routed(&f, 0, "far");
+	hbc_expect(far, "ping", T);
+	hbc_close(far);
+	hbc_close(near);
+	fleet_down(&f);
+}
+END_TEST
+
 /*
  * A node killed with SIGKILL leaves the fleet within 15 s: its names are
  * gone from Redis, and the others no longer count it.
@@ -1009,6 +1027,7 @@ test_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_fleet_redis_killed);
 	tcase_add_test(tc, test_fleet_redis_stuck);
+	tcase_add_test(tc, test_fleet_script_flush);
 	tcase_add_test(tc, test_fleet_node_killed);
 	tcase_add_test(tc, test_fleet_node_stopped);
 	suite_add_tcase(s, tc);
