@@ -261,8 +261,6 @@ static const char *const scripts[SCRIPT__COUNT] = {
 
 static struct {
 	int			 on;
-	char			*redis;
-	char			*password;
 	char			*node;
 	char			*prefix;
 	uint64_t		 events_max;
@@ -307,9 +305,6 @@ fleet_start(const struct hb_config *conf)
 	if (conf->cluster_redis == NULL)
 		return;
 	fleet.on = 1;
-	fleet.redis = xstrdup(conf->cluster_redis);
-	fleet.password = conf->cluster_password != NULL ?
-	    xstrdup(conf->cluster_password) : NULL;
 	fleet.node = xstrdup(conf->cluster_node);
 	fleet.prefix = xstrdup(conf->cluster_prefix != NULL ?
 	    conf->cluster_prefix : "");
@@ -336,8 +331,8 @@ fleet_start(const struct hb_config *conf)
 	channels[0] = fleet.my_channel;
 	channels[1] = fleet.all_channel;
 	client_set_claim(fleet_claim);
-	redis_open(fleet.redis, fleet.password, channels, 2, fleet_link_cb,
-	    fleet_message_cb);
+	redis_open(conf->cluster_redis, conf->cluster_password, channels, 2,
+	    fleet_link_cb, fleet_message_cb);
 }
 
 /* Whether two config strings, NULL for empty, are the same. */
@@ -398,11 +393,9 @@ fleet_stop(void)
 	fleet_fail_all("ERR unavailable shutting down");
 	event_free(fleet.ev_beat);
 	event_free(fleet.ev_deadline);
-	free(fleet.redis);
-	free(fleet.password);
 	free(fleet.node);
 	free(fleet.prefix);
-	fleet.redis = fleet.password = fleet.node = fleet.prefix = NULL;
+	fleet.node = fleet.prefix = NULL;
 }
 
 /*
