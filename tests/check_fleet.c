@@ -268,15 +268,32 @@ fleet_down(struct fleet *f)
 	hb_reap(f->redis, 5000);
 }
 
-/* A client of node i that says HELLO name and gets its OK. */
+/*
+ * A client of node i that says HELLO name and gets its OK, once Redis
+ * knows that node i holds the name: the node tells Redis as it answers,
+ * not before.
+ */
 static struct hbc *
 named(struct fleet *f, int i, const char *name)
 {
 	struct hbc	*c = hbc_connect(f->n[i]->port);
-	char		 hello[128];
+	char		 hello[128], node[16];
+	redisReply	*r;
+	long long	 deadline = hb_now_ms() + 5000 * hb_slow_factor();
+	int		 known = 0;
 
 	snprintf(hello, sizeof(hello), "HELLO %s", name);
 	hb_assert_match(hbc_cmd(c, hello, T), "^OK #[0-9]+$");
+	snprintf(node, sizeof(node), "n%d ", i + 1);
+	while (!known) {
+		ck_assert_msg(hb_now_ms() < deadline, "%s not in Redis", name);
+		r = rq(f, "HGET hb:names %s", name);
+		known = r->type == REDIS_REPLY_STRING &&
+		    strncmp(r->str, node, strlen(node)) == 0;
+		freeReplyObject(r);
+		if (!known)
+			idle(f);
+	}
 	return (c);
 }
 
