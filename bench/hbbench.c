@@ -15,7 +15,13 @@
  *   churn    N connections heartbeating while R a second more connect,
  *            greet with HELLO and close; the N's PING RTT, and the CPU of
  *            the server's threads other than its main one
+ *   route    N named connections, one SEND at a time on the admin port,
+ *            each sent once the last is answered: a single SEND's
+ *            latency, to a client of another node when -a is another
+ *            node's admin port (a fleet, SPEC 14)
  *
+ * -P takes several ports, comma separated: the connections are spread
+ * over them in turn, as over the nodes of a fleet.
  * One epoll loop, level-triggered, non-blocking sockets, one recv per
  * event. Times are CLOCK_MONOTONIC; a reply is stamped with the time
  * epoll_wait returned, the earliest moment the generator could know of
@@ -85,6 +91,7 @@
 #define LIVE_EVERY	(10 * MS)	/* silence: the live client's pace */
 #define ROUND_GAP	(50 * MS)	/* fanout: quiet time between rounds */
 #define WAIT_MAX	(30 * NS)	/* fanout, push: give up on a round */
+#define PORTS_MAX	16		/* client ports of -P */
 
 #define EXIT_MEASURED	0
 #define EXIT_FAILED	1
@@ -92,7 +99,7 @@
 #define EXIT_PARTIAL	3
 
 enum mode { M_RTT, M_HOLD, M_SILENCE, M_FANOUT, M_PUSH, M_HANDSHAKE,
-	M_STORM, M_CHURN, M_ACKED };
+	M_STORM, M_CHURN, M_ACKED, M_ROUTE };
 enum state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_GREETING, C_READY,
 	C_CLOSED, C_FAILED };
 enum kind { L_PONG, L_OK, L_BYE, L_ERR, L_OTHER };
@@ -139,7 +146,8 @@ struct admin {
 static struct {
 	enum mode		 mode;
 	const char		*mode_name;
-	struct sockaddr_in	 addr;
+	struct sockaddr_in	 addr[PORTS_MAX];
+	int			 naddr;
 	struct sockaddr_in	 admin;
 	int			 have_admin;
 	int			 conns;
@@ -312,6 +320,9 @@ static int	run_storm(void);
 static void	storm(struct pacer *);
 static void	side_set(int);
 static int	run_churn(void);
+static int	run_route(void);
+static int	ready_slots(int **);
+static void	parse_ports(const char *, const char *);
 static void	churn_report(struct churn *, const struct pacer *);
 static void	churn(struct pacer *, struct churn *, uint64_t);
 static int	churn_start(struct churn *);
@@ -335,11 +346,15 @@ usage(void)
 	    "       hbbench churn   -c N -r RATE -d SECONDS [-i INTERVAL] "
 	    "[-n NAMES]\n"
 	    "                       [-w WARMUP] [-p PID]\n"
-	    "common: [-h 127.0.0.1] [-P PORT] [-C CPU] [-W INFLIGHT]\n"
+	    "       hbbench route   -c N -d SECONDS -a ADMINPORT [-w WARMUP] "
+	    "[-p PID]\n"
+	    "common: [-h 127.0.0.1] [-P PORT[,PORT...]] [-C CPU] "
+	    "[-W INFLIGHT]\n"
 	    "        [-T PATIENCE] [-G | -H] [-q] [--tls] [--awake]\n"
 	    "  -h HOST    a loopback IPv4 address (default 127.0.0.1)\n"
-	    "  -P PORT    client port (default 7000)\n"
-	    "  -a PORT    admin port (fanout, push)\n"
+	    "  -P PORTS   client ports, connections spread over them "
+	    "(default 7000)\n"
+	    "  -a PORT    admin port (fanout, push, route)\n"
 	    "  -p PID     the server, for CPU time (/proc/PID/stat) and RSS\n"
 	    "  -C CPU     pin hbbench to this CPU\n"
 	    "  -r N       fanout: rounds (10); churn: cycles a second (1000);\n"
@@ -349,7 +364,8 @@ usage(void)
 	    "  -T SEC     give up connecting after SEC without progress "
 	    "(default 10)\n"
 	    "  -G         greet with PING (default but for fanout and push)\n"
-	    "  -H         greet with HELLO hb<i> (default for fanout, push;\n"
+	    "  -H         greet with HELLO hb<i> (default for fanout, push,\n"
+	    "             route;\n"
 	    "             storm: HELLO storm-<i> from the storm, its default;\n"
 	    "             churn always greets with HELLO)\n"
 	    "  -q         only the RESULT line\n"
@@ -772,8 +788,8 @@ conn_start(struct conn *c, int id)
 		return (-1);
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&opt.addr,
-	    sizeof(opt.addr)) == -1 && errno != EINPROGRESS) {
+	if (connect(c->fd, (struct sockaddr *)&opt.addr[id % opt.naddr],
+	    sizeof(opt.addr[0])) == -1 && errno != EINPROGRESS) {
 		close(c->fd);
 		c->fd = -1;
 		c->state = C_FAILED;
@@ -1842,15 +1858,10 @@ run_push(void)
 	size_t		 len = 0, cap;
 	uint64_t	 t0, t1, c0 = 0, c1 = 0, limit;
 	double		 tick = sysconf(_SC_CLK_TCK), secs, cpu_s, g0, g1;
-	int		 i, k, nto = 0, cpu_ok;
+	int		 k, nto, cpu_ok;
 
 	connect_named();
-	if ((to = calloc(nconns, sizeof(*to))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < nconns; i++) {
-		if (conns[i].state == C_READY)
-			to[nto++] = i;
-	}
+	nto = ready_slots(&to);
 	cap = (size_t)opt.count * 24 + 1;
 	if ((buf = malloc(cap)) == NULL)
 		fatal("malloc");
@@ -1957,16 +1968,11 @@ run_acked(void)
 	size_t		 len = 0, cap;
 	uint64_t	 t0, base, limit, oks, c0 = 0, c1 = 0;
 	double		 tick = sysconf(_SC_CLK_TCK), ok_s, all_s, cpu_s;
-	int		 i, k, nto = 0, cpu_ok;
+	int		 k, nto, cpu_ok;
 	struct hist	*lat = &run.lat;
 
 	connect_named();
-	if ((to = calloc(nconns, sizeof(*to))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < nconns; i++) {
-		if (conns[i].state == C_READY)
-			to[nto++] = i;
-	}
+	nto = ready_slots(&to);
 	cap = (size_t)opt.count * 32 + 1;
 	if ((buf = malloc(cap)) == NULL)
 		fatal("malloc");
@@ -2034,6 +2040,80 @@ run_acked(void)
 		return (EXIT_FAILED);
 	return (oks < (uint64_t)opt.count || run.msgs < adm.oks ||
 	    lat->n < (uint64_t)opt.rounds ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/* The slots of the connections ready, into *to (malloc'd): how many. */
+static int
+ready_slots(int **to)
+{
+	int	 i, n = 0;
+
+	if ((*to = calloc(nconns, sizeof(**to))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].state == C_READY)
+			(*to)[n++] = i;
+	}
+	return (n);
+}
+
+/*
+ * One "SEND hb<i> route" at a time, round robin over the named clients,
+ * each written once the one before is answered; for -d seconds after a
+ * -w warm-up. The figure is each answer's latency, from the write to
+ * the loop turn that read it: with -a another node's admin port, the
+ * round trip through the fleet's Redis to the node holding the client
+ * and back.
+ */
+static int
+run_route(void)
+{
+	static char	 cmd[64];
+	int		*to;
+	uint64_t	 t0, warm, end, answered, n = 0, first = 0, last = 0;
+	int		 k = 0, nto, len, late = 0;
+
+	connect_named();
+	nto = ready_slots(&to);
+	settle(ROUND_GAP);
+	memset(&run.lat, 0, sizeof(run.lat));
+	warm = mono_ns() + (uint64_t)(opt.warmup * NS);
+	end = warm + (uint64_t)(opt.duration * NS);
+	for (now = mono_ns(); !stop && now < end; ) {
+		len = snprintf(cmd, sizeof(cmd), "SEND hb%d route\n",
+		    to[k++ % nto]);
+		answered = adm.oks + adm.errs;
+		t0 = now = mono_ns();
+		admin_send(cmd, len);
+		while (!stop && adm.oks + adm.errs == answered &&
+		    now - t0 < WAIT_MAX)
+			poll_once(10 * MS);
+		if (adm.oks + adm.errs == answered) {
+			late = 1;
+			break;
+		}
+		if (t0 < warm)
+			continue;
+		if (n++ == 0)
+			first = t0;
+		last = now;
+		hist_add(&run.lat, now - t0);
+	}
+	free(to);
+	if (n == 0)
+		fatalx("no SEND was answered in the window");
+	say("route: %llu SENDs one at a time, %.0f/s: p50 %.3f ms, p99 %.3f "
+	    "ms, max %.3f ms; %llu OK, %llu ERR\n", (unsigned long long)n,
+	    n / ((last - first) / 1e9 + 1e-9), hist_pct(&run.lat, 0.5) / 1e6,
+	    hist_pct(&run.lat, 0.99) / 1e6, run.lat.max / 1e6,
+	    (unsigned long long)adm.oks, (unsigned long long)adm.errs);
+	printf("RESULT mode=route conns=%d ready=%d sends=%llu p50_ms=%.3f "
+	    "p99_ms=%.3f max_ms=%.3f ok=%llu err=%llu\n", opt.conns, nready,
+	    (unsigned long long)n, hist_pct(&run.lat, 0.5) / 1e6,
+	    hist_pct(&run.lat, 0.99) / 1e6, run.lat.max / 1e6,
+	    (unsigned long long)adm.oks, (unsigned long long)adm.errs);
+	return (late || adm.errs > 0 || nready < opt.conns ? EXIT_PARTIAL :
+	    EXIT_MEASURED);
 }
 
 /*
@@ -2443,6 +2523,25 @@ num_opt(int ch, const char *arg)
 	return (-1);
 }
 
+/* Fills opt.addr with host and each port of the comma-separated list. */
+static void
+parse_ports(const char *host, const char *ports)
+{
+	char	*copy, *p, *last;
+
+	if ((copy = strdup(ports)) == NULL)
+		fatal("strdup");
+	for (p = strtok_r(copy, ",", &last); p != NULL;
+	    p = strtok_r(NULL, ",", &last)) {
+		if (opt.naddr == PORTS_MAX)
+			fatalx("more than %d ports", PORTS_MAX);
+		parse_addr(&opt.addr[opt.naddr++], host, p);
+	}
+	free(copy);
+	if (opt.naddr == 0)
+		usage();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2455,6 +2554,7 @@ main(int argc, char *argv[])
 		{ "push", run_push }, { "handshake", run_handshake },
 		{ "storm", run_storm }, { "churn", run_churn },
 		{ "acked", run_acked },
+		{ "route", run_route },
 	};
 	static const struct option longopts[] = {
 		{ "tls", no_argument, &opt.tls, 1 },
@@ -2515,7 +2615,7 @@ main(int argc, char *argv[])
 	if (opt.rounds == 0)
 		opt.rounds = opt.mode == M_CHURN || opt.mode == M_ACKED ?
 		    1000 : 10;
-	parse_addr(&opt.addr, host, port);
+	parse_ports(host, port);
 	if (aport != NULL) {
 		parse_addr(&opt.admin, host, aport);
 		opt.have_admin = 1;

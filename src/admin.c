@@ -61,13 +61,17 @@ struct admin_hold {
 TAILQ_HEAD(admin_holds, admin_hold);
 
 struct admin_session {
-	struct bufferevent		*bev;
+	struct bufferevent		*bev;		/* NULL: admin_exec() */
+	struct evbuffer			*answer;	/* admin_exec()'s */
+	admin_exec_cb			 done;
+	void				*done_arg;
 	int				 flags;
 #define ADMIN_AUTHED			 0x1
 #define ADMIN_UNIX			 0x2
 #define ADMIN_CLOSING			 0x4	/* close once output is out */
 #define ADMIN_DISCARD			 0x8	/* skip an over-long line */
 #define ADMIN_WATCHING			 0x10	/* streams events */
+#define ADMIN_EXEC			 0x20	/* runs for the fleet */
 	size_t				 replayed;	/* bytes of WATCH FROM */
 	unsigned			 verbs;		/* EVENT_BIT()s */
 	char				 addr[ADDR_STRLEN];
@@ -98,6 +102,8 @@ static int	admin_next_line(struct admin_session *, struct evbuffer *);
 static void	admin_dispatch(struct admin_session *, const char *, size_t);
 static void	admin_free(struct admin_session *);
 static struct evbuffer *admin_out(struct admin_session *);
+static struct evbuffer *admin_output(struct admin_session *);
+static void	admin_exec_end(struct admin_session *);
 static void	admin_flush_holds(struct admin_session *);
 static void	admin_drop_holds(struct admin_session *);
 static size_t	admin_line_max(void);
@@ -446,14 +452,75 @@ admin_session_new(int fd, const char *peer, int on_unix)
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 }
 
+/* Frees s; a command run by admin_exec() that never ended ends empty. */
 static void
 admin_free(struct admin_session *s)
 {
 	watch_stop(s);
 	admin_drop_holds(s);
 	TAILQ_REMOVE(&sessions, s, entry);
-	bufferevent_free(s->bev);
+	if (s->done != NULL)
+		s->done(s->done_arg, NULL, 0);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	else
+		evbuffer_free(s->answer);
 	free(s);
+}
+
+/*
+ * Runs a command for another node of the fleet, as a session of its own
+ * that is trusted and acts on this node alone (admin_local()). Only the
+ * commands marked CMD_FLEET run. done gets the whole answer, each line
+ * with its newline, once the last line is in, maybe at once; or NULL if
+ * the daemon stops first.
+ */
+void
+admin_exec(const char *line, size_t len, admin_exec_cb done, void *arg)
+{
+	const struct admin_cmd	*cmd;
+	struct admin_session	*s;
+	struct words		 w;
+
+	s = xcalloc(1, sizeof(*s));
+	if ((s->answer = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	s->flags = ADMIN_AUTHED | ADMIN_EXEC;
+	s->done = done;
+	s->done_arg = arg;
+	strlcpy(s->addr, "fleet", sizeof(s->addr));
+	TAILQ_INIT(&s->holds);
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	proto_split(line, len, &w);
+	if ((cmd = admin_cmd_find(&w)) == NULL || !(cmd->flags & CMD_FLEET))
+		admin_reply(s, "ERR unknown not a fleet command");
+	else
+		cmd->fn(s, w.rest, w.restlen);
+	if (s->nholds == 0)
+		admin_exec_end(s);
+}
+
+/* Hands an admin_exec() command's answer over and frees its session. */
+static void
+admin_exec_end(struct admin_session *s)
+{
+	admin_exec_cb	 done = s->done;
+	size_t		 len = evbuffer_get_length(s->answer);
+
+	s->done = NULL;
+	done(s->done_arg, len > 0 ? (const char *)evbuffer_pullup(s->answer,
+	    -1) : "", len);
+	admin_free(s);
+}
+
+/*
+ * Returns 1 when s runs a command for another node: it must act here,
+ * never ask the fleet again.
+ */
+int
+admin_local(const struct admin_session *s)
+{
+	return ((s->flags & ADMIN_EXEC) != 0);
 }
 
 /* Closes s once its answers are out; it reads no more commands. */
@@ -461,6 +528,8 @@ void
 admin_finish(struct admin_session *s)
 {
 	s->flags |= ADMIN_CLOSING;
+	if (s->bev == NULL)
+		return;
 	bufferevent_disable(s->bev, EV_READ);
 	if (s->nholds == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
@@ -512,17 +581,25 @@ admin_out(struct admin_session *s)
 {
 	struct admin_hold	*last = TAILQ_LAST(&s->holds, admin_holds);
 
-	return (last != NULL ? last->after : bufferevent_get_output(s->bev));
+	return (last != NULL ? last->after : admin_output(s));
+}
+
+/* Where s's answers go once no earlier one is held. */
+static struct evbuffer *
+admin_output(struct admin_session *s)
+{
+	return (s->bev != NULL ? bufferevent_get_output(s->bev) : s->answer);
 }
 
 /*
  * Writes out the answered holds at the head of s's queue, then closes a
- * closing session that has nothing more to say or reads again.
+ * closing session that has nothing more to say or reads again; a command
+ * of admin_exec() ends once nothing is held.
  */
 static void
 admin_flush_holds(struct admin_session *s)
 {
-	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	struct evbuffer		*out = admin_output(s);
 	struct admin_hold	*h;
 
 	while ((h = TAILQ_FIRST(&s->holds)) != NULL && h->answer != NULL) {
@@ -533,6 +610,11 @@ admin_flush_holds(struct admin_session *s)
 		evbuffer_free(h->after);
 		free(h->answer);
 		free(h);
+	}
+	if (s->bev == NULL) {
+		if (s->nholds == 0)
+			admin_exec_end(s);
+		return;
 	}
 	if ((s->flags & ADMIN_CLOSING) && s->nholds == 0 &&
 	    evbuffer_get_length(out) == 0)

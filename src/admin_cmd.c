@@ -19,6 +19,7 @@
 #include "admin_session.h"
 #include "client.h"
 #include "daemon.h"
+#include "fleet.h"
 #include "ops.h"
 #include "proto.h"
 #include "push.h"
@@ -26,8 +27,10 @@
 #include "seen.h"
 #include "select.h"
 #include "stats.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
 
@@ -36,6 +39,11 @@ static int	admin_name(struct admin_session *, const char *, size_t,
 		    char *, const char *);
 static int	admin_select(struct admin_session *, const char *, size_t,
 		    struct selector *, const char *);
+static int	admin_fleet(const struct admin_session *);
+static char	*admin_line(const char *, const char *, size_t, size_t *);
+static void	admin_answered(void *, const char *);
+static void	admin_spread(struct admin_session *, enum fleet_gather,
+		    const char *, const char *, size_t);
 
 static void	cmd_list(struct admin_session *, const char *, size_t);
 static void	cmd_send(struct admin_session *, const char *, size_t);
@@ -47,6 +55,7 @@ static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
 static void	cmd_release(struct admin_session *, const char *, size_t);
+static void	seen_stored(void *, const struct store_seen *, const char *);
 static void	cmd_push(struct admin_session *, const char *, size_t);
 static void	push_answer(void *, uint64_t, const char *);
 static void	cmd_pushes(struct admin_session *, const char *, size_t);
@@ -56,19 +65,19 @@ static void	cmd_quit(struct admin_session *, const char *, size_t);
 
 static const struct admin_cmd admin_cmds[] = {
 	{ "AUTH", admin_auth, CMD_NOAUTH },
-	{ "LIST", cmd_list, 0 },
-	{ "SEND", cmd_send, 0 },
-	{ "BROADCAST", cmd_broadcast, 0 },
-	{ "KICK", cmd_kick, 0 },
+	{ "LIST", cmd_list, CMD_FLEET },
+	{ "SEND", cmd_send, CMD_FLEET },
+	{ "BROADCAST", cmd_broadcast, CMD_FLEET },
+	{ "KICK", cmd_kick, CMD_FLEET },
 	{ "STATS", cmd_stats, 0 },
 	{ "RELOAD", cmd_reload, 0 },
 	{ "WATCH", admin_watch, 0 },
 	{ "TOKEN", cmd_token, 0 },
-	{ "SEEN", cmd_seen, 0 },
+	{ "SEEN", cmd_seen, CMD_FLEET },
 	{ "RELEASE", cmd_release, 0 },
-	{ "PUSH", cmd_push, 0 },
-	{ "PUSHES", cmd_pushes, 0 },
-	{ "UNPUSH", cmd_unpush, 0 },
+	{ "PUSH", cmd_push, CMD_FLEET },
+	{ "PUSHES", cmd_pushes, CMD_FLEET },
+	{ "UNPUSH", cmd_unpush, CMD_FLEET },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -172,6 +181,68 @@ admin_select(struct admin_session *s, const char *args, size_t len,
 }
 
 /*
+ * Whether a command of s reaches past this node: only in a fleet, and
+ * never when s runs it for another node (admin_exec()).
+ */
+static int
+admin_fleet(const struct admin_session *s)
+{
+	return (fleet_on() && !admin_local(s));
+}
+
+/* "<cmd> <args>", the command line another node runs; *n its length. */
+static char *
+admin_line(const char *cmd, const char *args, size_t len, size_t *n)
+{
+	char	*line;
+
+	*n = xasprintf(&line, "%s %.*s", cmd, (int)len, args);
+	return (line);
+}
+
+/* A fleet's answer, for the session holding h. */
+static void
+admin_answered(void *h, const char *answer)
+{
+	admin_release(h, "%s", answer);
+}
+
+/*
+ * Hands "<cmd> <args>" about a name this node does not hold to the
+ * fleet, which runs it on the node that holds the name, or its pushes
+ * (see enum fleet_route), or here when none does, and answers for it
+ * later, as that node answered. Returns 1 when handed over, 0 when the
+ * command acts here.
+ */
+int
+admin_route(struct admin_session *s, enum fleet_route route,
+    const char *name, const char *cmd, const char *args, size_t len)
+{
+	char	*line;
+	size_t	 n;
+
+	if (!admin_fleet(s) || registry_by_name(name) != NULL)
+		return (0);
+	line = admin_line(cmd, args, len, &n);
+	fleet_route(route, name, line, n, admin_answered, admin_hold(s));
+	free(line);
+	return (1);
+}
+
+/* Runs "<cmd> <args>" on every node; gather adds the answers up. */
+static void
+admin_spread(struct admin_session *s, enum fleet_gather gather,
+    const char *cmd, const char *args, size_t len)
+{
+	char	*line;
+	size_t	 n;
+
+	line = admin_line(cmd, args, len, &n);
+	fleet_all(gather, line, n, admin_answered, admin_hold(s));
+	free(line);
+}
+
+/*
  * TOKEN <name> <ttl>: a token that proves name for ttl seconds (0: for
  * ever), for a backend that does not mint its own (SPEC §9).
  */
@@ -209,9 +280,10 @@ cmd_token(struct admin_session *s, const char *args, size_t len)
 }
 
 /*
- * SEEN <name>: its one line, or "ERR notfound never seen". SEEN with any
- * other selector: a line for every name that matches, longest in its
- * state first, then END.
+ * SEEN <name>: its one line, or "ERR notfound never seen"; in a fleet,
+ * as the node the name is online at has it, or else as Redis has it.
+ * SEEN with any other selector: a line for every name that matches, on
+ * this node, longest in its state first, then END.
  */
 static void
 cmd_seen(struct admin_session *s, const char *args, size_t len)
@@ -234,6 +306,13 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 		return;
 	}
 	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME) {
+		if (fleet_on() && registry_by_name(t->name) == NULL) {
+			if (!admin_route(s, FLEET_ONLINE, t->name, "SEEN",
+			    args, len))
+				store_redis_seen(t->name, seen_stored,
+				    admin_hold(s));
+			return;
+		}
 		if ((e = seen_find(t->name)) == NULL)
 			admin_reply(s, "ERR notfound never seen");
 		else {
@@ -249,6 +328,25 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 	}
 	free(v);
 	admin_reply(s, "END");
+}
+
+/*
+ * The fleet's record of a name online at no node (a store_seen_cb), for
+ * the session holding h.
+ */
+static void
+seen_stored(void *h, const struct store_seen *rec, const char *error)
+{
+	char	 line[SEEN_LINE_MAX];
+
+	if (error != NULL)
+		admin_release(h, "ERR unavailable %s", error);
+	else if (rec == NULL)
+		admin_release(h, "ERR notfound never seen");
+	else {
+		seen_format_record(rec, time(NULL), line, sizeof(line));
+		admin_release(h, "%s", line);
+	}
 }
 
 /* RELEASE <name>: ends the hold on a name held for flapping. */
@@ -302,7 +400,8 @@ cmd_push(struct admin_session *s, const char *args, size_t len)
 		admin_reply(s, "ERR syntax ttl %s", why);
 		return;
 	}
-	if (admin_message(s, m.rest, m.restlen) == -1)
+	if (admin_message(s, m.rest, m.restlen) == -1 ||
+	    admin_route(s, FLEET_PUSHES, name, "PUSH", args, len))
 		return;
 	h = admin_hold(s);
 	if (push_submit(name, secs, m.rest, m.restlen, push_answer, h,
@@ -326,7 +425,8 @@ cmd_pushes(struct admin_session *s, const char *args, size_t len)
 {
 	char	 name[HB_NAME_MAX + 1];
 
-	if (admin_name(s, args, len, name, "PUSHES <name>") == -1)
+	if (admin_name(s, args, len, name, "PUSHES <name>") == -1 ||
+	    admin_route(s, FLEET_PUSHES, name, "PUSHES", args, len))
 		return;
 	push_list(name, pushes_line, s);
 	admin_reply(s, "END");
@@ -340,7 +440,10 @@ pushes_line(const struct push_info *pi, void *arg)
 	    (unsigned long long)pi->tries, (int)pi->len, pi->msg);
 }
 
-/* UNPUSH <pushid>: deletes a pending push. */
+/*
+ * UNPUSH <pushid>: deletes a pending push; in a fleet, on every node and
+ * in the store, where it may wait for its name with no node holding it.
+ */
 static void
 cmd_unpush(struct admin_session *s, const char *args, size_t len)
 {
@@ -356,13 +459,19 @@ cmd_unpush(struct admin_session *s, const char *args, size_t len)
 	id[len] = '\0';
 	if (parse_u64(id, 1, UINT64_MAX, &v, &why) == -1)
 		admin_reply(s, "ERR syntax pushid %s", why);
-	else if (push_cancel(v) == -1)
+	else if (admin_fleet(s)) {
+		store_push_delete(v);
+		admin_spread(s, FLEET_ANY, "UNPUSH", args, len);
+	} else if (push_cancel(v) == -1)
 		admin_reply(s, "ERR notfound no such push");
 	else
 		admin_reply(s, "OK");
 }
 
-/* LIST [<selector>]: the clients it matches, oldest first. */
+/*
+ * LIST [<selector>]: the clients it matches, oldest first; with the word
+ * fleet, those of every node, each line with its node=.
+ */
 static void
 cmd_list(struct admin_session *s, const char *args, size_t len)
 {
@@ -373,6 +482,10 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 
 	if (admin_select(s, args, len, &sel, NULL) == -1)
 		return;
+	if (select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_LIST, "LIST", args, len);
+		return;
+	}
 	TAILQ_FOREACH(c, registry_list(), entry) {
 		if (!ops_matches(c, &sel, now))
 			continue;
@@ -389,14 +502,17 @@ cmd_list(struct admin_session *s, const char *args, size_t len)
 
 /*
  * SEND <target> <message>: a single #id, @ip:port or name as SPEC §4 has
- * it; any other one-word selector, such as a glob or @<cidr>, queues to
- * every client it matches and answers "OK <n>" as BROADCAST does.
+ * it, a name held by another node of the fleet on that node; any other
+ * one-word selector, such as a glob or @<cidr>, queues to every client it
+ * matches and answers "OK <n>" as BROADCAST does, and "fleet" to every
+ * client of the fleet.
  */
 static void
 cmd_send(struct admin_session *s, const char *args, size_t len)
 {
 	static const char	 usage[] = "SEND <target> <message>";
 	struct selector		 sel;
+	const struct target	*t;
 	struct words		 w;
 	uint64_t		 n;
 
@@ -408,6 +524,13 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 	}
 	if (admin_message(s, w.rest, w.restlen) == -1 ||
 	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
+		return;
+	if (select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "SEND", args, len);
+		return;
+	}
+	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME &&
+	    admin_route(s, FLEET_ONLINE, t->name, "SEND", args, len))
 		return;
 	switch (ops_send(&sel, w.rest, w.restlen, &n)) {
 	case OPS_OK:
@@ -422,6 +545,7 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 	}
 }
 
+/* BROADCAST <message>: to every client, of every node in a fleet. */
 static void
 cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 {
@@ -431,25 +555,39 @@ cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 	}
 	if (admin_message(s, args, len) == -1)
 		return;
+	if (admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "BROADCAST", args, len);
+		return;
+	}
 	admin_reply(s, "OK %llu", (unsigned long long)ops_queue(NULL, args,
 	    len));
 }
 
 /*
  * KICK <selector>: a single #id, @ip:port or name as SPEC §4 has it
- * ("OK" or ERR notfound); anything else "OK <n>", the number kicked.
+ * ("OK" or ERR notfound), a name held by another node on that node;
+ * anything else "OK <n>", the number kicked, on every node with the word
+ * fleet.
  */
 static void
 cmd_kick(struct admin_session *s, const char *args, size_t len)
 {
-	struct selector	 sel;
-	uint64_t	 n;
+	struct selector		 sel;
+	const struct target	*t;
+	uint64_t		 n;
 
 	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
 		return;
+	if ((t = select_single(&sel)) != NULL && t->kind == TARGET_NAME &&
+	    admin_route(s, FLEET_ONLINE, t->name, "KICK", args, len))
+		return;
+	if (t == NULL && select_fleet(&sel) && admin_fleet(s)) {
+		admin_spread(s, FLEET_SUM, "KICK", args, len);
+		return;
+	}
 	if (ops_kick(&sel, &n) == OPS_NOTFOUND)
 		admin_reply(s, "ERR notfound no such client");
-	else if (select_single(&sel) != NULL)
+	else if (t != NULL)
 		admin_reply(s, "OK");
 	else
 		admin_reply(s, "OK %llu", (unsigned long long)n);

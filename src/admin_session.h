@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "fleet.h"
+
 struct admin_session;
 struct admin_hold;
 struct words;
@@ -20,6 +22,7 @@ struct admin_cmd {
 	void		(*fn)(struct admin_session *, const char *, size_t);
 	int		 flags;
 #define CMD_NOAUTH	 0x1	/* allowed before AUTH */
+#define CMD_FLEET	 0x2	/* another node may run it (admin_exec) */
 };
 
 /* admin.c */
@@ -29,10 +32,13 @@ void	 admin_finish(struct admin_session *);
 struct admin_hold *admin_hold(struct admin_session *);
 void	 admin_release(struct admin_hold *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
+int	 admin_local(const struct admin_session *);
 void	 admin_auth(struct admin_session *, const char *, size_t);
 void	 admin_watch(struct admin_session *, const char *, size_t);
 
 /* admin_cmd.c */
 const struct admin_cmd *admin_cmd_find(const struct words *);
+int	 admin_route(struct admin_session *, enum fleet_route, const char *,
+	    const char *, const char *, size_t);
 
 #endif /* ADMIN_SESSION_H */

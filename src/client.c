@@ -52,6 +52,10 @@ static int	client_auth_start(struct client *);
 static int	client_line_cb(void *, const char *, size_t);
 static int	client_ping(struct client *, const char *, size_t);
 static int	client_hello(struct client *, const struct words *);
+static int	client_ask(struct client *, const char *, double);
+static int	client_named(struct client *, const char *, double);
+static void	client_resume(struct client *);
+static int	client_toolong(struct client *);
 static int	client_prove(struct client *, const char *,
 		    const struct hello *);
 static int	client_take_name(struct client *, const char *);
@@ -67,7 +71,14 @@ static void	client_last_words(struct client *, enum hb_reason);
 
 #define EXPIRE_BATCH	256	/* at most this many drops at once */
 
+/* A HELLO waiting for the fleet's word on its name. */
+struct client_claim {
+	char	 name[HB_NAME_MAX + 1];
+	double	 asked;		/* s; < 0: no timeout= */
+};
+
 static uint64_t		 next_id;
+static client_claim_fn	 claim_fn;
 
 /*
  * Descriptors of the clients dropped in one expiry batch, closed together
@@ -243,11 +254,21 @@ client_read(struct client *c)
 	c->bytes_in += n;
 	stats.bytes_in += n;
 	rv = linebuf_feed(&c->lb, buf, n, hb_conf->max_line, client_line_cb, c);
-	if (rv == LINE_TOOLONG &&
-	    client_reply(c, "ERR toolong line exceeds %zu bytes",
+	if (rv == LINE_TOOLONG)
+		client_toolong(c);
+	else if (rv == LINE_PAUSED)
+		event_del(c->ev_read);
+	return (rv == LINE_OK ? 0 : -1);
+}
+
+/* A line too long: the error, then the close. Returns -1. */
+static int
+client_toolong(struct client *c)
+{
+	if (client_reply(c, "ERR toolong line exceeds %zu bytes",
 	    hb_conf->max_line) == 0)
 		client_close(c, REASON_TOOLONG);
-	return (rv == LINE_OK ? 0 : -1);
+	return (-1);
 }
 
 /*
@@ -312,7 +333,9 @@ client_ping(struct client *c, const char *line, size_t len)
  * HELLO <name> [token=<token>] [timeout=<s>]: names the connection. In
  * the token modes the name must be proven by a token, and a certificate's
  * name cannot be changed at all. Nothing changes unless every option is
- * good.
+ * good. Under duplicate_name = reject in a fleet, a name this node does
+ * not hold may be another's: the HELLO waits for the fleet's word, and
+ * the lines after it with it (1 pauses the read).
  */
 static int
 client_hello(struct client *c, const struct words *w)
@@ -321,7 +344,7 @@ client_hello(struct client *c, const struct words *w)
 	struct hello	 h;
 	const char	*why;
 	double		 asked = -1;
-	int		 rv, fresh;
+	int		 rv;
 
 	if ((rv = hello_parse(w->rest, w->restlen, &h, &why)) != 0)
 		return (client_reply(c, "ERR %s %s",
@@ -335,7 +358,21 @@ client_hello(struct client *c, const struct words *w)
 	if (!(c->flags & CLIENT_CERT) && hb_conf->auth_mode != AUTH_NONE &&
 	    client_prove(c, name, &h) == -1)
 		return (-1);
-	fresh = strcmp(c->name, name) != 0;
+	if (claim_fn != NULL && hb_conf->duplicate_name == DUP_REJECT &&
+	    registry_by_name(name) == NULL && client_ask(c, name, asked) == 0)
+		return (1);
+	return (client_named(c, name, asked));
+}
+
+/*
+ * The end of a HELLO, once the name may be taken: "OK #<id>", then the
+ * pushes waiting for a name new to c.
+ */
+static int
+client_named(struct client *c, const char *name, double asked)
+{
+	int	 rv, fresh = strcmp(c->name, name) != 0;
+
 	if (client_take_name(c, name) == -1)
 		return (-1);
 	if (strcmp(c->name, name) != 0)
@@ -351,6 +388,72 @@ client_hello(struct client *c, const struct words *w)
 	if (rv == -1 || !fresh)
 		return (rv);
 	return (push_online(c));
+}
+
+/* Asks the fleet about name. Returns 0 when the HELLO now waits. */
+static int
+client_ask(struct client *c, const char *name, double asked)
+{
+	c->claim = xmalloc(sizeof(*c->claim));
+	strlcpy(c->claim->name, name, sizeof(c->claim->name));
+	c->claim->asked = asked;
+	c->flags |= CLIENT_CLAIMING;
+	if (claim_fn(name, c->id, &c->addr.sa) == 0)
+		return (0);
+	c->flags &= ~CLIENT_CLAIMING;
+	free(c->claim);
+	c->claim = NULL;
+	return (-1);
+}
+
+/* Sets (or with NULL, clears) how a HELLO asks the fleet about a name. */
+void
+client_set_claim(client_claim_fn fn)
+{
+	claim_fn = fn;
+}
+
+/*
+ * The fleet's word on the name client #id asked for: taken by another
+ * node ("ERR taken"), or free. The HELLO ends, and the client is read
+ * again, from the lines that came after it.
+ */
+void
+client_claimed(uint64_t id, int taken)
+{
+	struct client		*c;
+	struct client_claim	*claim;
+	int			 rv;
+
+	if ((c = registry_by_id(id)) == NULL ||
+	    !(c->flags & CLIENT_CLAIMING))
+		return;
+	claim = c->claim;
+	c->claim = NULL;
+	c->flags &= ~CLIENT_CLAIMING;
+	if (taken)
+		rv = client_reply(c, "ERR taken name in use");
+	else
+		rv = client_named(c, claim->name, claim->asked);
+	free(claim);
+	if (rv == 0)
+		client_resume(c);
+}
+
+/* Frames what came after a paused HELLO, then reads again. */
+static void
+client_resume(struct client *c)
+{
+	int	 rv;
+
+	rv = linebuf_resume(&c->lb, hb_conf->max_line, client_line_cb, c);
+	if (rv == LINE_TOOLONG)
+		client_toolong(c);
+	if (rv != LINE_OK)
+		return;
+	event_add(c->ev_read, NULL);
+	if (conn_pending(&c->conn))
+		event_active(c->ev_read, EV_READ, 0);
 }
 
 /* c asked for a timeout of its own: it applies from c's last byte, now. */
@@ -644,6 +747,7 @@ client_close(struct client *c, enum hb_reason reason)
 	if (c->outq != NULL)
 		evbuffer_free(c->outq);
 	linebuf_clear(&c->lb);
+	free(c->claim);
 	conn_free_tls(&c->conn);
 	if (ndeferred >= 0 && ndeferred < EXPIRE_BATCH)
 		deferred_fds[ndeferred++] = c->conn.fd;

@@ -16,6 +16,7 @@
 struct event;
 struct evbuffer;
 struct deadlines;
+struct client_claim;
 struct iovec;
 
 /* One client connection, from accept to client_close(). */
@@ -29,6 +30,7 @@ struct client {
 #define CLIENT_CERT		 0x8		/* named by its certificate */
 #define CLIENT_READ_WAITS	 0x10		/* TLS read waits to write */
 #define CLIENT_TIMEOUT		 0x20		/* asked for its own timeout */
+#define CLIENT_CLAIMING		 0x40		/* its HELLO waits for the fleet */
 	char			 name[HB_NAME_MAX + 1];	/* "" if unnamed */
 	union {
 		struct sockaddr		 sa;
@@ -47,6 +49,7 @@ struct client {
 	struct event		*ev_write;	/* made on first short write */
 	struct evbuffer		*outq;		/* unsent output, or NULL */
 	struct linebuf		 lb;
+	struct client_claim	*claim;		/* with CLIENT_CLAIMING */
 
 	TAILQ_ENTRY(client)	 entry;		/* registry, oldest first */
 	TAILQ_ENTRY(client)	 activity;	/* in a deadline list */
@@ -64,5 +67,15 @@ size_t		 client_queued(const struct client *);
 void		 client_rearm_all(void);
 double		 client_granted(const struct client *);
 void		 client_close_all(enum hb_reason);
+
+/*
+ * Asks whether another node of a fleet holds a name, for a HELLO under
+ * duplicate_name = reject: returns 0 and answers later through
+ * client_claimed(), or -1 to let this node decide alone.
+ */
+typedef int	(*client_claim_fn)(const char *, uint64_t,
+		    const struct sockaddr *);
+void		 client_set_claim(client_claim_fn);
+void		 client_claimed(uint64_t, int);
 
 #endif /* CLIENT_H */

@@ -17,12 +17,14 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <ini.h>
 #include <openssl/tls1.h>
 
 #include "conf.h"
 #include "log.h"
+#include "proto.h"
 #include "token.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -159,6 +161,7 @@ static void	 check_timeouts(struct cfg_ctx *);
 static void	 check_tls(struct cfg_ctx *);
 static void	 check_auth(struct cfg_ctx *);
 static void	 check_alias(struct cfg_ctx *);
+static void	 check_cluster(struct cfg_ctx *);
 
 static const struct cfg_word dup_words[] = {
 	{ "replace",	DUP_REPLACE },
@@ -345,6 +348,14 @@ static const struct cfg_key keys[] = {
 	    0, "1000000" },
 	{ "push", "redeliver", &type_seconds, OFF(push_redeliver), 0.1, 86400,
 	    0, "30" },
+	{ "cluster", "redis", &type_string, OFF(cluster_redis), 0, 0, 0, "" },
+	{ "cluster", "node", &type_string, OFF(cluster_node), 0, 0, 0, "" },
+	{ "cluster", "password", &type_string, OFF(cluster_password), 0, 0,
+	    0, "" },
+	{ "cluster", "prefix", &type_string, OFF(cluster_prefix), 0, 0, 0,
+	    "hb:" },
+	{ "cluster", "events_max", &type_u64, OFF(cluster_events_max), 0,
+	    100000000, 0, "100000" },
 	{ "log", "syslog", &type_bool, OFF(log_syslog), 0, 0, 0, "yes" },
 	{ "log", "ident", &type_string, OFF(log_ident), 0, 0,
 	    CFG_REQUIRED, "heartbeatd" },
@@ -1060,6 +1071,43 @@ check_alias(struct cfg_ctx *ctx)
 }
 
 /*
+ * The Redis address is a socket path or a numeric address; the node's
+ * name, by default the host name, and the key prefix go into Redis keys,
+ * channels and LIST lines, so they follow the rules of client names.
+ */
+static void
+check_cluster(struct cfg_ctx *ctx)
+{
+	struct hb_config	*c = ctx->cfg;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	char			 host[HB_NAME_MAX + 2];
+	const char		*why, *p = c->cluster_prefix;
+
+	if (c->cluster_redis != NULL && (c->cluster_redis[0] == '/' ?
+	    strlen(c->cluster_redis) >= sizeof(sun.sun_path) :
+	    addr_parse(c->cluster_redis, &ss, &len) == -1))
+		fail_at(ctx, "cluster", "redis", "not a socket path or a "
+		    "numeric address (IPv4:port or [IPv6]:port): \"%s\"",
+		    c->cluster_redis);
+	if (c->cluster_node == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		c->cluster_node = xstrdup(host);
+		if (name_check(host, strlen(host), &why) == -1)
+			fail_at(ctx, "cluster", "node", "the host name \"%s\" "
+			    "%s: set a node name", host, why);
+	} else if (name_check(c->cluster_node, strlen(c->cluster_node),
+	    &why) == -1)
+		fail_at(ctx, "cluster", "node", "%s: \"%s\"", why,
+		    c->cluster_node);
+	if (p != NULL && name_check(p, strlen(p), &why) == -1)
+		fail_at(ctx, "cluster", "prefix", "%s: \"%s\"", why, p);
+}
+
+/*
  * Reads the config file at path. Returns a new config, or NULL with *cause
  * set to a malloc'd "FILE:LINE: key: reason" or "FILE: strerror": one
  * line for each error, the first CONFIG_ERRORS_MAX by line, then "FILE:
@@ -1088,6 +1136,8 @@ config_load(const char *path, char **cause)
 			check_auth(&ctx);
 		if (ctx.nerrors == 0)
 			check_alias(&ctx);
+		if (ctx.nerrors == 0)
+			check_cluster(&ctx);
 	}
 	free(ctx.seen);
 	free(ctx.line);

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
+#include "fleet.h"
 #include "history.h"
 #include "http.h"
 #include "listener.h"
@@ -79,6 +80,7 @@ daemon_commit(const struct hb_config *conf)
 	events_configure(conf->watch_backlog);
 	seen_configure(conf);
 	push_reconfigure();
+	fleet_configure(conf);
 }
 
 /*
@@ -102,6 +104,7 @@ daemon_start(struct hb_config *conf, char **cause)
 	log_notice("start version=%s listen=%s%s%s admin=%s timeout=%g",
 	    PACKAGE_VERSION, listen, tls[0] != '\0' ? " tls=" : "", tls, admin,
 	    conf->heartbeat_timeout);
+	fleet_start(conf);
 	notify_start();
 	notify_ready();
 	return (0);
@@ -121,6 +124,7 @@ daemon_reload(char **changed, char **cause)
 	notify_reloading();
 	if ((conf = config_load(old->path, cause)) == NULL ||
 	    store_reloadable(conf, cause) == -1 ||
+	    fleet_reloadable(conf, cause) == -1 ||
 	    daemon_prepare(conf, cause) == -1) {
 		(*cause)[strcspn(*cause, "\n")] = '\0';
 		config_free(conf);
@@ -163,6 +167,7 @@ daemon_stop(const char *reason)
 	http_close();
 	history_stop();
 	pending_close_all();
+	fleet_stop();
 	client_close_all(REASON_SHUTDOWN);
 	store_close();
 	push_stop();

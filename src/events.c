@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
+#include "fleet.h"
 #include "log.h"
 #include "proto.h"
 #include "seen.h"
@@ -113,7 +114,7 @@ events_sink_remove(events_sink_cb cb)
 static int
 events_wanted(void)
 {
-	return (nsinks > 0 || backlog.cap > 0);
+	return (nsinks > 0 || backlog.cap > 0 || fleet_streams());
 }
 
 /* Sets how many events are kept, keeping the newest of those held. */
@@ -149,7 +150,10 @@ backlog_drop_oldest(void)
 	backlog.n--;
 }
 
-/* Keeps the event numbered stats.seq and hands it to the live feeds. */
+/*
+ * Keeps the event numbered stats.seq and hands it to the live feeds and
+ * to the fleet's stream.
+ */
 static void
 events_record(enum event_kind kind, const char *text, size_t len)
 {
@@ -170,6 +174,7 @@ events_record(enum event_kind kind, const char *text, size_t len)
 	}
 	for (i = 0; i < nsinks; i++)
 		sinks[i](stats.seq, kind, text, len);
+	fleet_event(stats.seq, text, len);
 }
 
 /* Returns the number of the oldest kept event, or 0 when none is kept. */
@@ -275,6 +280,7 @@ events_hello(const struct client *c)
 	else if (hb_conf->auth_mode != AUTH_NONE)
 		auth = " auth=token";
 	seen_online(c->name, &c->addr.sa, time(NULL));
+	fleet_hello(c);
 	events_emit(EVENT_HELLO, 1, "#%llu name=%s%s",
 	    (unsigned long long)c->id, c->name, auth);
 }
@@ -286,6 +292,7 @@ events_renamed(const struct client *c)
 	int64_t	 now = time(NULL);
 
 	seen_offline(c->name, SEEN_RENAMED, now, now);
+	fleet_bye(c->name, c->id);
 }
 
 /* Data lines are not logged; for WATCH they are escaped to one line. */
@@ -332,9 +339,11 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 	else if (reason == REASON_AUTH)
 		stats.auth_failures++;
 	stats_session_ended(age);
-	if (c->name[0] != '\0')
+	if (c->name[0] != '\0') {
 		seen_offline(c->name, reason, mono_to_unix(c->last_rx),
 		    time(NULL));
+		fleet_bye(c->name, c->id);
+	}
 	events_emit(EVENT_DISCONNECT, 1, "#%llu addr=%s name=%s reason=%s "
 	    "age=%.1f in=%llu out=%llu clients=%llu",
 	    (unsigned long long)c->id,

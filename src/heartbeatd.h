@@ -155,6 +155,12 @@ struct hb_config {
 	uint64_t		 push_max_per_name;
 	uint64_t		 push_max_total;
 	double			 push_redeliver;	/* s */
+	/* [cluster]: a fleet of nodes sharing one Redis (SPEC §14) */
+	char			*cluster_redis;		/* NULL: alone */
+	char			*cluster_node;		/* never NULL */
+	char			*cluster_password;	/* NULL: no AUTH */
+	char			*cluster_prefix;	/* NULL: "" */
+	uint64_t		 cluster_events_max;	/* 0: no stream */
 
 	/* [log] */
 	int			 log_syslog;		/* 0 or 1 */

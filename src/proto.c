@@ -19,6 +19,7 @@
 #include "xmalloc.h"
 
 static int	linebuf_keep(struct linebuf *, const char *, size_t, size_t);
+static int	linebuf_hold(struct linebuf *, const char *, size_t);
 static int	line_emit(const char *, size_t, size_t, line_cb, void *);
 static int	name_char(unsigned char);
 
@@ -63,23 +64,43 @@ linebuf_keep(struct linebuf *lb, const char *data, size_t len, size_t max)
 	return (LINE_OK);
 }
 
+/*
+ * Keeps the bytes after a line whose callback paused, whatever their
+ * length: they are checked when linebuf_resume() frames them.
+ */
+static int
+linebuf_hold(struct linebuf *lb, const char *data, size_t len)
+{
+	if (len > lb->cap) {
+		lb->buf = xreallocarray(lb->buf, 1, len);
+		lb->cap = len;
+	}
+	memmove(lb->buf, data, len);
+	lb->len = len;
+	return (LINE_PAUSED);
+}
+
 /* Drops one "\r" before the "\n", checks the length and calls cb. */
 static int
 line_emit(const char *line, size_t len, size_t max, line_cb cb, void *arg)
 {
+	int	 rv;
+
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > max)
 		return (LINE_TOOLONG);
-	if (cb(arg, line, len) != 0)
+	if ((rv = cb(arg, line, len)) < 0)
 		return (LINE_STOPPED);
-	return (LINE_OK);
+	return (rv > 0 ? LINE_PAUSED : LINE_OK);
 }
 
 /*
  * Frames data into lines of at most max bytes and calls cb for each.
  * Returns LINE_OK with any trailing partial line kept in lb, LINE_STOPPED
- * when cb asked to stop (lb is not touched after that), or LINE_TOOLONG.
+ * when cb asked to stop (lb is not touched after that), LINE_PAUSED when
+ * it paused (the bytes after its line are kept in lb for
+ * linebuf_resume()), or LINE_TOOLONG.
  */
 int
 linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t max,
@@ -95,8 +116,10 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t max,
 		n = nl - data;
 		if ((rv = linebuf_keep(lb, data, n, max)) != LINE_OK)
 			return (rv);
-		if ((rv = line_emit(lb->buf, lb->len, max, cb, arg)) !=
-		    LINE_OK)
+		rv = line_emit(lb->buf, lb->len, max, cb, arg);
+		if (rv == LINE_PAUSED)
+			return (linebuf_hold(lb, nl + 1, len - n - 1));
+		if (rv != LINE_OK)
 			return (rv);
 		linebuf_clear(lb);
 		data += n + 1;
@@ -104,7 +127,10 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t max,
 	}
 	while ((nl = memchr(data, '\n', len)) != NULL) {
 		n = nl - data;
-		if ((rv = line_emit(data, n, max, cb, arg)) != LINE_OK)
+		rv = line_emit(data, n, max, cb, arg);
+		if (rv == LINE_PAUSED)
+			return (linebuf_hold(lb, nl + 1, len - n - 1));
+		if (rv != LINE_OK)
 			return (rv);
 		data += n + 1;
 		len -= n + 1;
@@ -112,6 +138,24 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t max,
 	if (len > 0)
 		return (linebuf_keep(lb, data, len, max));
 	return (LINE_OK);
+}
+
+/*
+ * Frames again what a paused callback left in lb, as linebuf_feed()
+ * does, and returns what it returns.
+ */
+int
+linebuf_resume(struct linebuf *lb, size_t max, line_cb cb, void *arg)
+{
+	char	*held = lb->buf;
+	size_t	 len = lb->len;
+	int	 rv;
+
+	lb->buf = NULL;
+	lb->len = lb->cap = 0;
+	rv = linebuf_feed(lb, held, len, max, cb, arg);
+	free(held);
+	return (rv);
 }
 
 void

@@ -23,16 +23,19 @@ struct linebuf {
 };
 
 /* Called for each line, without "\n" and one "\r" before it; returns 0 to
- * go on, or -1 to stop (for instance because the connection was closed,
- * in which case the linebuf may be gone). */
+ * go on, -1 to stop (for instance because the connection was closed,
+ * in which case the linebuf may be gone), or 1 to pause until
+ * linebuf_resume(). */
 typedef int	(*line_cb)(void *, const char *, size_t);
 
 #define LINE_OK		0	/* all data consumed; a partial line kept */
 #define LINE_STOPPED	1	/* the callback returned -1 */
 #define LINE_TOOLONG	2	/* a line is longer than max */
+#define LINE_PAUSED	3	/* the callback returned 1 */
 
 int	 linebuf_feed(struct linebuf *, const char *, size_t, size_t,
 	    line_cb, void *);
+int	 linebuf_resume(struct linebuf *, size_t, line_cb, void *);
 void	 linebuf_clear(struct linebuf *);
 
 /* Splits a line at its first space into a command word and the rest. */

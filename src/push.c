@@ -107,6 +107,7 @@ static void	push_file(struct push *);
 static void	push_kept(struct push *);
 static void	push_done_cb(void *, const char *);
 static void	push_delete(struct push *);
+static void	push_unfile(struct push *);
 static int	push_room(const struct client *, const struct push *);
 static int	push_send(struct push *, struct client *);
 static int	push_pump(struct push_name *, struct client *);
@@ -351,6 +352,14 @@ push_submit(const char *name, uint64_t ttl, const char *msg, size_t len,
 static void
 push_delete(struct push *p)
 {
+	store_push_delete(p->id);
+	push_unfile(p);
+}
+
+/* Forgets a pending push here; the store may keep it (push_drop()). */
+static void
+push_unfile(struct push *p)
+{
 	struct push_name	*pn = p->pn;
 
 	RB_REMOVE(push_ids, &ids, p);
@@ -360,10 +369,47 @@ push_delete(struct push *p)
 	TAILQ_REMOVE(&pn->pushes, p, queue);
 	if (p->sent != 0)
 		TAILQ_REMOVE(&flying, p, flight);
-	store_push_delete(p->id);
 	stats.pushes_pending--;
 	push_name_unref(pn);
 	free(p);
+}
+
+/*
+ * A fleet (SPEC §14) keeps a name's pending pushes in the memory of one
+ * node, the one its name is online at or was last pushed to; the store,
+ * Redis, keeps them all. When the name comes online at another node,
+ * that node adopts the store's pushes for it, and this one drops its own.
+ *
+ * Adopts a push the store kept for another node: it joins its name's
+ * queue unless it is here already or expired, and goes out if its name
+ * is online. Returns -1 when that closed the client.
+ */
+int
+push_adopt(const struct store_push *sp)
+{
+	struct push_name	*pn;
+	struct client		*c;
+
+	if (push_find(sp->id) != NULL || sp->expires <= push_now_ms())
+		return (0);
+	pn = push_name_get(sp->name);
+	push_file(push_new(pn, sp->id, sp->created, sp->expires, sp->msg,
+	    sp->len));
+	if ((c = registry_by_name(sp->name)) == NULL)
+		return (0);
+	return (push_pump(pn, c));
+}
+
+/* Drops the kept pushes of name from memory: another node has them. */
+void
+push_drop(const char *name)
+{
+	struct push_name	*pn;
+	struct push		*p;
+
+	while ((pn = push_name_find(name)) != NULL &&
+	    (p = TAILQ_FIRST(&pn->pushes)) != NULL)
+		push_unfile(p);
 }
 
 /* UNPUSH: deletes the pending push id. Returns 0, or -1 when none is. */

@@ -40,6 +40,11 @@ struct push_info {
 typedef void	(*push_list_cb)(const struct push_info *, void *);
 void	 push_list(const char *, push_list_cb, void *);
 
+/* fleet.c */
+struct store_push;
+int	 push_adopt(const struct store_push *);
+void	 push_drop(const char *);
+
 /* client.c; push_online() and push_ack() return -1 when c was closed. */
 int	 push_online(struct client *);
 void	 push_offline(struct client *);

@@ -55,6 +55,7 @@ static int	seen_order(const void *, const void *);
 static int64_t	seen_last_byte(const struct seen_entry *);
 static void	seen_utc(int64_t, char *, size_t);
 static int	seen_reason_parse(const char *);
+static void	seen_fill(struct seen_entry *, const struct store_seen *);
 
 /* libbsd leaves __unused undefined, which RB_*_STATIC rely on. */
 #define RB_STATIC	__attribute__((__unused__)) static
@@ -505,16 +506,10 @@ void
 seen_load(const struct store_seen *rec, void *arg)
 {
 	struct seen_entry	*e;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
 
 	if ((e = seen_find(rec->name)) == NULL)
 		e = seen_new(rec->name);
-	if (addr_parse(rec->addr, &ss, &len) == 0 && len <= sizeof(e->addr))
-		memcpy(&e->addr, &ss, len);
-	e->last_seen = rec->last_seen;
-	e->reason = seen_reason_parse(rec->reason);
-	e->sessions = rec->sessions;
+	seen_fill(e, rec);
 	if (strcmp(rec->state, seen_states[SEEN_HELD]) == 0) {
 		e->flap_start = rec->since + flap_hold;
 		seen_set(e, SEEN_HELD, rec->since);
@@ -522,6 +517,46 @@ seen_load(const struct store_seen *rec, void *arg)
 		seen_set(e, SEEN_OFFLINE, rec->since);
 	seen_trim();
 	seen_arm(time(NULL));
+}
+
+/* Copies a store record's address, times, reason and sessions into e. */
+static void
+seen_fill(struct seen_entry *e, const struct store_seen *rec)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+
+	if (addr_parse(rec->addr, &ss, &len) == 0 && len <= sizeof(e->addr))
+		memcpy(&e->addr, &ss, len);
+	e->last_seen = rec->last_seen;
+	e->reason = seen_reason_parse(rec->reason);
+	e->sessions = rec->sessions;
+}
+
+/*
+ * Writes the SEEN line of a record another node of a fleet wrote, as at
+ * now, into buf; returns its length.
+ */
+int
+seen_format_record(const struct store_seen *rec, int64_t now, char *buf,
+    size_t size)
+{
+	_Alignas(struct seen_entry) char mem[sizeof(struct seen_entry) +
+	    HB_NAME_MAX + 1];
+	struct seen_entry	*e = (struct seen_entry *)mem;
+	int			 state;
+
+	memset(e, 0, sizeof(*e));
+	strlcpy(e->name, rec->name, HB_NAME_MAX + 1);
+	e->addr.sa.sa_family = AF_UNSPEC;
+	seen_fill(e, rec);
+	e->since = rec->since;
+	e->state = SEEN_OFFLINE;
+	for (state = 0; state < SEEN__COUNT; state++) {
+		if (strcmp(rec->state, seen_states[state]) == 0)
+			e->state = state;
+	}
+	return (seen_format(e, now, buf, size));
 }
 
 size_t

@@ -94,6 +94,8 @@ void		 seen_view(const struct seen_entry *, int64_t,
 		    struct seen_view *);
 int		 seen_format(const struct seen_entry *, int64_t, char *,
 		    size_t);
+int		 seen_format_record(const struct store_seen *, int64_t,
+		    char *, size_t);
 const char	*seen_reason(int);
 void		 seen_load(const struct store_seen *, void *);
 void		 seen_tick(int64_t);

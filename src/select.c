@@ -4,7 +4,7 @@
  *
  * A word is read as the first of these that fits: "#<id>" and
  * "@<ip>:<port>" (as a §4 target), "@<network>/<bits>", a keyword
- * (unnamed, tls, plain, online, offline, held), a comparison ("idle>",
+ * (unnamed, tls, plain, online, offline, held, fleet), a comparison ("idle>",
  * "idle<", "age>", "age<", "for>", "for<" and a number of seconds), a
  * glob (a name-like word holding "*" or "?"), and last an exact name.
  * So keywords win: a client literally named "tls" is selected by its
@@ -48,6 +48,7 @@ static const struct {
 	{ "online", SELECT_STATE, SELECT_ONLINE },
 	{ "offline", SELECT_STATE, SELECT_OFFLINE },
 	{ "held", SELECT_STATE, SELECT_HELD },
+	{ "fleet", SELECT_FLEET, SELECT_ONLINE },
 };
 
 static const struct {
@@ -216,6 +217,22 @@ select_single(const struct selector *sel)
 	return (&sel->w[0].u.target);
 }
 
+/*
+ * Returns 1 when sel holds the word "fleet": it asks every node of a
+ * fleet (SPEC §14), where the other words then select.
+ */
+int
+select_fleet(const struct selector *sel)
+{
+	size_t	 i;
+
+	for (i = 0; i < sel->n; i++) {
+		if (sel->w[i].kind == SELECT_FLEET)
+			return (1);
+	}
+	return (0);
+}
+
 /* Returns 1 when subj matches every word of sel. */
 int
 select_match(const struct selector *sel, const struct select_subject *subj)
@@ -233,7 +250,8 @@ select_match(const struct selector *sel, const struct select_subject *subj)
  * A glob matches named subjects only: an unnamed client has no name for
  * "*" to match. Words about live clients (#id, unnamed, tls, plain, idle,
  * age) never match a registry entry, nor its words (online, offline,
- * held, for) a live client.
+ * held, for) a live client. "fleet" says where to look, not what to
+ * take: it matches every subject.
  */
 static int
 select_word_match(const struct select_word *w,
@@ -260,6 +278,8 @@ select_word_match(const struct select_word *w,
 		return (!s->seen && select_compare(w, s->age));
 	case SELECT_FOR:
 		return (s->seen && select_compare(w, s->for_secs));
+	case SELECT_FLEET:
+		return (1);
 	}
 	return (0);
 }

@@ -25,7 +25,8 @@ enum select_kind {
 	SELECT_STATE,		/* online, offline, held */
 	SELECT_IDLE,		/* idle>N, idle<N */
 	SELECT_AGE,		/* age>N, age<N */
-	SELECT_FOR		/* for>N, for<N */
+	SELECT_FOR,		/* for>N, for<N */
+	SELECT_FLEET		/* fleet: every node, not only this one */
 };
 
 /* A last-seen registry entry's state (SPEC §11). */
@@ -79,6 +80,7 @@ struct select_subject {
 int			 select_parse(const char *, size_t, struct selector *,
 			    const char **);
 const struct target	*select_single(const struct selector *);
+int			 select_fleet(const struct selector *);
 int			 select_match(const struct selector *,
 			    const struct select_subject *);
 int			 glob_match(const char *, const char *);

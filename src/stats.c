@@ -63,6 +63,10 @@ static const struct stat_field stat_fields[] = {
 	    "Pushes whose ttl ran out before an acknowledgement."),
 	FIELD(pushes_pending, STAT_GAUGE,
 	    "Pushes waiting for an acknowledgement."),
+	FIELD(fleet_nodes, STAT_GAUGE,
+	    "Nodes alive in the fleet, this one included; 0 alone."),
+	FIELD(fleet_errors, STAT_COUNTER,
+	    "Fleet operations that failed: Redis unreachable or late."),
 };
 
 static void	stat_put(struct stat_value *, const char *, enum stat_kind,

@@ -41,6 +41,8 @@ struct stats {
 	uint64_t	 pushes_acked;
 	uint64_t	 pushes_expired;
 	uint64_t	 pushes_pending;
+	uint64_t	 fleet_nodes;		/* alive, at the last beat */
+	uint64_t	 fleet_errors;
 
 	/*
 	 * Finished client sessions, for the duration histogram: a count

@@ -3,8 +3,9 @@
  * the process. The registry itself lives in memory (seen.c),
  * which SEEN always answers from; a store only loads it at start and
  * keeps a copy of every change. The backend is chosen by the config:
- * none for memory only, SQLite for [state] file; Redis comes with the
- * fleet. A backend leaves out the operations it has no use for.
+ * none for memory only, SQLite for [state] file, and Redis for a fleet
+ * ([cluster] redis). A backend leaves out the operations it has no use
+ * for.
  *
  * The state file cannot change on a reload: the registry would have to
  * be written anew to the new file, or merged with what it holds, and
@@ -31,9 +32,12 @@ static const struct store_backend	*backend = &store_memory;
 static store_push_done_cb		 push_done;
 static char				*opened;	/* its file */
 
+/* A fleet's store is its Redis, whatever [state] file says. */
 static const struct store_backend *
 store_backend_of(const struct hb_config *conf)
 {
+	if (conf->cluster_redis != NULL)
+		return (&store_redis);
 	return (conf->state_file != NULL ? &store_sqlite : &store_memory);
 }
 

@@ -77,6 +77,14 @@ struct store_backend {
 };
 
 extern const struct store_backend	store_sqlite;
+extern const struct store_backend	store_redis;
+
+/* store_redis.c: a name's pushes, for the node it comes online at. */
+void		 store_redis_fetch(const char *, store_push_load_cb, void *);
+/* A name's record, NULL when none, or the error why. */
+typedef void	(*store_seen_cb)(void *, const struct store_seen *,
+		    const char *);
+void		 store_redis_seen(const char *, store_seen_cb, void *);
 
 int		 store_check(const struct hb_config *, char **);
 int		 store_open(const struct hb_config *, char **);

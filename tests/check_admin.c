@@ -81,7 +81,8 @@ static const char *stat_keys[] = {
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
 	"handshake_failures", "proxy_failures", "flapping", "pushes_queued",
-	"pushes_acked", "pushes_expired", "pushes_pending"
+	"pushes_acked", "pushes_expired", "pushes_pending", "fleet_nodes",
+	"fleet_errors"
 };
 #define NSTATS	NITEMS(stat_keys)
 
@@ -789,7 +790,7 @@ START_TEST(test_admin_stats_keys)
 	    "bytes_out=0 log_dropped=0 seq=0 accept_pauses=0 auth_failures=0 "
 	    "handshake_failures=0 proxy_failures=0 flapping=0 "
 	    "pushes_queued=0 pushes_acked=0 pushes_expired=0 "
-	    "pushes_pending=0");
+	    "pushes_pending=0 fleet_nodes=0 fleet_errors=0");
 	teardown();
 }
 END_TEST

@@ -1214,6 +1214,51 @@ START_TEST(test_config_push)
 }
 END_TEST
 
+/*
+ * SPEC §14's [cluster]: defaults (the node named after the host), values,
+ * the checks on the address, the node and the prefix, and the diff.
+ */
+START_TEST(test_config_cluster)
+{
+	struct hb_config	*cfg;
+	char			 host[256];
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	cfg = load_ok("");
+	ck_assert_ptr_null(cfg->cluster_redis);
+	ck_assert_str_eq(cfg->cluster_node, host);
+	ck_assert_ptr_null(cfg->cluster_password);
+	ck_assert_str_eq(cfg->cluster_prefix, "hb:");
+	ck_assert_uint_eq(cfg->cluster_events_max, 100000);
+	config_free(cfg);
+	cfg = load_ok("[cluster]\nredis = /run/redis/redis.sock\n"
+	    "node = n-1.a\npassword = u:p w\nprefix = fleet.1:\n"
+	    "events_max = 0\n");
+	ck_assert_str_eq(cfg->cluster_redis, "/run/redis/redis.sock");
+	ck_assert_str_eq(cfg->cluster_node, "n-1.a");
+	ck_assert_str_eq(cfg->cluster_password, "u:p w");
+	ck_assert_str_eq(cfg->cluster_prefix, "fleet.1:");
+	ck_assert_uint_eq(cfg->cluster_events_max, 0);
+	config_free(cfg);
+	cfg = load_ok("[cluster]\nredis = [::1]:6379\n");
+	ck_assert_str_eq(cfg->cluster_redis, "[::1]:6379");
+	config_free(cfg);
+	load_err("[cluster]\nredis = localhost:6379\n", "2: redis: not a "
+	    "socket path or a numeric address (IPv4:port or [IPv6]:port): "
+	    "\"localhost:6379\"");
+	load_err("[cluster]\nnode = a b\n",
+	    "2: node: invalid character: \"a b\"");
+	load_err("[cluster]\n\nnode = -a\n",
+	    "3: node: must start with a letter or digit: \"-a\"");
+	load_err("[cluster]\nprefix = hb/\n",
+	    "2: prefix: invalid character: \"hb/\"");
+	load_err("[cluster]\nevents_max = 100000001\n",
+	    "2: events_max: out of range 0-100000000: \"100000001\"");
+	diff_check("", "[cluster]\nredis = 127.0.0.1:6379\nevents_max = 5\n",
+	    "cluster.redis,cluster.events_max", 2);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1272,6 +1317,7 @@ test_suite(void)
 
 	tc = tcase_create("state");
 	tcase_add_test(tc, test_config_state);
+	tcase_add_test(tc, test_config_cluster);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("push");

@@ -43,7 +43,6 @@ struct front {
 };
 
 static const char *haproxy_path(void);
-static void	 scratch_dir(char *);
 static void	 make_cert(const char *);
 static int	 listen_fd(const char *, int *);
 static void	 start_daemon(struct front *);
@@ -109,19 +108,6 @@ open_log(struct front *f, const char *name)
 	    0600)) == -1)
 		ck_abort_msg("%s: %s", path, strerror(errno));
 	return (fd);
-}
-
-/* The private directory of hb_write_file(), into dir (PATH_MAX bytes). */
-static void
-scratch_dir(char *dir)
-{
-	char	*path, *slash;
-
-	path = hb_write_file("haproxy.err", "");
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	snprintf(dir, PATH_MAX, "%s", path);
-	free(path);
 }
 
 /* A self-signed EC certificate and its key, dir/cert.pem and dir/key.pem. */
@@ -354,7 +340,7 @@ static void
 setup(struct front *f)
 {
 	memset(f, 0, sizeof(*f));
-	scratch_dir(f->dir);
+	hb_scratch_dir(f->dir);
 	make_cert(f->dir);
 	start_daemon(f);
 	start_front(f);

@@ -69,7 +69,8 @@ static const char *stat_keys[] = {
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
 	"handshake_failures", "proxy_failures", "flapping", "pushes_queued",
-	"pushes_acked", "pushes_expired", "pushes_pending"
+	"pushes_acked", "pushes_expired", "pushes_pending", "fleet_nodes",
+	"fleet_errors"
 };
 
 /* A time in a SEEN line, as a regular expression. */

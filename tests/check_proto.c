@@ -30,6 +30,7 @@ struct collect {
 	size_t	 len[NLINES];
 	size_t	 n;
 	size_t	 stop_after;	/* lines; 0: never stop */
+	int	 pause;		/* pause after every line */
 	size_t	 partial;	/* bytes kept in the linebuf at the end */
 };
 
@@ -272,7 +273,7 @@ collect_cb(void *arg, const char *line, size_t len)
 	col->len[col->n++] = len;
 	if (col->stop_after != 0 && col->n == col->stop_after)
 		return (-1);
-	return (0);
+	return (col->pause);
 }
 
 /*
@@ -520,6 +521,60 @@ START_TEST(test_proto_linebuf_stop_chunks)
 	    LINE_STOPPED);
 	ck_assert_uint_eq(col.n, 2);
 	assert_line(&col, 1, "HELLO x", 7);
+}
+END_TEST
+
+/*
+ * A callback that pauses after every line gets the same lines, in chunks
+ * of every size, as one that does not, once each pause is resumed: the
+ * bytes after a paused line wait in the linebuf, partial line included.
+ */
+START_TEST(test_proto_linebuf_pause)
+{
+	static const char	 data[] = "a\nbb\r\n\nccc\ndd";
+	struct collect		 col;
+	struct linebuf		 lb;
+	size_t			 chunk, off, n;
+	int			 rv, pauses;
+
+	for (chunk = 1; chunk < sizeof(data); chunk++) {
+		memset(&col, 0, sizeof(col));
+		memset(&lb, 0, sizeof(lb));
+		col.pause = 1;
+		pauses = 0;
+		for (off = 0; off < sizeof(data) - 1; off += n) {
+			n = sizeof(data) - 1 - off < chunk ?
+			    sizeof(data) - 1 - off : chunk;
+			rv = linebuf_feed(&lb, data + off, n, MAX, collect_cb,
+			    &col);
+			while (rv == LINE_PAUSED) {
+				pauses++;
+				rv = linebuf_resume(&lb, MAX, collect_cb,
+				    &col);
+			}
+			ck_assert_int_eq(rv, LINE_OK);
+		}
+		ck_assert_int_eq(pauses, 4);
+		ck_assert_uint_eq(col.n, 4);
+		assert_line(&col, 0, "a", 1);
+		assert_line(&col, 1, "bb", 2);
+		assert_line(&col, 2, "", 0);
+		assert_line(&col, 3, "ccc", 3);
+		ck_assert_uint_eq(lb.len, 2);
+		ck_assert_int_eq(memcmp(lb.buf, "dd", 2), 0);
+		linebuf_clear(&lb);
+	}
+
+	/* Held bytes are framed on resume: a line too long is found then. */
+	memset(&col, 0, sizeof(col));
+	memset(&lb, 0, sizeof(lb));
+	col.pause = 1;
+	ck_assert_int_eq(linebuf_feed(&lb, "a\n0123456789abcdefgh\n", 22, MAX,
+	    collect_cb, &col), LINE_PAUSED);
+	ck_assert_uint_eq(lb.len, 20);
+	ck_assert_int_eq(linebuf_resume(&lb, MAX, collect_cb, &col),
+	    LINE_TOOLONG);
+	linebuf_clear(&lb);
 }
 END_TEST
 
@@ -816,6 +871,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("linebuf_clear");
+	tcase_add_test(tc, test_proto_linebuf_pause);
 	tcase_add_test(tc, test_proto_linebuf_clear);
 	suite_add_tcase(s, tc);
 

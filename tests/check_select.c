@@ -75,6 +75,8 @@ static const struct {
 	{ "online",			"state 0" },
 	{ "offline",			"state 1" },
 	{ "held",			"state 2" },
+	{ "fleet",			"fleet" },
+	{ "Fleet",			"name Fleet" },
 	{ "idle>5",			"idle > 5" },
 	{ "idle<0.5",			"idle < 0.5" },
 	{ "idle>.5",			"idle > 0.5" },
@@ -256,6 +258,9 @@ static const struct {
 	{ "#1 #2",			0 },
 	{ "sensor-7  sensor-7",		L0 | S0 },
 	{ "* @10.0.0.0/8 for>1",	S0 },
+	{ "fleet",			ALL },
+	{ "fleet sensor-*",		L0 | S0 },
+	{ "tls fleet idle>10",		L2 },
 };
 
 /* One-word and other selectors, and whether select_single() is a target. */
@@ -276,6 +281,8 @@ static const struct {
 	{ "idle>1",		-1 },
 	{ "#1 #1",		-1 },
 	{ "sensor-7 plain",	-1 },
+	{ "fleet sensor-7",	-1 },
+	{ "fleet",		-1 },
 	{ "",			-1 },
 };
 
@@ -330,6 +337,9 @@ describe(const struct select_word *w, char *buf, size_t size)
 		snprintf(buf, size, "%s %c %g",
 		    measure[w->kind - SELECT_IDLE], w->u.cmp.op,
 		    w->u.cmp.secs);
+		break;
+	case SELECT_FLEET:
+		snprintf(buf, size, "fleet");
 		break;
 	}
 }
@@ -477,6 +487,7 @@ START_TEST(test_select_single)
 
 	ck_assert_int_eq(select_parse(sel, strlen(sel), &s, &why), 0);
 	t = select_single(&s);
+	ck_assert_int_eq(select_fleet(&s), strstr(sel, "fleet") != NULL);
 	if (singles[_i].kind == -1) {
 		ck_assert_msg(t == NULL, "\"%s\" is single", sel);
 		return;

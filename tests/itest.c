@@ -219,6 +219,18 @@ write_file(const char *path, const char *text, const char *dir)
 		ck_abort_msg("%s: %s", path, strerror(errno));
 }
 
+void
+hb_scratch_dir(char *dir)
+{
+	char	*path, *slash;
+
+	path = hb_write_file("scratch", "");
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	snprintf(dir, PATH_MAX, "%s", path);
+	free(path);
+}
+
 char *
 hb_write_file(const char *name, const char *text)
 {

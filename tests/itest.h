@@ -226,6 +226,8 @@ char		*hb_write_file(const char *name, const char *text);
  */
 const char	*hb_state_dir(void);
 void		 hb_state_rm(void);
+/* The private directory of hb_write_file(), into dir (PATH_MAX bytes). */
+void		 hb_scratch_dir(char *dir);
 /* The contents of the file at path (malloc'd, NUL-terminated). */
 char		*hb_read_file(const char *path);
 /* Asserts that s matches the POSIX extended regular expression re. */
