@@ -339,7 +339,8 @@ class DashboardTest(unittest.TestCase):
         rows = "document.querySelectorAll('#clients tr').length"
         b.wait(f"{status} === '1–100 of 150'", "the first page")
         self.assertEqual(b.js(rows), 100)
-        b.js("document.querySelector('#clients-form .next').click()")
+        b.js("document.querySelector('#clients-form button:last-child')"
+             ".click()")
         b.wait(f"{status} === '101–150 of 150'", "the second page")
         self.assertEqual(b.js(rows), 50)
         self.assertIn("page-149", b.js(text_of("clients")))
