@@ -779,15 +779,13 @@ usage:
 void
 admin_watch(struct admin_session *s, const char *args, size_t len)
 {
-	uint64_t	 from = UINT64_MAX, n = stats.seq, oldest;
+	uint64_t	 from = UINT64_MAX, n = stats.seq, gap;
 	unsigned	 verbs;
 
 	if (watch_args(s, args, len, &from, &verbs) == -1)
 		return;
-	oldest = events_oldest();
-	if (from < n && (oldest == 0 || oldest > from + 1)) {
-		admin_reply(s, "ERR gap oldest=%llu",
-		    (unsigned long long)(oldest == 0 ? n + 1 : oldest));
+	if ((gap = events_gap(from)) != 0) {
+		admin_reply(s, "ERR gap oldest=%llu", (unsigned long long)gap);
 		return;
 	}
 	admin_reply(s, "OK seq=%llu", (unsigned long long)n);
@@ -799,7 +797,7 @@ admin_watch(struct admin_session *s, const char *args, size_t len)
 	}
 	s->flags |= ADMIN_WATCHING;
 	if (nwatchers++ == 0)
-		events_set_sink(watch_sink);
+		events_sink_add(watch_sink);
 }
 
 /* Writes an event to a watcher, when it is of a kind the watcher wants. */
@@ -846,5 +844,5 @@ watch_stop(struct admin_session *s)
 		return;
 	s->flags &= ~ADMIN_WATCHING;
 	if (--nwatchers == 0)
-		events_set_sink(NULL);
+		events_sink_remove(watch_sink);
 }

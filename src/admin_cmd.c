@@ -18,6 +18,7 @@
 #include "admin_session.h"
 #include "client.h"
 #include "daemon.h"
+#include "ops.h"
 #include "proto.h"
 #include "registry.h"
 #include "seen.h"
@@ -31,11 +32,6 @@
 static int	admin_message(struct admin_session *, const char *, size_t);
 static int	admin_select(struct admin_session *, const char *, size_t,
 		    struct selector *, const char *);
-static struct client *admin_find(struct admin_session *,
-		    const struct target *);
-static int	admin_matches(const struct client *, const struct selector *,
-		    uint64_t);
-static uint64_t	admin_queue(const struct selector *, const char *, size_t);
 
 static void	cmd_list(struct admin_session *, const char *, size_t);
 static void	cmd_send(struct admin_session *, const char *, size_t);
@@ -47,7 +43,6 @@ static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
 static void	cmd_release(struct admin_session *, const char *, size_t);
-static int	seen_match(const struct seen_entry *, int64_t, void *);
 static void	cmd_quit(struct admin_session *, const char *, size_t);
 
 static const struct admin_cmd admin_cmds[] = {
@@ -137,66 +132,6 @@ admin_select(struct admin_session *s, const char *args, size_t len,
 	return (0);
 }
 
-/* Finds a target's client, or answers the error and returns NULL. */
-static struct client *
-admin_find(struct admin_session *s, const struct target *t)
-{
-	struct client	*c = NULL;
-
-	switch (t->kind) {
-	case TARGET_ID:
-		c = registry_by_id(t->id);
-		break;
-	case TARGET_ADDR:
-		c = registry_by_addr((const struct sockaddr *)&t->addr);
-		break;
-	case TARGET_NAME:
-		c = registry_by_name(t->name);
-		break;
-	}
-	if (c == NULL)
-		admin_reply(s, "ERR notfound no such client");
-	return (c);
-}
-
-/* Returns 1 when sel (NULL: any) matches c, as it is at now (mono ns). */
-static int
-admin_matches(const struct client *c, const struct selector *sel,
-    uint64_t now)
-{
-	struct select_subject	 subj;
-
-	if (sel == NULL || sel->n == 0)
-		return (1);
-	memset(&subj, 0, sizeof(subj));
-	subj.id = c->id;
-	subj.name = c->name;
-	subj.addr = &c->addr.sa;
-	subj.tls = c->conn.ssl != NULL;
-	subj.age = mono_seconds(c->connected, now);
-	subj.idle = mono_seconds(c->last_rx, now);
-	return (select_match(sel, &subj));
-}
-
-/*
- * Queues msg to every client sel (NULL: any) matches. Returns how many
- * kept their connection, the count SEND and BROADCAST answer.
- */
-static uint64_t
-admin_queue(const struct selector *sel, const char *msg, size_t len)
-{
-	struct client	*c, *next;
-	uint64_t	 n = 0, now = mono_ns();
-
-	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
-		if (admin_matches(c, sel, now) &&
-		    client_send_line(c, msg, len) == 0)
-			n++;
-	}
-	stats.messages_sent += n;
-	return (n);
-}
-
 /*
  * TOKEN <name> <ttl>: a token that proves name for ttl seconds (0: for
  * ever), for a backend that does not mint its own (SPEC §9).
@@ -268,7 +203,7 @@ cmd_seen(struct admin_session *s, const char *args, size_t len)
 		}
 		return;
 	}
-	n = seen_select(seen_match, &sel, now, &v);
+	n = seen_select(ops_seen_match, &sel, now, &v);
 	for (i = 0; i < n; i++) {
 		seen_format(v[i], now, line, sizeof(line));
 		admin_reply(s, "%s", line);
@@ -296,51 +231,27 @@ cmd_release(struct admin_session *s, const char *args, size_t len)
 		admin_reply(s, "OK");
 }
 
-/* A seen_filter: whether e, as at now, matches the selector at arg. */
-static int
-seen_match(const struct seen_entry *e, int64_t now, void *arg)
-{
-	static const enum select_state states[SEEN__COUNT] = {
-		[SEEN_ONLINE] = SELECT_ONLINE,
-		[SEEN_OFFLINE] = SELECT_OFFLINE,
-		[SEEN_HELD] = SELECT_HELD,
-	};
-	struct select_subject	 subj;
-
-	memset(&subj, 0, sizeof(subj));
-	subj.seen = 1;
-	subj.name = e->name;
-	if (e->addr.sa.sa_family != AF_UNSPEC)
-		subj.addr = &e->addr.sa;
-	subj.state = states[e->state];
-	subj.for_secs = now > e->since ? now - e->since : 0;
-	return (select_match(arg, &subj));
-}
-
 /* LIST [<selector>]: the clients it matches, oldest first. */
 static void
 cmd_list(struct admin_session *s, const char *args, size_t len)
 {
-	struct selector	 sel;
-	struct client	*c;
-	char		 addr[ADDR_STRLEN];
-	uint64_t	 now = mono_ns();
+	struct selector		 sel;
+	struct client		*c;
+	struct ops_client	 v;
+	uint64_t		 now = mono_ns();
 
 	if (admin_select(s, args, len, &sel, NULL) == -1)
 		return;
 	TAILQ_FOREACH(c, registry_list(), entry) {
-		if (!admin_matches(c, &sel, now))
+		if (!ops_matches(c, &sel, now))
 			continue;
+		ops_describe(c, now, &v);
 		admin_reply(s, "CLIENT #%llu name=%s addr=%s age=%.1f "
 		    "idle=%.1f in=%llu out=%llu timeout=%g gap_max=%.1f "
-		    "near=%llu", (unsigned long long)c->id,
-		    c->name[0] != '\0' ? c->name : "-",
-		    addr_format(&c->addr.sa, addr, sizeof(addr)),
-		    mono_seconds(c->connected, now),
-		    mono_seconds(c->last_rx, now),
-		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out, client_granted(c),
-		    c->gap_max / 1e9, (unsigned long long)c->near);
+		    "near=%llu", (unsigned long long)v.id,
+		    v.name != NULL ? v.name : "-", v.addr, v.age, v.idle,
+		    (unsigned long long)v.in, (unsigned long long)v.out,
+		    v.timeout, v.gap_max, (unsigned long long)v.near);
 	}
 	admin_reply(s, "END seq=%llu", (unsigned long long)stats.seq);
 }
@@ -355,9 +266,8 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 {
 	static const char	 usage[] = "SEND <target> <message>";
 	struct selector		 sel;
-	const struct target	*t;
 	struct words		 w;
-	struct client		*c;
+	uint64_t		 n;
 
 	if (args != NULL)
 		proto_split(args, len, &w);
@@ -368,19 +278,17 @@ cmd_send(struct admin_session *s, const char *args, size_t len)
 	if (admin_message(s, w.rest, w.restlen) == -1 ||
 	    admin_select(s, w.word, w.wordlen, &sel, usage) == -1)
 		return;
-	if ((t = select_single(&sel)) == NULL) {
-		admin_reply(s, "OK %llu", (unsigned long long)admin_queue(&sel,
-		    w.rest, w.restlen));
-		return;
-	}
-	if ((c = admin_find(s, t)) == NULL)
-		return;
-	if (client_send_line(c, w.rest, w.restlen) == -1) {
+	switch (ops_send(&sel, w.rest, w.restlen, &n)) {
+	case OPS_OK:
+		admin_reply(s, "OK %llu", (unsigned long long)n);
+		break;
+	case OPS_NOTFOUND:
+		admin_reply(s, "ERR notfound no such client");
+		break;
+	case OPS_OVERFLOW:
 		admin_reply(s, "ERR overflow client dropped");
-		return;
+		break;
 	}
-	stats.messages_sent++;
-	admin_reply(s, "OK 1");
 }
 
 static void
@@ -392,7 +300,7 @@ cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 	}
 	if (admin_message(s, args, len) == -1)
 		return;
-	admin_reply(s, "OK %llu", (unsigned long long)admin_queue(NULL, args,
+	admin_reply(s, "OK %llu", (unsigned long long)ops_queue(NULL, args,
 	    len));
 }
 
@@ -403,27 +311,17 @@ cmd_broadcast(struct admin_session *s, const char *args, size_t len)
 static void
 cmd_kick(struct admin_session *s, const char *args, size_t len)
 {
-	struct selector		 sel;
-	const struct target	*t;
-	struct client		*c, *next;
-	uint64_t		 n = 0, now = mono_ns();
+	struct selector	 sel;
+	uint64_t	 n;
 
 	if (admin_select(s, args, len, &sel, "KICK <selector>") == -1)
 		return;
-	if ((t = select_single(&sel)) != NULL) {
-		if ((c = admin_find(s, t)) == NULL)
-			return;
-		client_close(c, REASON_KICKED);
+	if (ops_kick(&sel, &n) == OPS_NOTFOUND)
+		admin_reply(s, "ERR notfound no such client");
+	else if (select_single(&sel) != NULL)
 		admin_reply(s, "OK");
-		return;
-	}
-	TAILQ_FOREACH_SAFE(c, registry_list(), entry, next) {
-		if (admin_matches(c, &sel, now)) {
-			client_close(c, REASON_KICKED);
-			n++;
-		}
-	}
-	admin_reply(s, "OK %llu", (unsigned long long)n);
+	else
+		admin_reply(s, "OK %llu", (unsigned long long)n);
 }
 
 static void

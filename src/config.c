@@ -65,6 +65,7 @@ struct cfg_key {
 	int			 flags;
 #define CFG_REQUIRED	0x1	/* an empty value is an error */
 #define CFG_LOOPBACK	0x2	/* off loopback only with a token */
+#define CFG_ALIAS	0x4	/* another name of the key before it */
 	const char		*dflt;
 };
 
@@ -157,6 +158,7 @@ static int	 fail_at(struct cfg_ctx *, const char *, const char *,
 static void	 check_timeouts(struct cfg_ctx *);
 static void	 check_tls(struct cfg_ctx *);
 static void	 check_auth(struct cfg_ctx *);
+static void	 check_alias(struct cfg_ctx *);
 
 static const struct cfg_word dup_words[] = {
 	{ "replace",	DUP_REPLACE },
@@ -317,8 +319,9 @@ static const struct cfg_key keys[] = {
 	    0, 1000000, 0, "10000" },
 	{ "admin", "tls_listen", &type_addrs, OFF(admin_tls_listen), 0, 0,
 	    CFG_LOOPBACK, "" },
-	{ "metrics", "listen", &type_addrs, OFF(metrics_listen), 0, 0,
-	    0, "" },
+	{ "http", "listen", &type_addrs, OFF(http_listen), 0, 0, 0, "" },
+	{ "metrics", "listen", &type_addrs, OFF(http_alias), 0, 0,
+	    CFG_ALIAS, "" },
 	{ "tls", "cert", &type_string, OFF(tls_cert), 0, 0, 0, "" },
 	{ "tls", "key", &type_string, OFF(tls_key), 0, 0, 0, "" },
 	{ "tls", "ca", &type_string, OFF(tls_ca), 0, 0, 0, "" },
@@ -1029,6 +1032,27 @@ check_auth(struct cfg_ctx *ctx)
 }
 
 /*
+ * [metrics] listen is another name of [http] listen: it stands for it
+ * when [http] has none, and may name the same addresses, but no others.
+ */
+static void
+check_alias(struct cfg_ctx *ctx)
+{
+	const struct cfg_key	*http = key_find("http", "listen");
+	const struct cfg_key	*alias = key_find("metrics", "listen");
+	struct hb_config	*c = ctx->cfg;
+
+	if (ctx->seen[alias - keys] == 0)
+		return;
+	if (ctx->seen[http - keys] == 0) {
+		free_addrs(&c->http_listen);
+		c->http_listen = c->http_alias;
+		memset(&c->http_alias, 0, sizeof(c->http_alias));
+	} else if (!eq_addrs(&c->http_listen, &c->http_alias))
+		fail_at(ctx, "metrics", "listen", "differs from [http] listen");
+}
+
+/*
  * Reads the config file at path. Returns a new config, or NULL with *cause
  * set to a malloc'd "FILE:LINE: key: reason" or "FILE: strerror": one
  * line for each error, the first CONFIG_ERRORS_MAX by line, then "FILE:
@@ -1055,6 +1079,8 @@ config_load(const char *path, char **cause)
 			check_tls(&ctx);
 		if (ctx.nerrors == 0)
 			check_auth(&ctx);
+		if (ctx.nerrors == 0)
+			check_alias(&ctx);
 	}
 	free(ctx.seen);
 	free(ctx.line);
@@ -1096,7 +1122,7 @@ config_diff(const struct hb_config *old, const struct hb_config *new,
 	int	 n = 0;
 
 	for (i = 0; i < NKEYS; i++) {
-		if (key_equal(&keys[i], old, new))
+		if ((keys[i].flags & CFG_ALIAS) || key_equal(&keys[i], old, new))
 			continue;
 		prev = list;
 		xasprintf(&list, "%s%s%s.%s", prev == NULL ? "" : prev,

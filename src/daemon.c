@@ -17,9 +17,10 @@
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
+#include "history.h"
+#include "http.h"
 #include "listener.h"
 #include "log.h"
-#include "metrics.h"
 #include "notify.h"
 #include "pending.h"
 #include "registry.h"
@@ -56,7 +57,7 @@ daemon_prepare(const struct hb_config *conf, char **cause)
 		tls_abort();
 		return (-1);
 	}
-	if (metrics_prepare(conf, cause) == -1) {
+	if (http_prepare(conf, cause) == -1) {
 		admin_abort();
 		listener_abort();
 		tls_abort();
@@ -72,7 +73,7 @@ daemon_commit(const struct hb_config *conf)
 	tls_commit();
 	listener_commit(conf);
 	admin_commit(conf);
-	metrics_commit(conf);
+	http_commit(conf);
 	log_configure(conf);
 	events_configure(conf->watch_backlog);
 	seen_configure(conf);
@@ -92,6 +93,7 @@ daemon_start(struct hb_config *conf, char **cause)
 	if (daemon_prepare(conf, cause) == -1)
 		return (-1);
 	daemon_commit(conf);
+	history_start();
 	listener_names(listen, sizeof(listen));
 	listener_tls_names(tls, sizeof(tls));
 	admin_names(admin, sizeof(admin));
@@ -156,7 +158,8 @@ daemon_stop(const char *reason)
 	notify_stopping();
 	listener_close_all();
 	admin_close_all();
-	metrics_close();
+	http_close();
+	history_stop();
 	pending_close_all();
 	client_close_all(REASON_SHUTDOWN);
 	store_close();

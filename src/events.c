@@ -28,6 +28,7 @@
 
 #define EVENT_LINE_MAX		512	/* bytes in any event but data */
 #define BACKLOG_BYTES_MAX	(64UL * 1024 * 1024)
+#define EVENTS_SINKS_MAX	4	/* live feeds: WATCH, SSE */
 
 /* A kept event; the ring holds consecutive sequence numbers. */
 struct kept_event {
@@ -53,7 +54,8 @@ const char *const events_verbs[EVENT__COUNT] = {
 	[EVENT_FLAPPING] = "flapping",
 };
 
-static events_sink_cb	 sink;
+static events_sink_cb	 sinks[EVENTS_SINKS_MAX];
+static size_t		 nsinks;
 
 /*
  * The backlog: the last `cap` events, or fewer while their text passes
@@ -81,16 +83,32 @@ events_verb(const char *word, size_t len)
 	return (-1);
 }
 
+/* Adds a live feed, which gets every event from now on. */
 void
-events_set_sink(events_sink_cb cb)
+events_sink_add(events_sink_cb cb)
 {
-	sink = cb;
+	if (nsinks == EVENTS_SINKS_MAX)
+		fatalx("%s: too many sinks", __func__);
+	sinks[nsinks++] = cb;
+}
+
+void
+events_sink_remove(events_sink_cb cb)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsinks; i++) {
+		if (sinks[i] == cb) {
+			sinks[i] = sinks[--nsinks];
+			return;
+		}
+	}
 }
 
 static int
 events_wanted(void)
 {
-	return (sink != NULL || backlog.cap > 0);
+	return (nsinks > 0 || backlog.cap > 0);
 }
 
 /* Sets how many events are kept, keeping the newest of those held. */
@@ -126,11 +144,12 @@ backlog_drop_oldest(void)
 	backlog.n--;
 }
 
-/* Keeps the event numbered stats.seq and hands it to the live feed. */
+/* Keeps the event numbered stats.seq and hands it to the live feeds. */
 static void
 events_record(enum event_kind kind, const char *text, size_t len)
 {
 	struct kept_event	*e;
+	size_t			 i;
 
 	if (backlog.cap > 0) {
 		if (backlog.n == backlog.cap)
@@ -144,8 +163,8 @@ events_record(enum event_kind kind, const char *text, size_t len)
 		backlog.bytes += len;
 		backlog.n++;
 	}
-	if (sink != NULL)
-		sink(stats.seq, kind, text, len);
+	for (i = 0; i < nsinks; i++)
+		sinks[i](stats.seq, kind, text, len);
 }
 
 /* Returns the number of the oldest kept event, or 0 when none is kept. */
@@ -153,6 +172,21 @@ uint64_t
 events_oldest(void)
 {
 	return (backlog.n == 0 ? 0 : stats.seq - backlog.n + 1);
+}
+
+/*
+ * Whether a reader that has every event up to `after` can resume from
+ * the backlog (WATCH FROM, an SSE Last-Event-ID): 0 when it can, else the
+ * first event it could get, the oldest kept or, when none is, seq + 1.
+ */
+uint64_t
+events_gap(uint64_t after)
+{
+	uint64_t	 oldest = events_oldest();
+
+	if (after >= stats.seq || (oldest != 0 && oldest <= after + 1))
+		return (0);
+	return (oldest == 0 ? stats.seq + 1 : oldest);
 }
 
 /*
@@ -179,7 +213,7 @@ void
 events_free(void)
 {
 	events_configure(0);
-	sink = NULL;
+	nsinks = 0;
 }
 
 /*
@@ -278,6 +312,7 @@ events_disconnect(const struct client *c, enum hb_reason reason)
 
 	stats.clients--;
 	stats.disconnects++;
+	stats.by_reason[reason]++;
 	if (reason == REASON_TIMEOUT)
 		stats.timeouts++;
 	else if (reason == REASON_KICKED)

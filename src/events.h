@@ -34,7 +34,7 @@ int	 events_verb(const char *, size_t);
 /*
  * The one place where client events happen: each gets the next sequence
  * number, moves the counters, writes its operator log line and is handed
- * to the sink (the WATCH feed) as "verb #id key=value ...".
+ * to the sinks (the WATCH and HTTP feeds) as "verb #id key=value ...".
  */
 void	 events_connect(const struct client *);
 void	 events_hello(const struct client *);
@@ -48,9 +48,11 @@ typedef void	(*events_sink_cb)(uint64_t, enum event_kind, const char *,
 		    size_t);
 typedef void	(*events_replay_cb)(void *, uint64_t, enum event_kind,
 		    const char *, size_t);
-void		 events_set_sink(events_sink_cb);
+void		 events_sink_add(events_sink_cb);
+void		 events_sink_remove(events_sink_cb);
 void		 events_configure(size_t);
 uint64_t	 events_oldest(void);
+uint64_t	 events_gap(uint64_t);
 void		 events_replay(uint64_t, events_replay_cb, void *);
 void		 events_free(void);
 

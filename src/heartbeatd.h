@@ -129,8 +129,9 @@ struct hb_config {
 	size_t			 watch_backlog;		/* events */
 	struct hb_addrlist	 admin_tls_listen;
 
-	/* [metrics] */
-	struct hb_addrlist	 metrics_listen;
+	/* [http]: /metrics, the dashboard and the API (SPEC §8, §15) */
+	struct hb_addrlist	 http_listen;
+	struct hb_addrlist	 http_alias;	/* [metrics] listen, as read */
 
 	/* [tls]: files; tls.c loads them into a context */
 	char			*tls_cert;

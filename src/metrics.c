@@ -1,6 +1,6 @@
 /*
- * GET /metrics in the Prometheus text format, served by libevent's evhttp
- * on the [metrics] listen addresses, from the same table as STATS.
+ * GET /metrics in the Prometheus text format, from the same table as
+ * STATS; http.c routes the requests here.
  */
 
 #include <sys/types.h>
@@ -15,8 +15,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "daemon.h"
-#include "listener.h"
 #include "log.h"
 #include "deadline.h"
 #include "metrics.h"
@@ -24,90 +22,19 @@
 
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
-static void	*metrics_attach(int);
-static void	 metrics_detach(void *);
-static void	 metrics_request_cb(struct evhttp_request *, void *);
 static void	 metrics_render(struct evbuffer *);
 static void	 metrics_histogram(struct evbuffer *, const char *,
 		    const char *, const double *, size_t, const uint64_t *,
 		    double);
 
-static struct evhttp	*http;
-static struct lset	 socks = {
-	"metrics listen", metrics_attach, metrics_detach,
-	TAILQ_HEAD_INITIALIZER(socks.socks),
-	TAILQ_HEAD_INITIALIZER(socks.added), NULL
-};
-
-static void *
-metrics_attach(int fd)
-{
-	struct evhttp_bound_socket	*bound;
-
-	if (http == NULL) {
-		if ((http = evhttp_new(hb_base)) == NULL)
-			fatalx("%s: evhttp_new", __func__);
-		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
-		    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-		    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-		    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-		evhttp_set_gencb(http, metrics_request_cb, NULL);
-	}
-	if ((bound = evhttp_accept_socket_with_handle(http, fd)) == NULL)
-		fatalx("%s: evhttp_accept_socket_with_handle", __func__);
-	listener_guard(evhttp_bound_socket_get_listener(bound));
-	return (bound);
-}
-
-static void
-metrics_detach(void *handle)
-{
-	listener_unguard(evhttp_bound_socket_get_listener(handle));
-	evhttp_del_accept_socket(http, handle);
-}
-
-int
-metrics_prepare(const struct hb_config *conf, char **cause)
-{
-	return (lset_prepare(&socks, &conf->metrics_listen, cause));
-}
-
+/* GET /metrics and HEAD; 405 for other methods. */
 void
-metrics_commit(const struct hb_config *conf)
-{
-	lset_commit(&socks, &conf->metrics_listen);
-}
-
-void
-metrics_abort(void)
-{
-	lset_abort(&socks);
-}
-
-void
-metrics_close(void)
-{
-	lset_close(&socks);
-	if (http != NULL) {
-		evhttp_free(http);
-		http = NULL;
-	}
-}
-
-/* /metrics for GET and HEAD; 404 for other paths, 405 other methods. */
-static void
-metrics_request_cb(struct evhttp_request *req, void *arg)
+metrics_serve(struct evhttp_request *req)
 {
 	struct evkeyvalq	*headers = evhttp_request_get_output_headers(req);
 	struct evbuffer		*body;
-	const char		*path;
 	char			 length[32];
 
-	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	if (path == NULL || strcmp(path, "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
-		return;
-	}
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_HEAD:

@@ -1,11 +1,8 @@
 #ifndef METRICS_H
 #define METRICS_H
 
-struct hb_config;
+struct evhttp_request;
 
-int	 metrics_prepare(const struct hb_config *, char **);
-void	 metrics_commit(const struct hb_config *);
-void	 metrics_abort(void);
-void	 metrics_close(void);
+void	 metrics_serve(struct evhttp_request *);
 
 #endif /* METRICS_H */

@@ -326,14 +326,15 @@ proto_escape(const char *s, size_t len, char *out)
 }
 
 /*
- * Checks an admin message: not empty, no CR or NUL, at most max bytes.
+ * Checks a message: not empty, no CR, LF or NUL (a line through the
+ * API could hold one), at most max bytes.
  * Returns 0, or -1 with *code set to the ERR code ("syntax", "toolong").
  */
 int
 message_check(const char *s, size_t len, size_t max, const char **code)
 {
 	if (len == 0 || memchr(s, '\r', len) != NULL ||
-	    memchr(s, '\0', len) != NULL) {
+	    memchr(s, '\n', len) != NULL || memchr(s, '\0', len) != NULL) {
 		*code = "syntax";
 		return (-1);
 	}

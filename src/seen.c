@@ -440,23 +440,34 @@ seen_utc(int64_t t, char *buf, size_t size)
 		strlcpy(buf, "-", size);
 }
 
+/* Fills v with the fields of e's SEEN line as at now. */
+void
+seen_view(const struct seen_entry *e, int64_t now, struct seen_view *v)
+{
+	v->name = e->name;
+	v->state = seen_states[e->state];
+	if (e->addr.sa.sa_family == AF_UNSPEC)
+		strlcpy(v->addr, "-", sizeof(v->addr));
+	else
+		addr_format(&e->addr.sa, v->addr, sizeof(v->addr));
+	seen_utc(e->since, v->since, sizeof(v->since));
+	v->for_secs = now > e->since ? now - e->since : 0;
+	seen_utc(seen_last_byte(e), v->last_seen, sizeof(v->last_seen));
+	v->reason = seen_reason(e->reason);
+	v->sessions = e->sessions;
+}
+
 /* Writes e's SEEN line, as at now, into buf; returns its length. */
 int
 seen_format(const struct seen_entry *e, int64_t now, char *buf, size_t size)
 {
-	char	 addr[ADDR_STRLEN], since[32], last[32];
+	struct seen_view	 v;
 
-	if (e->addr.sa.sa_family == AF_UNSPEC)
-		strlcpy(addr, "-", sizeof(addr));
-	else
-		addr_format(&e->addr.sa, addr, sizeof(addr));
-	seen_utc(e->since, since, sizeof(since));
-	seen_utc(seen_last_byte(e), last, sizeof(last));
+	seen_view(e, now, &v);
 	return (snprintf(buf, size, "SEEN %s state=%s addr=%s since=%s "
-	    "for=%lld last_seen=%s reason=%s sessions=%llu", e->name,
-	    seen_states[e->state], addr, since,
-	    (long long)(now > e->since ? now - e->since : 0), last,
-	    seen_reason(e->reason), (unsigned long long)e->sessions));
+	    "for=%lld last_seen=%s reason=%s sessions=%llu", v.name, v.state,
+	    v.addr, v.since, (long long)v.for_secs, v.last_seen, v.reason,
+	    (unsigned long long)v.sessions));
 }
 
 /* The word for a reason as the registry keeps it. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "heartbeatd.h"
+#include "util.h"
 
 struct store_seen;
 
@@ -65,6 +66,18 @@ enum seen_admit {
 	SEEN_HOLDS		/* one session too many: held from now */
 };
 
+/* The fields of a SEEN line, as SEEN and GET /api/v1/seen show them. */
+struct seen_view {
+	const char	*name;
+	const char	*state;
+	char		 addr[ADDR_STRLEN];	/* "-": none known */
+	char		 since[32];		/* UTC, ISO 8601 */
+	int64_t		 for_secs;		/* s in that state */
+	char		 last_seen[32];		/* UTC, ISO 8601 */
+	const char	*reason;		/* "-": never offline */
+	uint64_t	 sessions;
+};
+
 /* Decides whether an entry belongs to a SEEN list. */
 typedef int	(*seen_filter)(const struct seen_entry *, int64_t, void *);
 
@@ -77,6 +90,8 @@ int		 seen_release(const char *, int64_t);
 struct seen_entry *seen_find(const char *);
 size_t		 seen_select(seen_filter, void *, int64_t,
 		    struct seen_entry ***);
+void		 seen_view(const struct seen_entry *, int64_t,
+		    struct seen_view *);
 int		 seen_format(const struct seen_entry *, int64_t, char *,
 		    size_t);
 const char	*seen_reason(int);

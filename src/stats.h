@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heartbeatd.h"
+
 /*
  * Upper bounds of the session duration buckets, in seconds: fine enough
  * to tell a 2 s session from a 5 s one.
@@ -34,6 +36,7 @@ struct stats {
 	uint64_t	 flapping;		/* HELLOs refused */
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
+	uint64_t	 by_reason[REASON__COUNT];	/* disconnects */
 
 	/*
 	 * Finished client sessions, for the duration histogram: a count
