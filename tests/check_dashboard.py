@@ -297,6 +297,17 @@ class DashboardTest(unittest.TestCase):
                "name=dash-test-2')", "the hello event in the feed")
         b.wait(f"{text_of('clients-now')} === '2'", "2 connected")
 
+        # A stream the browser gave up on is opened afresh by the poll.
+        b.js(f"live.es.close(); {text_of('feed-state')} = ''; "
+             "refresh(false)")
+        b.wait(f"{text_of('feed')}.includes('the stream ended')",
+               "the note of a new stream")
+        b.wait(f"{text_of('feed-state')} === '● live'", "the new stream")
+        three = self.client(d, "dash-test-3")
+        b.wait(f"{text_of('feed')}.includes('hello #{three.id} "
+               "name=dash-test-3')", "an event on the new stream")
+        three.close()
+
         b.fill("send-target", "dash-test-1")
         b.fill("send-msg", "reboot now")
         b.submit("send-form")
