@@ -1,9 +1,10 @@
 /*
  * The admin commands but AUTH and WATCH, which belong to the session
  * machinery in admin.c: LIST, SEND, BROADCAST, KICK, STATS, RELOAD, TOKEN,
- * SEEN, RELEASE, HELP and QUIT, with the table admin.c dispatches from.
- * A command answers through admin_reply() and knows nothing else of its
- * session.
+ * SEEN, RELEASE, PUSH, PUSHES, UNPUSH, HELP and QUIT, with the table
+ * admin.c dispatches from. A command answers through admin_reply(), or
+ * admin_hold() and admin_release() when the answer comes later, and
+ * knows nothing else of its session.
  */
 
 #include <sys/types.h>
@@ -20,6 +21,7 @@
 #include "daemon.h"
 #include "ops.h"
 #include "proto.h"
+#include "push.h"
 #include "registry.h"
 #include "seen.h"
 #include "select.h"
@@ -30,6 +32,8 @@
 #define TOKEN_TTL_MAX		(100ULL * 366 * 86400)	/* s */
 
 static int	admin_message(struct admin_session *, const char *, size_t);
+static int	admin_name(struct admin_session *, const char *, size_t,
+		    char *, const char *);
 static int	admin_select(struct admin_session *, const char *, size_t,
 		    struct selector *, const char *);
 
@@ -43,6 +47,11 @@ static void	cmd_help(struct admin_session *, const char *, size_t);
 static void	cmd_token(struct admin_session *, const char *, size_t);
 static void	cmd_seen(struct admin_session *, const char *, size_t);
 static void	cmd_release(struct admin_session *, const char *, size_t);
+static void	cmd_push(struct admin_session *, const char *, size_t);
+static void	push_answer(void *, uint64_t, const char *);
+static void	cmd_pushes(struct admin_session *, const char *, size_t);
+static void	pushes_line(const struct push_info *, void *);
+static void	cmd_unpush(struct admin_session *, const char *, size_t);
 static void	cmd_quit(struct admin_session *, const char *, size_t);
 
 static const struct admin_cmd admin_cmds[] = {
@@ -57,6 +66,9 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "TOKEN", cmd_token, 0 },
 	{ "SEEN", cmd_seen, 0 },
 	{ "RELEASE", cmd_release, 0 },
+	{ "PUSH", cmd_push, 0 },
+	{ "PUSHES", cmd_pushes, 0 },
+	{ "UNPUSH", cmd_unpush, 0 },
 	{ "HELP", cmd_help, CMD_NOAUTH },
 	{ "QUIT", cmd_quit, CMD_NOAUTH },
 };
@@ -73,6 +85,9 @@ static const char *const admin_help[] = {
 	"TOKEN <name> <ttl>",
 	"SEEN <name> | SEEN <selector>",
 	"RELEASE <name>",
+	"PUSH <name> <ttl> <message>",
+	"PUSHES <name>",
+	"UNPUSH <pushid>",
 	"HELP",
 	"QUIT",
 };
@@ -108,6 +123,30 @@ admin_message(struct admin_session *s, const char *msg, size_t len)
 	else
 		admin_reply(s, "ERR syntax message holds CR or NUL");
 	return (-1);
+}
+
+/*
+ * Copies the name of len bytes at arg into name, or answers "ERR syntax"
+ * with usage when there is none and with why it is bad otherwise.
+ * Returns 0 or -1.
+ */
+static int
+admin_name(struct admin_session *s, const char *arg, size_t len, char *name,
+    const char *usage)
+{
+	const char	*why;
+
+	if (arg == NULL || len == 0) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return (-1);
+	}
+	if (name_check(arg, len, &why) == -1) {
+		admin_reply(s, "ERR syntax %s", why);
+		return (-1);
+	}
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	return (0);
 }
 
 /*
@@ -227,6 +266,98 @@ cmd_release(struct admin_session *s, const char *args, size_t len)
 	name[len] = '\0';
 	if (seen_release(name, time(NULL)) == -1)
 		admin_reply(s, "ERR notfound not held");
+	else
+		admin_reply(s, "OK");
+}
+
+/*
+ * PUSH <name> <ttl> <message>: a push for name (SPEC §13), answered
+ * "OK <pushid>" once the store has it; the session's later answers wait
+ * behind that one.
+ */
+static void
+cmd_push(struct admin_session *s, const char *args, size_t len)
+{
+	static const char	 usage[] = "PUSH <name> <ttl> <message>";
+	char			 name[HB_NAME_MAX + 1], ttl[24];
+	struct words		 w, m;
+	struct admin_hold	*h;
+	const char		*why;
+	uint64_t		 secs;
+
+	if (args != NULL)
+		proto_split(args, len, &w);
+	if (args != NULL && w.rest != NULL)
+		proto_split(w.rest, w.restlen, &m);
+	if (args == NULL || w.rest == NULL || m.rest == NULL ||
+	    m.wordlen >= sizeof(ttl)) {
+		admin_reply(s, "ERR syntax usage: %s", usage);
+		return;
+	}
+	if (admin_name(s, w.word, w.wordlen, name, usage) == -1)
+		return;
+	memcpy(ttl, m.word, m.wordlen);
+	ttl[m.wordlen] = '\0';
+	if (parse_u64(ttl, 0, PUSH_TTL_MAX, &secs, &why) == -1) {
+		admin_reply(s, "ERR syntax ttl %s", why);
+		return;
+	}
+	if (admin_message(s, m.rest, m.restlen) == -1)
+		return;
+	h = admin_hold(s);
+	if (push_submit(name, secs, m.rest, m.restlen, push_answer, h,
+	    &why) == -1)
+		admin_release(h, "ERR full %s", why);
+}
+
+/* PUSH's answer, from the push engine once the store has spoken. */
+static void
+push_answer(void *arg, uint64_t id, const char *error)
+{
+	if (error != NULL)
+		admin_release(arg, "ERR unavailable %s", error);
+	else
+		admin_release(arg, "OK %llu", (unsigned long long)id);
+}
+
+/* PUSHES <name>: the pending pushes of name, in PUSH order, then END. */
+static void
+cmd_pushes(struct admin_session *s, const char *args, size_t len)
+{
+	char	 name[HB_NAME_MAX + 1];
+
+	if (admin_name(s, args, len, name, "PUSHES <name>") == -1)
+		return;
+	push_list(name, pushes_line, s);
+	admin_reply(s, "END");
+}
+
+static void
+pushes_line(const struct push_info *pi, void *arg)
+{
+	admin_reply(arg, "PUSH id=%llu age=%.1f ttl=%.1f tries=%llu %.*s",
+	    (unsigned long long)pi->id, pi->age, pi->ttl,
+	    (unsigned long long)pi->tries, (int)pi->len, pi->msg);
+}
+
+/* UNPUSH <pushid>: deletes a pending push. */
+static void
+cmd_unpush(struct admin_session *s, const char *args, size_t len)
+{
+	char		 id[24];
+	const char	*why;
+	uint64_t	 v;
+
+	if (args == NULL || len == 0 || len >= sizeof(id)) {
+		admin_reply(s, "ERR syntax usage: UNPUSH <pushid>");
+		return;
+	}
+	memcpy(id, args, len);
+	id[len] = '\0';
+	if (parse_u64(id, 1, UINT64_MAX, &v, &why) == -1)
+		admin_reply(s, "ERR syntax pushid %s", why);
+	else if (push_cancel(v) == -1)
+		admin_reply(s, "ERR notfound no such push");
 	else
 		admin_reply(s, "OK");
 }

@@ -33,6 +33,7 @@
 #include "listener.h"
 #include "log.h"
 #include "proto.h"
+#include "push.h"
 #include "registry.h"
 #include "seen.h"
 #include "stats.h"
@@ -57,7 +58,6 @@ static int	client_take_name(struct client *, const char *);
 static int	client_admit(struct client *, struct client *, const char *);
 static int	client_reply(struct client *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
-static int	client_sendv(struct client *, struct iovec *, int);
 static void	client_wait_write(struct client *);
 static void	client_read_waits(struct client *);
 static int	client_queue(struct client *, struct iovec *, int, size_t);
@@ -138,7 +138,7 @@ client_auth_start(struct client *c)
 			client_close(c, REASON_AUTH);
 			return (-1);
 		}
-		return (0);
+		return (push_online(c));
 	}
 	if (mode == AUTH_NONE) {
 		deadline_add(c, client_timeout_ns(c));
@@ -282,6 +282,8 @@ client_line_cb(void *arg, const char *line, size_t len)
 		return (client_reply(c, "ERR auth hello first"));
 	if (proto_is(&w, "PING"))
 		return (client_ping(c, line, len));
+	if (proto_is(&w, "ACK"))
+		return (push_ack(c, w.rest, w.restlen));
 	events_data(c, line, len);
 	if (hb_conf->data_reply == DATA_REPLY_OK)
 		return (client_reply(c, "OK"));
@@ -319,7 +321,7 @@ client_hello(struct client *c, const struct words *w)
 	struct hello	 h;
 	const char	*why;
 	double		 asked = -1;
-	int		 rv;
+	int		 rv, fresh;
 
 	if ((rv = hello_parse(w->rest, w->restlen, &h, &why)) != 0)
 		return (client_reply(c, "ERR %s %s",
@@ -333,15 +335,22 @@ client_hello(struct client *c, const struct words *w)
 	if (!(c->flags & CLIENT_CERT) && hb_conf->auth_mode != AUTH_NONE &&
 	    client_prove(c, name, &h) == -1)
 		return (-1);
+	fresh = strcmp(c->name, name) != 0;
 	if (client_take_name(c, name) == -1)
 		return (-1);
 	if (strcmp(c->name, name) != 0)
 		return (0);
 	if (asked < 0)
-		return (client_reply(c, "OK #%llu", (unsigned long long)c->id));
-	client_set_timeout(c, asked);
-	return (client_reply(c, "OK #%llu timeout=%g",
-	    (unsigned long long)c->id, client_granted(c)));
+		rv = client_reply(c, "OK #%llu", (unsigned long long)c->id);
+	else {
+		client_set_timeout(c, asked);
+		rv = client_reply(c, "OK #%llu timeout=%g",
+		    (unsigned long long)c->id, client_granted(c));
+	}
+	/* Its pushes follow the answer, which the client waits for. */
+	if (rv == -1 || !fresh)
+		return (rv);
+	return (push_online(c));
 }
 
 /* c asked for a timeout of its own: it applies from c's last byte, now. */
@@ -392,8 +401,10 @@ client_take_name(struct client *c, const char *name)
 		return (-1);
 	if (other != NULL)
 		client_close(other, REASON_REPLACED);
-	if (c->name[0] != '\0')
+	if (c->name[0] != '\0') {
+		push_offline(c);
 		events_renamed(c);
+	}
 	registry_set_name(c, name);
 	if (c->flags & CLIENT_UNPROVEN) {
 		deadline_remove(c);
@@ -459,6 +470,13 @@ client_send(struct client *c, const char *data, size_t len)
 	return (client_sendv(c, &iov, 1));
 }
 
+/* Bytes queued to c that the kernel has not taken yet. */
+size_t
+client_queued(const struct client *c)
+{
+	return (c->outq != NULL ? evbuffer_get_length(c->outq) : 0);
+}
+
 /* Queues msg and a newline, as SEND and BROADCAST do. */
 int
 client_send_line(struct client *c, const char *msg, size_t len)
@@ -481,10 +499,11 @@ client_sent(struct client *c, size_t n)
 
 /*
  * Writes straight to the socket when nothing is queued, which is the
- * common case, and queues what the kernel does not take. Returns 0, or -1
- * when c was closed: a write error, or output over send_buffer_limit.
+ * common case, and queues what the kernel does not take; iov may be
+ * changed. Returns 0, or -1 when c was closed: a write error, or output
+ * over send_buffer_limit.
  */
-static int
+int
 client_sendv(struct client *c, struct iovec *iov, int iovcnt)
 {
 	ssize_t		 n;
@@ -611,6 +630,8 @@ client_close(struct client *c, enum hb_reason reason)
 	if (reason != REASON_CLOSED && reason != REASON_RESET)
 		client_last_words(c, reason);
 	registry_remove(c);
+	if (c->name[0] != '\0')
+		push_offline(c);
 	if (c->deadlines != NULL)
 		deadline_remove(c);
 	events_disconnect(c, reason);

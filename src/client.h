@@ -16,6 +16,7 @@
 struct event;
 struct evbuffer;
 struct deadlines;
+struct iovec;
 
 /* One client connection, from accept to client_close(). */
 struct client {
@@ -58,6 +59,8 @@ struct client	*client_new(const struct conn *, const struct sockaddr *,
 void		 client_close(struct client *, enum hb_reason);
 int		 client_send(struct client *, const char *, size_t);
 int		 client_send_line(struct client *, const char *, size_t);
+int		 client_sendv(struct client *, struct iovec *, int);
+size_t		 client_queued(const struct client *);
 void		 client_rearm_all(void);
 double		 client_granted(const struct client *);
 void		 client_close_all(enum hb_reason);

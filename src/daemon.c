@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pending.h"
+#include "push.h"
 #include "registry.h"
 #include "seen.h"
 #include "stats.h"
@@ -77,6 +78,7 @@ daemon_commit(const struct hb_config *conf)
 	log_configure(conf);
 	events_configure(conf->watch_backlog);
 	seen_configure(conf);
+	push_reconfigure();
 }
 
 /*
@@ -163,6 +165,7 @@ daemon_stop(const char *reason)
 	pending_close_all();
 	client_close_all(REASON_SHUTDOWN);
 	store_close();
+	push_stop();
 	seen_free();
 	log_notice("stop reason=%s clients=%zu", reason, n);
 	notify_stop();

@@ -29,6 +29,7 @@
 #define EVENT_LINE_MAX		512	/* bytes in any event but data */
 #define BACKLOG_BYTES_MAX	(64UL * 1024 * 1024)
 #define EVENTS_SINKS_MAX	4	/* live feeds: WATCH, SSE */
+#define LOGGED_DEBUG		2	/* events_emit(): logged at debug */
 
 /* A kept event; the ring holds consecutive sequence numbers. */
 struct kept_event {
@@ -52,6 +53,10 @@ const char *const events_verbs[EVENT__COUNT] = {
 	[EVENT_DISCONNECT] = "disconnect",
 	[EVENT_REJECT] = "reject",
 	[EVENT_FLAPPING] = "flapping",
+	[EVENT_PUSH] = "push",
+	[EVENT_DELIVERED] = "delivered",
+	[EVENT_ACKED] = "acked",
+	[EVENT_EXPIRED] = "expired",
 };
 
 static events_sink_cb	 sinks[EVENTS_SINKS_MAX];
@@ -218,17 +223,18 @@ events_free(void)
 
 /*
  * Numbers an event and, when someone reads it, formats it once, its verb
- * first, for the log (if logged is set), the backlog and the live feed.
+ * first, for the log (at info if logged is 1, at debug if LOGGED_DEBUG),
+ * the backlog and the live feed.
  */
 static void
 events_emit(enum event_kind kind, int logged, const char *fmt, ...)
 {
 	char	 text[EVENT_LINE_MAX];
 	va_list	 ap;
-	int	 n;
+	int	 n, level = logged == LOGGED_DEBUG ? LOG_DEBUG : LOG_INFO;
 
 	stats.seq++;
-	if (!events_wanted() && !(logged && log_enabled(LOG_INFO)))
+	if (!events_wanted() && !(logged && log_enabled(level)))
 		return;
 	n = snprintf(text, sizeof(text), "%s ", events_verbs[kind]);
 	va_start(ap, fmt);
@@ -236,7 +242,9 @@ events_emit(enum event_kind kind, int logged, const char *fmt, ...)
 	va_end(ap);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
-	if (logged)
+	if (logged == LOGGED_DEBUG)
+		log_debug("%s", text);
+	else if (logged)
 		log_info("%s", text);
 	events_record(kind, text, n);
 }
@@ -357,4 +365,40 @@ events_flapping(const char *name, uint64_t sessions, uint64_t hold)
 {
 	events_emit(EVENT_FLAPPING, 1, "name=%s sessions=%llu hold=%llu", name,
 	    (unsigned long long)sessions, (unsigned long long)hold);
+}
+
+/*
+ * Pushes (SPEC §13). A push and its expiry are logged at info; each
+ * delivery and acknowledgement only at debug, so that tens of thousands
+ * a second do not flood syslog.
+ */
+void
+events_push(const char *name, uint64_t id)
+{
+	stats.pushes_queued++;
+	events_emit(EVENT_PUSH, 1, "name=%s id=%llu", name,
+	    (unsigned long long)id);
+}
+
+void
+events_delivered(const struct client *c, uint64_t id)
+{
+	events_emit(EVENT_DELIVERED, LOGGED_DEBUG, "#%llu id=%llu",
+	    (unsigned long long)c->id, (unsigned long long)id);
+}
+
+void
+events_acked(const struct client *c, uint64_t id)
+{
+	stats.pushes_acked++;
+	events_emit(EVENT_ACKED, LOGGED_DEBUG, "#%llu id=%llu",
+	    (unsigned long long)c->id, (unsigned long long)id);
+}
+
+void
+events_expired(const char *name, uint64_t id)
+{
+	stats.pushes_expired++;
+	events_emit(EVENT_EXPIRED, 1, "name=%s id=%llu", name,
+	    (unsigned long long)id);
 }

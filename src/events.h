@@ -22,6 +22,10 @@ enum event_kind {
 	EVENT_DISCONNECT,
 	EVENT_REJECT,
 	EVENT_FLAPPING,
+	EVENT_PUSH,
+	EVENT_DELIVERED,
+	EVENT_ACKED,
+	EVENT_EXPIRED,
 	EVENT__COUNT
 };
 extern const char *const events_verbs[EVENT__COUNT];
@@ -43,6 +47,10 @@ void	 events_data(const struct client *, const char *, size_t);
 void	 events_disconnect(const struct client *, enum hb_reason);
 void	 events_reject(const struct sockaddr *, enum hb_reason);
 void	 events_flapping(const char *, uint64_t, uint64_t);
+void	 events_push(const char *, uint64_t);
+void	 events_delivered(const struct client *, uint64_t);
+void	 events_acked(const struct client *, uint64_t);
+void	 events_expired(const char *, uint64_t);
 
 typedef void	(*events_sink_cb)(uint64_t, enum event_kind, const char *,
 		    size_t);

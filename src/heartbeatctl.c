@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "heartbeatd.h"
 #include "proto.h"
 #include "select.h"
@@ -46,11 +48,13 @@ struct conn {
 	const sigset_t	*mask;		/* for ppoll() while watching */
 };
 
-/* Formats the lines of a multi-line answer as a JSON array or object. */
+/*
+ * Turns the lines of a multi-line answer into a JSON array of objects,
+ * one a line, or one object; row adds a line's part to the whole.
+ */
 struct json_fmt {
-	const char	*open;
-	const char	*close;
-	int		(*row)(FILE *, char *);
+	int		 object;
+	int		(*row)(json_t *, char *);
 };
 
 /* A heartbeatctl command and the admin command it sends. */
@@ -72,44 +76,44 @@ struct ctl_cmd {
 };
 
 /* How a value is written in JSON. */
-enum json_kind {
-	JSON_NUMBER,			/* a number, checked */
-	JSON_STRING,
-	JSON_NAME,			/* a string, or null for "-" */
-	JSON_AUTO			/* a number when it is one */
+enum ctl_kind {
+	CTL_NUMBER,			/* a number, checked */
+	CTL_STRING,
+	CTL_NAME,			/* a string, or null for "-" */
+	CTL_AUTO			/* a number when it is one */
 };
 
 /* A key=value field of an answer line and how its value is written. */
 struct json_field {
 	const char	*key;
-	enum json_kind	 kind;
+	enum ctl_kind	 kind;
 };
 
 /* The fields of a LIST line from "CLIENT #<id>" on, in output order. */
 static const struct json_field list_fields[] = {
-	{ "id", JSON_NUMBER },
-	{ "name", JSON_NAME },
-	{ "addr", JSON_STRING },
-	{ "age", JSON_NUMBER },
-	{ "idle", JSON_NUMBER },
-	{ "in", JSON_NUMBER },
-	{ "out", JSON_NUMBER },
-	{ "timeout", JSON_NUMBER },
-	{ "gap_max", JSON_NUMBER },
-	{ "near", JSON_NUMBER },
+	{ "id", CTL_NUMBER },
+	{ "name", CTL_NAME },
+	{ "addr", CTL_STRING },
+	{ "age", CTL_NUMBER },
+	{ "idle", CTL_NUMBER },
+	{ "in", CTL_NUMBER },
+	{ "out", CTL_NUMBER },
+	{ "timeout", CTL_NUMBER },
+	{ "gap_max", CTL_NUMBER },
+	{ "near", CTL_NUMBER },
 };
 #define NLIST_FIELDS	(sizeof(list_fields) / sizeof(list_fields[0]))
 
 /* The fields of a SEEN line from its name on, in output order. */
 static const struct json_field seen_fields[] = {
-	{ "name", JSON_STRING },
-	{ "state", JSON_STRING },
-	{ "addr", JSON_NAME },
-	{ "since", JSON_STRING },
-	{ "for", JSON_NUMBER },
-	{ "last_seen", JSON_STRING },
-	{ "reason", JSON_NAME },
-	{ "sessions", JSON_NUMBER },
+	{ "name", CTL_STRING },
+	{ "state", CTL_STRING },
+	{ "addr", CTL_NAME },
+	{ "since", CTL_STRING },
+	{ "for", CTL_NUMBER },
+	{ "last_seen", CTL_STRING },
+	{ "reason", CTL_NAME },
+	{ "sessions", CTL_NUMBER },
 };
 #define NSEEN_FIELDS	(sizeof(seen_fields) / sizeof(seen_fields[0]))
 
@@ -140,18 +144,19 @@ static int	run_multi(struct conn *, const struct json_fmt *);
 static int	run_watch(struct conn *);
 static int	run_seen(struct conn *, const struct json_fmt *);
 static int	seen_single(int, char **);
-static int	json_number(const char *);
-static void	json_string(FILE *, const char *);
-static int	json_value(FILE *, const char *, enum json_kind);
-static int	fields_object(FILE *, char *, const char *,
+static int	ctl_number(const char *);
+static json_t	*ctl_value(const char *, enum ctl_kind);
+static int	fields_object(json_t *, char *, const char *,
 		    const struct json_field *, size_t);
-static int	list_row(FILE *, char *);
-static int	seen_row(FILE *, char *);
-static int	stats_row(FILE *, char *);
+static int	list_row(json_t *, char *);
+static int	seen_row(json_t *, char *);
+static int	stats_row(json_t *, char *);
+static void	json_print(const json_t *, size_t);
+static void	json_print_rows(const json_t *);
 
-static const struct json_fmt list_json = { "[", "]", list_row };
-static const struct json_fmt seen_json = { "[", "]", seen_row };
-static const struct json_fmt stats_json = { "{", "}", stats_row };
+static const struct json_fmt list_json = { 0, list_row };
+static const struct json_fmt seen_json = { 0, seen_row };
+static const struct json_fmt stats_json = { 1, stats_row };
 
 /*
  * The commands, with the admin verb each sends. The verbs that watch may
@@ -582,27 +587,24 @@ static int
 run_multi(struct conn *c, const struct json_fmt *fmt)
 {
 	uint64_t	 deadline = deadline_in(CTL_TIMEOUT);
-	char		*line, *json = NULL;
-	size_t		 jsonlen, rows = 0;
-	FILE		*f = stdout;
+	char		*line;
+	json_t		*all = NULL;
 
 	if (is_err(line = answer_line(c, deadline)))
 		return (EXIT_ERR);
-	if (fmt != NULL && (f = open_memstream(&json, &jsonlen)) == NULL)
-		err(EXIT_USAGE, NULL);
+	if (fmt != NULL)
+		all = fmt->object ? json_object() : json_array();
 	for (; !is_word(line, "END"); line = answer_line(c, deadline)) {
 		if (fmt == NULL)
-			fprintf(f, "%s\n", line);
-		else if (fputs(rows++ == 0 ? "\n  " : ",\n  ", f) == EOF ||
-		    fmt->row(f, line) == -1)
+			printf("%s\n", line);
+		else if (fmt->row(all, line) == -1)
 			errx(EXIT_USAGE, "unexpected answer: %s", line);
 	}
-	if (fmt != NULL) {
-		fclose(f);
-		printf("%s%s%s%s\n", fmt->open, json, rows > 0 ? "\n" : "",
-		    fmt->close);
-		free(json);
-	}
+	if (fmt != NULL && fmt->object)
+		json_print(all, JSON_INDENT(2));
+	else if (fmt != NULL)
+		json_print_rows(all);
+	json_decref(all);
 	return (0);
 }
 
@@ -647,9 +649,8 @@ seen_single(int argc, char **argv)
 static int
 run_seen(struct conn *c, const struct json_fmt *fmt)
 {
-	char	*line, *json;
-	size_t	 jsonlen;
-	FILE	*f;
+	char	*line;
+	json_t	*rows;
 
 	if (is_err(line = answer_line(c, deadline_in(CTL_TIMEOUT))))
 		return (EXIT_ERR);
@@ -659,19 +660,17 @@ run_seen(struct conn *c, const struct json_fmt *fmt)
 		printf("%s\n", line);
 		return (0);
 	}
-	if ((f = open_memstream(&json, &jsonlen)) == NULL)
-		err(EXIT_USAGE, NULL);
-	if (fmt->row(f, line) == -1)
+	rows = json_array();
+	if (fmt->row(rows, line) == -1)
 		errx(EXIT_USAGE, "unexpected answer: %s", line);
-	fclose(f);
-	printf("%s\n", json);
-	free(json);
+	json_print(json_array_get(rows, 0), 0);
+	json_decref(rows);
 	return (0);
 }
 
 /* Returns 1 when s is a JSON number without exponent, e.g. 125.2. */
 static int
-json_number(const char *s)
+ctl_number(const char *s)
 {
 	size_t	 n;
 
@@ -688,48 +687,35 @@ json_number(const char *s)
 	return (*s == '\0');
 }
 
-/* Writes s as a JSON string. */
-static void
-json_string(FILE *f, const char *s)
+/* v as kind; NULL when it should be a number and is not. */
+static json_t *
+ctl_value(const char *v, enum ctl_kind kind)
 {
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			putc(*s, f);
+	if (kind == CTL_NAME && strcmp(v, "-") == 0)
+		return (json_null());
+	if (kind == CTL_NUMBER || (kind == CTL_AUTO && ctl_number(v))) {
+		if (!ctl_number(v))
+			return (NULL);
+		if (strchr(v, '.') != NULL)
+			return (json_real(strtod(v, NULL)));
+		return (json_integer(strtoll(v, NULL, 10)));
 	}
-	putc('"', f);
-}
-
-/* Writes v as kind; returns -1 when it should be a number and is not. */
-static int
-json_value(FILE *f, const char *v, enum json_kind kind)
-{
-	if (kind == JSON_NAME && strcmp(v, "-") == 0)
-		fputs("null", f);
-	else if (kind == JSON_NUMBER || (kind == JSON_AUTO && json_number(v))) {
-		if (!json_number(v))
-			return (-1);
-		fputs(v, f);
-	} else
-		json_string(f, v);
-	return (0);
+	return (json_string(v));
 }
 
 /*
- * Writes the words of line after prefix as a JSON object: the first as
- * the value of fields[0], then key=value words as the rest of fields, in
- * their order. Returns -1 when the line does not have that form.
+ * Appends the words of line after prefix to rows as a JSON object: the
+ * first as the value of fields[0], then key=value words as the rest of
+ * fields, in their order. Returns -1 when the line does not have that
+ * form.
  */
 static int
-fields_object(FILE *f, char *line, const char *prefix,
+fields_object(json_t *rows, char *line, const char *prefix,
     const struct json_field *fields, size_t n)
 {
 	const char	*v[FIELDS_MAX] = { NULL };
 	char		*word, *eq, *last;
+	json_t		*o, *value;
 	size_t		 i;
 
 	if (strncmp(line, prefix, strlen(prefix)) != 0 || n > FIELDS_MAX)
@@ -744,36 +730,38 @@ fields_object(FILE *f, char *line, const char *prefix,
 			if (strcmp(word, fields[i].key) == 0)
 				v[i] = eq + 1;
 	}
+	o = json_object();
+	json_array_append_new(rows, o);
 	for (i = 0; i < n; i++) {
-		if (v[i] == NULL)
+		if (v[i] == NULL ||
+		    (value = ctl_value(v[i], fields[i].kind)) == NULL)
 			return (-1);
-		fprintf(f, "%s\"%s\": ", i == 0 ? "{" : ", ", fields[i].key);
-		if (json_value(f, v[i], fields[i].kind) == -1)
-			return (-1);
+		json_object_set_new(o, fields[i].key, value);
 	}
-	fputc('}', f);
 	return (0);
 }
 
-/* Writes "CLIENT #42 name=... addr=... ..." as a JSON object. */
+/* Appends "CLIENT #42 name=... addr=... ..." as a JSON object. */
 static int
-list_row(FILE *f, char *line)
+list_row(json_t *rows, char *line)
 {
-	return (fields_object(f, line, "CLIENT #", list_fields, NLIST_FIELDS));
+	return (fields_object(rows, line, "CLIENT #", list_fields,
+	    NLIST_FIELDS));
 }
 
-/* Writes "SEEN sensor-7 state=... addr=... ..." as a JSON object. */
+/* Appends "SEEN sensor-7 state=... addr=... ..." as a JSON object. */
 static int
-seen_row(FILE *f, char *line)
+seen_row(json_t *rows, char *line)
 {
-	return (fields_object(f, line, "SEEN ", seen_fields, NSEEN_FIELDS));
+	return (fields_object(rows, line, "SEEN ", seen_fields, NSEEN_FIELDS));
 }
 
-/* Writes "STAT <key> <value>" as a JSON member; -1 if it is not one. */
+/* Adds "STAT <key> <value>" as a member of o; -1 if it is not one. */
 static int
-stats_row(FILE *f, char *line)
+stats_row(json_t *o, char *line)
 {
 	char	*key, *value;
+	json_t	*v;
 
 	if (!is_word(line, "STAT"))
 		return (-1);
@@ -781,10 +769,35 @@ stats_row(FILE *f, char *line)
 	if ((value = strchr(key, ' ')) == NULL || value == key)
 		return (-1);
 	*value++ = '\0';
-	json_string(f, key);
-	fputs(": ", f);
-	return (json_value(f, value,
-	    strcmp(key, "version") == 0 ? JSON_STRING : JSON_AUTO));
+	if ((v = ctl_value(value, strcmp(key, "version") == 0 ? CTL_STRING :
+	    CTL_AUTO)) == NULL)
+		return (-1);
+	return (json_object_set_new(o, key, v));
+}
+
+/* Prints v as JSON (flags as json_dumpf() takes them) and a newline. */
+static void
+json_print(const json_t *v, size_t flags)
+{
+	if (json_dumpf(v, stdout, flags | JSON_REAL_PRECISION(15)) == -1)
+		errx(EXIT_USAGE, "cannot write JSON");
+	putchar('\n');
+}
+
+/* Prints an array with each element on a line of its own. */
+static void
+json_print_rows(const json_t *a)
+{
+	size_t	 i;
+	json_t	*e;
+
+	putchar('[');
+	json_array_foreach(a, i, e) {
+		fputs(i == 0 ? "\n  " : ",\n  ", stdout);
+		if (json_dumpf(e, stdout, JSON_REAL_PRECISION(15)) == -1)
+			errx(EXIT_USAGE, "cannot write JSON");
+	}
+	printf("%s]\n", json_array_size(a) > 0 ? "\n" : "");
 }
 
 int

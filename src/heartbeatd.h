@@ -150,6 +150,12 @@ struct hb_config {
 	uint64_t		 state_remember;	/* names */
 	uint64_t		 state_forget_after;	/* s */
 
+	/* [push]: pushes with acknowledgement (SPEC §13) */
+	uint64_t		 push_ttl;		/* s, when PUSH says 0 */
+	uint64_t		 push_max_per_name;
+	uint64_t		 push_max_total;
+	double			 push_redeliver;	/* s */
+
 	/* [log] */
 	int			 log_syslog;		/* 0 or 1 */
 	char			*log_ident;

@@ -28,11 +28,13 @@
 #include "http_body.h"
 #include "ops.h"
 #include "proto.h"
+#include "push.h"
 #include "registry.h"
 #include "seen.h"
 #include "select.h"
 #include "stats.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define PAGE_DEFAULT	100	/* rows when no limit is asked for */
 #define PAGE_MAX	1000	/* rows in one answer at most */
@@ -44,6 +46,14 @@ struct api_route {
 	const char	*allow;		/* the same, for an Allow header */
 	int		 sub;		/* may go on as name/<word> */
 	void		(*fn)(struct evhttp_request *, const char *);
+};
+
+/*
+ * A push waiting for the store: the request to answer, NULL once its
+ * connection is gone, when the answer only frees this.
+ */
+struct api_push {
+	struct evhttp_request	*req;
 };
 
 /* The query string's parameters, and the page of rows asked for. */
@@ -67,6 +77,9 @@ static void	 api_seen(struct evhttp_request *, const char *);
 static void	 api_seen_one(struct evhttp_request *, const char *);
 static void	 api_send(struct evhttp_request *, const char *);
 static void	 api_kick(struct evhttp_request *, const char *);
+static void	 api_push(struct evhttp_request *, const char *);
+static void	 api_push_answer(void *, uint64_t, const char *);
+static void	 api_push_gone_cb(struct evhttp_connection *, void *);
 static void	 api_reload(struct evhttp_request *, const char *);
 
 static const struct api_route api_routes[] = {
@@ -76,6 +89,7 @@ static const struct api_route api_routes[] = {
 	{ "seen", EVHTTP_REQ_GET, "GET", 1, api_seen },
 	{ "send", EVHTTP_REQ_POST, "POST", 0, api_send },
 	{ "kick", EVHTTP_REQ_POST, "POST", 0, api_kick },
+	{ "push", EVHTTP_REQ_POST, "POST", 0, api_push },
 	{ "reload", EVHTTP_REQ_POST, "POST", 0, api_reload },
 	{ "events", EVHTTP_REQ_GET, "GET", 0, sse_open },
 };
@@ -438,6 +452,71 @@ api_kick(struct evhttp_request *req, const char *rest)
 			    (json_int_t)n));
 	}
 	http_body_free(&b);
+}
+
+/*
+ * POST push {"name", "ttl", "message"}: as PUSH, answered {"id": n} only
+ * once the store has the push; 507 past a limit, 503 when the store
+ * fails.
+ */
+static void
+api_push(struct evhttp_request *req, const char *rest)
+{
+	struct http_body		 b;
+	struct api_push			*p;
+	struct evhttp_connection	*evcon;
+	char				 why[HTTP_WHY_MAX];
+	const char			*code, *full;
+
+	if (http_body_read(req, BODY_PUSH, &b, &code, why) == -1) {
+		http_error(req, HTTP_BADREQUEST, code, "%s", why);
+		return;
+	}
+	if (name_check(b.name, b.namelen, &code) == -1)
+		http_error(req, HTTP_BADREQUEST, "syntax", "name: %s", code);
+	else if (b.ttl > PUSH_TTL_MAX)
+		http_error(req, HTTP_BADREQUEST, "syntax", "ttl: 0-%d",
+		    PUSH_TTL_MAX);
+	else if (api_message(req, b.message, b.messagelen) == 0) {
+		p = xcalloc(1, sizeof(*p));
+		p->req = req;
+		evcon = evhttp_request_get_connection(req);
+		evhttp_connection_set_closecb(evcon, api_push_gone_cb, p);
+		if (push_submit(b.name, b.ttl, b.message, b.messagelen,
+		    api_push_answer, p, &full) == -1) {
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+			free(p);
+			http_error(req, 507, "full", "%s", full);
+		}
+	}
+	http_body_free(&b);
+}
+
+/* The store has spoken: answer the push, if its asker is still there. */
+static void
+api_push_answer(void *arg, uint64_t id, const char *error)
+{
+	struct api_push	*p = arg;
+
+	if (p->req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(
+		    p->req), NULL, NULL);
+		if (error != NULL)
+			http_error(p->req, 503, "unavailable", "%s", error);
+		else
+			http_json(p->req, HTTP_OK, json_pack("{s:I}", "id",
+			    (json_int_t)id));
+	}
+	free(p);
+}
+
+/* The push's connection is gone before its answer, which only frees p. */
+static void
+api_push_gone_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_push	*p = arg;
+
+	p->req = NULL;
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "push.h"
 #include "seen.h"
 #include "store.h"
 #include "tls.h"
@@ -76,8 +77,8 @@ config_errors(char *causes)
 }
 
 /*
- * Opens the state file and loads the registry from it. Returns 0, or -1
- * once it has said why the file cannot be used.
+ * Opens the state file and loads the registry and the pending pushes
+ * from it. Returns 0, or -1 once it has said why the file cannot be used.
  */
 static int
 state_open(struct hb_config *conf)
@@ -86,11 +87,13 @@ state_open(struct hb_config *conf)
 
 	seen_configure(conf);
 	if (store_open(conf, &cause) == 0 &&
-	    store_load(seen_load, NULL, &cause) == 0)
+	    store_load(seen_load, NULL, &cause) == 0 &&
+	    push_start(&cause) == 0)
 		return (0);
 	fprintf(stderr, "heartbeatd: %s\n", cause);
 	free(cause);
 	store_close();
+	push_stop();
 	seen_free();
 	return (-1);
 }
@@ -203,6 +206,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "heartbeatd: %s\n", cause);
 		free(cause);
 		store_close();
+		push_stop();
 		seen_free();
 		return (EXIT_OSERR);
 	}

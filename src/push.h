@@ -14,6 +14,8 @@ struct client;
  * the store has it on disk.
  */
 
+#define PUSH_TTL_MAX	2592000		/* s a push may be asked to live */
+
 /* The answer to a push_submit(): its id, or error set and id 0. */
 typedef void	(*push_answer_cb)(void *, uint64_t, const char *);
 
@@ -38,9 +40,9 @@ struct push_info {
 typedef void	(*push_list_cb)(const struct push_info *, void *);
 void	 push_list(const char *, push_list_cb, void *);
 
-/* client.c */
-void	 push_online(struct client *);
+/* client.c; push_online() and push_ack() return -1 when c was closed. */
+int	 push_online(struct client *);
 void	 push_offline(struct client *);
-void	 push_ack(struct client *, const char *, size_t);
+int	 push_ack(struct client *, const char *, size_t);
 
 #endif /* PUSH_H */

@@ -56,6 +56,13 @@ static const struct stat_field stat_fields[] = {
 	    "Connections with a missing, malformed or late PROXY header."),
 	FIELD(flapping, STAT_COUNTER,
 	    "HELLOs refused because their name is held for flapping."),
+	FIELD(pushes_queued, STAT_COUNTER,
+	    "Pushes kept, to be delivered until acknowledged or expired."),
+	FIELD(pushes_acked, STAT_COUNTER, "Pushes acknowledged by a client."),
+	FIELD(pushes_expired, STAT_COUNTER,
+	    "Pushes whose ttl ran out before an acknowledgement."),
+	FIELD(pushes_pending, STAT_GAUGE,
+	    "Pushes waiting for an acknowledgement."),
 };
 
 static void	stat_put(struct stat_value *, const char *, enum stat_kind,

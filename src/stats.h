@@ -37,6 +37,10 @@ struct stats {
 	uint64_t	 seq;			/* last event number */
 	uint64_t	 accept_pauses;		/* out of descriptors */
 	uint64_t	 by_reason[REASON__COUNT];	/* disconnects */
+	uint64_t	 pushes_queued;		/* kept by the store */
+	uint64_t	 pushes_acked;
+	uint64_t	 pushes_expired;
+	uint64_t	 pushes_pending;
 
 	/*
 	 * Finished client sessions, for the duration histogram: a count

@@ -39,7 +39,7 @@ struct fields {
 	mode_t			 admin_socket_mode;
 	const char		*admin_token;
 	size_t			 watch_backlog;
-	const char		*metrics_listen;
+	const char		*http_listen;
 	int			 log_syslog;
 	const char		*log_ident;
 	int			 log_facility;
@@ -249,8 +249,8 @@ check_fields(const struct hb_config *cfg, const struct fields *want)
 	ck_assert_uint_eq(cfg->admin_socket_mode, want->admin_socket_mode);
 	check_str(cfg->admin_token, want->admin_token);
 	ck_assert_uint_eq(cfg->watch_backlog, want->watch_backlog);
-	ck_assert_str_eq(addrs_str(&cfg->metrics_listen),
-	    want->metrics_listen);
+	ck_assert_str_eq(addrs_str(&cfg->http_listen),
+	    want->http_listen);
 	ck_assert_int_eq(cfg->log_syslog, want->log_syslog);
 	check_str(cfg->log_ident, want->log_ident);
 	ck_assert_int_eq(cfg->log_facility, want->log_facility);
@@ -465,7 +465,7 @@ START_TEST(test_config_values_strings)
 	ck_assert_ptr_null(cfg->admin_socket);
 	ck_assert_ptr_null(cfg->admin_token);
 	ck_assert_uint_eq(cfg->admin_listen.n, 0);
-	ck_assert_uint_eq(cfg->metrics_listen.n, 0);
+	ck_assert_uint_eq(cfg->http_listen.n, 0);
 	config_free(cfg);
 
 	/* The longest path a sockaddr_un holds, its NUL included. */
@@ -613,6 +613,11 @@ static const struct {
 	    "2: metrics.listen: not a numeric address "
 	    "(IPv4:port or [IPv6]:port): "
 	    "\"*:9477\"" },
+	/* [metrics] listen is [http] listen by another name */
+	{ "[http]\nlisten = 127.0.0.1:1\n[metrics]\nlisten = 127.0.0.1:2\n",
+	    "4: metrics.listen: differs from [http] listen" },
+	{ "[metrics]\nlisten = 127.0.0.1:2\n[http]\nlisten =\n",
+	    "2: metrics.listen: differs from [http] listen" },
 	{ "[admin]\nlisten = [::1]\n",
 	    "2: admin.listen: not a numeric address "
 	    "(IPv4:port or [IPv6]:port): "
@@ -736,8 +741,14 @@ START_TEST(test_config_append)
 	cfg = load_ok("[admin]\nlisten =\nlisten = [::1]:1\n[metrics]\n"
 	    "listen = 127.0.0.1:1\nlisten = 127.0.0.1:2\n");
 	ck_assert_str_eq(addrs_str(&cfg->admin_listen), "[::1]:1");
-	ck_assert_str_eq(addrs_str(&cfg->metrics_listen),
+	ck_assert_str_eq(addrs_str(&cfg->http_listen),
 	    "127.0.0.1:1,127.0.0.1:2");
+	config_free(cfg);
+
+	cfg = load_ok("[http]\nlisten = 127.0.0.1:2 127.0.0.1:1\n[metrics]\n"
+	    "listen = 127.0.0.1:1\nlisten = 127.0.0.1:2\n");
+	ck_assert_str_eq(addrs_str(&cfg->http_listen),
+	    "127.0.0.1:2,127.0.0.1:1");
 	config_free(cfg);
 
 	cfg = load_ok("[server]\nlisten = \t0.0.0.0:7000   [::]:7000\t\n");
@@ -894,7 +905,10 @@ static const struct {
 	{ "", "[admin]\ntoken = x\n", "admin.token", 1 },
 	{ "[admin]\ntoken = x\n", "[admin]\ntoken = y\n", "admin.token", 1 },
 	{ "", "[admin]\nwatch_backlog = 0\n", "admin.watch_backlog", 1 },
-	{ "", "[metrics]\nlisten = 127.0.0.1:9477\n", "metrics.listen", 1 },
+	{ "", "[metrics]\nlisten = 127.0.0.1:9477\n", "http.listen", 1 },
+	{ "", "[http]\nlisten = 127.0.0.1:9477\n", "http.listen", 1 },
+	{ "[metrics]\nlisten = 127.0.0.1:9477\n",
+	    "[http]\nlisten = 127.0.0.1:9477\n", NULL, 0 },
 	{ "", "[log]\nsyslog = false\n", "log.syslog", 1 },
 	{ "", "[log]\nident = hb\n", "log.ident", 1 },
 	{ "", "[log]\nfacility = local0\n", "log.facility", 1 },
@@ -904,7 +918,7 @@ static const struct {
 	    "server.heartbeat_timeout,log.level", 2 },
 	{ "", "[metrics]\nlisten = [::1]:9\n[admin]\ntoken = t\n"
 	    "[server]\nmax_line = 99\n",
-	    "server.max_line,admin.token,metrics.listen", 3 },
+	    "server.max_line,admin.token,http.listen", 3 },
 	/* address lists are sets */
 	{ "[server]\nlisten = 127.0.0.1:1 [::1]:1 127.0.0.1:2\n",
 	    "[server]\nlisten = 127.0.0.1:2\nlisten = 127.0.0.1:1 [::1]:1\n",
@@ -921,7 +935,7 @@ static const struct {
 	{ "[server]\nlisten = 127.0.0.1:1\n",
 	    "[server]\nlisten = 127.0.0.2:1\n", "server.listen", 1 },
 	{ "[metrics]\nlisten = 127.0.0.1:1\n",
-	    "[metrics]\nlisten = 127.0.0.1:2\n", "metrics.listen", 1 },
+	    "[metrics]\nlisten = 127.0.0.1:2\n", "http.listen", 1 },
 };
 
 START_TEST(test_config_diff)
@@ -940,7 +954,7 @@ START_TEST(test_config_diff_all)
 	    "server.max_clients,server.max_clients_per_ip,server.max_line,"
 	    "server.send_buffer_limit,server.duplicate_name,server.data_reply,"
 	    "admin.listen,admin.socket,admin.socket_mode,admin.token,"
-	    "admin.watch_backlog,metrics.listen,log.syslog,log.ident,"
+	    "admin.watch_backlog,http.listen,log.syslog,log.ident,"
 	    "log.facility,log.level", 18);
 	config_free(cfg);
 }

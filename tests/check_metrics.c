@@ -39,15 +39,6 @@
 	"[log]\n"							\
 	"syslog = no\n"
 
-/* One HTTP answer. */
-struct http {
-	int	 status;
-	char	 ctype[256];
-	long	 clen;			/* Content-Length, or -1 */
-	char	*body;			/* NUL-terminated, malloc'd */
-	size_t	 bodylen;
-};
-
 /* The cumulative STATS keys, exported as heartbeatd_<key>_total. */
 static const char *counters[] = {
 	"accepted", "rejected", "disconnects", "timeouts", "kicked",
@@ -73,7 +64,7 @@ struct refusal {
 };
 
 static const struct refusal notfound[] = {
-	{ "GET", "/", 404 },
+	{ "GET", "/index.html", 404 },
 	{ "HEAD", "/metric", 404 },
 	{ "GET", "/metrics/", 404 },
 	{ "HEAD", "/metricsx", 404 },
@@ -90,10 +81,6 @@ static const struct refusal badmethod[] = {
 };
 
 static struct hbd	*start(int *);
-static void		 request(int, const char *, const char *,
-			    struct http *);
-static void		 read_head(struct hbc *, struct http *);
-static void		 read_body(struct hbc *, struct http *);
 static void		 scrape(int, struct http *);
 static const char	*find_line(const char *, const char *);
 static double		 value(const struct http *, const char *);
@@ -119,80 +106,11 @@ start(int *port)
 	return (d);
 }
 
-/* Sends "method path HTTP/1.0" to port and reads the whole answer. */
-static void
-request(int port, const char *method, const char *path, struct http *r)
-{
-	struct hbc	*h;
-	char		 req[256];
-
-	h = hbc_connect(port);
-	snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-	    "%s\r\n", method, path, strcmp(method, "GET") == 0 ||
-	    strcmp(method, "HEAD") == 0 ? "" : "Content-Length: 0\r\n");
-	hbc_send(h, req);
-	read_head(h, r);
-	read_body(h, r);
-	hbc_close(h);
-}
-
-/* Reads the status line and the headers up to the empty line. */
-static void
-read_head(struct hbc *h, struct http *r)
-{
-	const char	*line;
-	char		*cr;
-
-	memset(r, 0, sizeof(*r));
-	r->clen = -1;
-	line = hbc_readline(h, TMO);
-	ck_assert_msg(line != NULL, "no status line");
-	ck_assert_msg(sscanf(line, "HTTP/1.%*[01] %d ", &r->status) == 1,
-	    "bad status line \"%s\"", line);
-	for (;;) {
-		line = hbc_readline(h, TMO);
-		ck_assert_msg(line != NULL, "headers end without a blank line");
-		if ((cr = strchr(line, '\r')) != NULL)
-			*cr = '\0';
-		if (*line == '\0')
-			break;
-		if (strncasecmp(line, "Content-Type: ", 14) == 0)
-			snprintf(r->ctype, sizeof(r->ctype), "%s", line + 14);
-		else if (strncasecmp(line, "Content-Length: ", 16) == 0)
-			r->clen = strtol(line + 16, NULL, 10);
-	}
-}
-
-/* Reads the body until the server closes. */
-static void
-read_body(struct hbc *h, struct http *r)
-{
-	const char	*line;
-	size_t		 n;
-
-	r->body = strdup("");
-	ck_assert_ptr_nonnull(r->body);
-	for (;;) {
-		line = hbc_readline(h, TMO);
-		n = line != NULL ? strlen(line) + 1 : h->len;
-		r->body = realloc(r->body, r->bodylen + n + 1);
-		ck_assert_ptr_nonnull(r->body);
-		memcpy(r->body + r->bodylen, line != NULL ? line : h->buf, n);
-		if (line != NULL)
-			r->body[r->bodylen + n - 1] = '\n';
-		r->bodylen += n;
-		r->body[r->bodylen] = '\0';
-		if (line == NULL)
-			break;
-	}
-	ck_assert_msg(h->eof, "the server did not close after the answer");
-}
-
 /* GET /metrics, asserting a 200 in the exposition format. */
 static void
 scrape(int port, struct http *r)
 {
-	request(port, "GET", "/metrics", r);
+	hb_http(port, "GET", "/metrics", NULL, NULL, r);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_msg(strncmp(r->ctype, CTYPE, strlen(CTYPE)) == 0,
 	    "Content-Type: %s", r->ctype);
@@ -325,7 +243,7 @@ expect_refused(const struct refusal *x, size_t n)
 
 	d = start(&port);
 	for (i = 0; i < n; i++) {
-		request(port, x[i].method, x[i].path, &r);
+		hb_http(port, x[i].method, x[i].path, NULL, NULL, &r);
 		ck_assert_msg(r.status == x[i].status, "%s %s: want %d, got %d",
 		    x[i].method, x[i].path, x[i].status, r.status);
 		free(r.body);
@@ -498,7 +416,7 @@ START_TEST(test_metrics_head)
 	int		 port;
 
 	d = start(&port);
-	request(port, "HEAD", "/metrics", &r);
+	hb_http(port, "HEAD", "/metrics", NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(strncmp(r.ctype, CTYPE, strlen(CTYPE)) == 0,
 	    "Content-Type: %s", r.ctype);

@@ -87,7 +87,7 @@ struct bindfail {
 static const struct bindfail bindfails[] = {
 	{ "listen", 0 },
 	{ "admin listen", 1 },
-	{ "metrics listen", 2 },
+	{ "http listen", 2 },
 };
 
 static const char	*conf_text(const struct conf *);
@@ -743,10 +743,10 @@ START_TEST(test_reload_metrics)
 	fd = reserve_port(&port);
 	snprintf(mlisten, sizeof(mlisten), "127.0.0.1:%d", port);
 	c.mlisten = mlisten;
-	reload_conf(d, a, _i, &c, "OK changed=metrics.listen");
+	reload_conf(d, a, _i, &c, "OK changed=http.listen");
 	close(fd);
 	expect_http(port);
-	reload_conf(d, a, _i, &base, "OK changed=metrics.listen");
+	reload_conf(d, a, _i, &base, "OK changed=http.listen");
 	ck_assert_int_eq(connect_errno(port), ECONNREFUSED);
 	hbd_finish(d, a, NULL);
 }

@@ -23,7 +23,6 @@
 #define PONG_MS		50	/* ms a PING may take while flooded */
 #define FLOOD_LINE	1000	/* bytes of one data line in the flood */
 #define FLOOD_CHUNK	200	/* data lines per write in the flood */
-#define WMEM_MAX	"/proc/sys/net/ipv4/tcp_wmem"
 
 #define CONF_FMT							\
 	"[server]\n"							\
@@ -80,7 +79,6 @@ static unsigned long long list_seq(struct hbc *);
 static void		 sync_client(struct hbc *);
 static void		 send_data(struct hbc *, int, int);
 static int		 pong_ms(struct hbc *);
-static long		 wmem_max(void);
 
 /* Starts the daemon with extra [server] and [admin] lines. */
 static struct hbd *
@@ -185,21 +183,6 @@ pong_ms(struct hbc *c)
 	hbc_send(c, "PING t\n");
 	hbc_expect(c, "PONG t", TMO);
 	return (hb_now_ms() - t0);
-}
-
-/* The most a TCP socket's send buffer grows to, from /proc. */
-static long
-wmem_max(void)
-{
-	FILE	*f;
-	long	 lo, def, max = 4L * 1024 * 1024;
-
-	if ((f = fopen(WMEM_MAX, "r")) != NULL) {
-		if (fscanf(f, "%ld %ld %ld", &lo, &def, &max) != 3)
-			max = 4L * 1024 * 1024;
-		fclose(f);
-	}
-	return (max);
 }
 
 /*
@@ -564,7 +547,7 @@ START_TEST(test_watch_overflow)
 	for (j = 1; j <= FLOOD_CHUNK; j++)
 		chunk[j * FLOOD_LINE - 1] = '\n';
 	/* Twice what the kernel may buffer on the way to the watcher. */
-	lines = 2 * wmem_max() / FLOOD_LINE + 2000;
+	lines = 2 * hb_tcp_wmem_max() / FLOOD_LINE + 2000;
 	for (i = 0; i < lines; i += FLOOD_CHUNK) {
 		hbc_sendn(c, chunk, FLOOD_CHUNK * FLOOD_LINE);
 		if ((ms = pong_ms(p)) > worst)

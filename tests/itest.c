@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1678,4 +1679,128 @@ hb_pki_client(const struct hb_pki *pki, const char *cn, const char **cert,
 		}
 	}
 	ck_abort_msg("no client certificate for CN \"%s\"", cn);
+}
+
+struct hbc *
+hb_http_send(int port, const char *src, const char *method, const char *path,
+    const char *headers, const char *body)
+{
+	struct hbc	*h;
+	char		*req;
+	int		 n;
+
+	if (headers == NULL)
+		headers = "";
+	n = asprintf(&req, "%s %s HTTP/1.0\r\n%s%s", method, path, headers,
+	    strcasestr(headers, "Host:") != NULL ? "" :
+	    "Host: 127.0.0.1\r\n");
+	ck_assert_int_ge(n, 0);
+	h = hbc_connect_from(src, port);
+	hbc_send(h, req);
+	free(req);
+	if (body != NULL) {
+		n = asprintf(&req, "Content-Length: %zu\r\n\r\n", strlen(body));
+		ck_assert_int_ge(n, 0);
+		hbc_send(h, req);
+		free(req);
+		hbc_sendn(h, body, strlen(body));
+	} else
+		hbc_send(h, "\r\n");
+	return (h);
+}
+
+void
+hb_http_head(struct hbc *h, struct http *r)
+{
+	const char	*line;
+	char		*cr;
+
+	memset(r, 0, sizeof(*r));
+	r->clen = -1;
+	line = hbc_readline(h, 5000);
+	ck_assert_msg(line != NULL, "no status line");
+	ck_assert_msg(sscanf(line, "HTTP/1.%*[01] %d ", &r->status) == 1,
+	    "bad status line %s", quote(line, strlen(line)));
+	for (;;) {
+		line = hbc_readline(h, 5000);
+		ck_assert_msg(line != NULL, "headers end without a blank line");
+		if ((cr = strchr(line, '\r')) != NULL)
+			*cr = '\0';
+		if (*line == '\0')
+			break;
+		strlcat(r->head, line, sizeof(r->head));
+		strlcat(r->head, "\n", sizeof(r->head));
+		if (strncasecmp(line, "Content-Type: ", 14) == 0)
+			snprintf(r->ctype, sizeof(r->ctype), "%s", line + 14);
+		else if (strncasecmp(line, "Content-Length: ", 16) == 0)
+			r->clen = strtol(line + 16, NULL, 10);
+	}
+}
+
+void
+hb_http_body(struct hbc *h, struct http *r)
+{
+	long long	 deadline = hb_now_ms() + 5000;
+	size_t		 n;
+
+	r->body = strdup("");
+	ck_assert_ptr_nonnull(r->body);
+	for (;;) {
+		hbc_consume(h);
+		if ((n = h->len) > 0) {
+			r->body = realloc(r->body, r->bodylen + n + 1);
+			ck_assert_ptr_nonnull(r->body);
+			memcpy(r->body + r->bodylen, h->buf, n);
+			r->bodylen += n;
+			r->body[r->bodylen] = '\0';
+			h->taken = n;
+		}
+		if (h->eof || !hbc_fill(h, deadline))
+			break;
+	}
+	ck_assert_msg(h->eof, "the server did not close after the answer");
+}
+
+void
+hb_http(int port, const char *method, const char *path, const char *headers,
+    const char *body, struct http *r)
+{
+	struct hbc	*h;
+
+	h = hb_http_send(port, NULL, method, path, headers, body);
+	hb_http_head(h, r);
+	hb_http_body(h, r);
+	hbc_close(h);
+}
+
+const char *
+hb_http_header(const struct http *r, const char *name)
+{
+	static char	 value[1024];
+	const char	*p;
+	size_t		 n = strlen(name);
+
+	for (p = r->head; *p != '\0'; p = strchr(p, '\n') + 1) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1 + strspn(p + n + 1, " ");
+			snprintf(value, sizeof(value), "%.*s",
+			    (int)strcspn(p, "\n"), p);
+			return (value);
+		}
+	}
+	return (NULL);
+}
+
+long
+hb_tcp_wmem_max(void)
+{
+	FILE	*f;
+	long	 lo, def, max = 4L * 1024 * 1024;
+
+	if ((f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r")) != NULL) {
+		if (fscanf(f, "%ld %ld %ld", &lo, &def, &max) != 3)
+			max = 4L * 1024 * 1024;
+		fclose(f);
+	}
+	return (max);
 }

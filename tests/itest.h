@@ -259,6 +259,38 @@ void		 hb_pki_client(const struct hb_pki *pki, const char *cn,
 	suite_add_tcase(s, tc_);					\
 } while (0)
 
+/* One HTTP answer, as hb_http() reads it. */
+struct http {
+	int	 status;
+	char	 ctype[256];
+	long	 clen;			/* Content-Length, or -1 */
+	char	 head[8192];		/* header lines, each ending "\n" */
+	char	*body;			/* NUL-terminated, malloc'd */
+	size_t	 bodylen;
+};
+
+/*
+ * Sends an HTTP/1.0 request to 127.0.0.1:port from the local address src
+ * (NULL: any): headers are extra header lines, each ending "\r\n" (NULL:
+ * none; a Host line is added unless one is there), and body, unless
+ * NULL, goes with its Content-Length. Returns the connection.
+ */
+struct hbc	*hb_http_send(int port, const char *src, const char *method,
+		    const char *path, const char *headers, const char *body);
+/* Reads an answer's status line and headers up to the empty line. */
+void		 hb_http_head(struct hbc *h, struct http *r);
+/* Reads the body until the server closes, and asserts that it does. */
+void		 hb_http_body(struct hbc *h, struct http *r);
+/* The three above, then closes: the whole answer in *r (free r->body). */
+void		 hb_http(int port, const char *method, const char *path,
+		    const char *headers, const char *body, struct http *r);
+/* The value of the header name in r (valid until the next call), or
+ * NULL. */
+const char	*hb_http_header(const struct http *r, const char *name);
+/* The largest send buffer the kernel may give a TCP socket, in bytes
+ * (the most it may hold on the way to a peer that does not read). */
+long		 hb_tcp_wmem_max(void);
+
 /* Milliseconds on the monotonic clock. */
 long long	 hb_now_ms(void);
 /*
