@@ -62,7 +62,9 @@ static int	 http_bearer(struct evhttp_request *);
 static struct http_sess *sess_find(struct evhttp_request *);
 static void	 sess_new(struct evhttp_request *);
 static void	 sess_end(struct evhttp_request *);
-static void	 http_dashboard(struct evhttp_request *);
+static void	 http_page(struct evhttp_request *, const char *,
+		    void (*)(struct evbuffer *));
+static void	 dashboard_render(struct evbuffer *);
 
 static struct evhttp	*http;
 static struct lset	 socks = {
@@ -150,12 +152,13 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "";
 	if (strcmp(path, "/metrics") == 0) {
-		metrics_serve(req);
+		http_page(req, METRICS_CONTENT_TYPE, metrics_render);
 		return;
 	}
 	if (strcmp(path, "/") == 0) {
 		if (http_access(req, 0) == 0)
-			http_dashboard(req);
+			http_page(req, "text/html; charset=utf-8",
+			    dashboard_render);
 		return;
 	}
 	if (strncmp(path, HTTP_API_PREFIX, strlen(HTTP_API_PREFIX)) != 0) {
@@ -362,8 +365,6 @@ void
 http_session(struct evhttp_request *req)
 {
 	struct http_body	 b;
-	char			 why[HTTP_WHY_MAX];
-	const char		*code;
 	int			 ok;
 
 	switch (evhttp_request_get_command(req)) {
@@ -379,10 +380,8 @@ http_session(struct evhttp_request *req)
 		http_error(req, HTTP_BADMETHOD, "method", "POST or DELETE");
 		return;
 	}
-	if (http_body_read(req, BODY_SESSION, &b, &code, why) == -1) {
-		http_error(req, HTTP_BADREQUEST, code, "%s", why);
+	if (http_body_read(req, BODY_SESSION, &b) == -1)
 		return;
-	}
 	ok = hb_conf->admin_token == NULL || secret_equal(b.token, b.tokenlen,
 	    hb_conf->admin_token);
 	http_body_free(&b);
@@ -395,9 +394,13 @@ http_session(struct evhttp_request *req)
 	evhttp_send_reply(req, HTTP_NOCONTENT, "No Content", NULL);
 }
 
-/* GET / (and HEAD): the page, which carries everything it needs. */
+/*
+ * GET or HEAD of a page that render writes; 405 for other methods.
+ * evhttp would send a body with HEAD: its length alone is the answer.
+ */
 static void
-http_dashboard(struct evhttp_request *req)
+http_page(struct evhttp_request *req, const char *ctype,
+    void (*render)(struct evbuffer *))
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct evbuffer		*body;
@@ -412,22 +415,29 @@ http_dashboard(struct evhttp_request *req)
 		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
 		return;
 	}
-	evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	render(body);
+	evhttp_add_header(out, "Content-Type", ctype);
 	evhttp_add_header(out, "Cache-Control", "no-cache");
 	evhttp_add_header(out, "X-Frame-Options", "DENY");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		snprintf(length, sizeof(length), "%zu", dashboard_html_len);
+		snprintf(length, sizeof(length), "%zu",
+		    evbuffer_get_length(body));
 		evhttp_add_header(out, "Content-Length", length);
 		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
-		return;
-	}
-	if ((body = evbuffer_new()) == NULL)
-		fatalx("%s: evbuffer_new", __func__);
-	evbuffer_add_reference(body, dashboard_html, dashboard_html_len, NULL,
-	    NULL);
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
+	} else
+		evhttp_send_reply(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
+}
+
+/* The dashboard, which carries everything it needs. */
+static void
+dashboard_render(struct evbuffer *out)
+{
+	evbuffer_add_reference(out, dashboard_html, dashboard_html_len, NULL,
+	    NULL);
 }
 
 /* Answers req with status code and the JSON value v, which it takes. */

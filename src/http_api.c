@@ -124,18 +124,23 @@ api_dispatch(struct evhttp_request *req, const char *path)
 }
 
 /*
- * Reads req's body as the JSON object kind takes. Returns 0, or -1 with
- * *code and why as http_body_parse() sets them.
+ * Reads req's body as the JSON object kind takes. Returns 0, or -1 once
+ * it has answered 400 with what is wrong.
  */
 int
 http_body_read(struct evhttp_request *req, enum http_body_kind kind,
-    struct http_body *b, const char **code, char *why)
+    struct http_body *b)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	size_t		 len = evbuffer_get_length(in);
+	char		 why[HTTP_WHY_MAX];
+	const char	*code;
 
-	return (http_body_parse(kind, (const char *)evbuffer_pullup(in, len),
-	    len, b, code, why));
+	if (http_body_parse(kind, (const char *)evbuffer_pullup(in, len), len,
+	    b, &code, why) == 0)
+		return (0);
+	http_error(req, HTTP_BADREQUEST, code, "%s", why);
+	return (-1);
 }
 
 /*
@@ -398,14 +403,10 @@ api_send(struct evhttp_request *req, const char *rest)
 {
 	struct http_body	 b;
 	struct selector		 sel;
-	char			 why[HTTP_WHY_MAX];
-	const char		*code;
 	uint64_t		 n;
 
-	if (http_body_read(req, BODY_SEND, &b, &code, why) == -1) {
-		http_error(req, HTTP_BADREQUEST, code, "%s", why);
+	if (http_body_read(req, BODY_SEND, &b) == -1)
 		return;
-	}
 	if (api_message(req, b.message, b.messagelen) == -1 ||
 	    api_selector(req, b.target, b.targetlen, &sel, 1) == -1) {
 		http_body_free(&b);
@@ -435,14 +436,10 @@ api_kick(struct evhttp_request *req, const char *rest)
 {
 	struct http_body	 b;
 	struct selector		 sel;
-	char			 why[HTTP_WHY_MAX];
-	const char		*code;
 	uint64_t		 n;
 
-	if (http_body_read(req, BODY_KICK, &b, &code, why) == -1) {
-		http_error(req, HTTP_BADREQUEST, code, "%s", why);
+	if (http_body_read(req, BODY_KICK, &b) == -1)
 		return;
-	}
 	if (api_selector(req, b.select, b.selectlen, &sel, 1) == 0) {
 		if (ops_kick(&sel, &n) == OPS_NOTFOUND)
 			http_error(req, HTTP_NOTFOUND, "notfound",
@@ -465,15 +462,12 @@ api_push(struct evhttp_request *req, const char *rest)
 	struct http_body		 b;
 	struct api_push			*p;
 	struct evhttp_connection	*evcon;
-	char				 why[HTTP_WHY_MAX];
-	const char			*code, *full;
+	const char			*why;
 
-	if (http_body_read(req, BODY_PUSH, &b, &code, why) == -1) {
-		http_error(req, HTTP_BADREQUEST, code, "%s", why);
+	if (http_body_read(req, BODY_PUSH, &b) == -1)
 		return;
-	}
-	if (name_check(b.name, b.namelen, &code) == -1)
-		http_error(req, HTTP_BADREQUEST, "syntax", "name: %s", code);
+	if (name_check(b.name, b.namelen, &why) == -1)
+		http_error(req, HTTP_BADREQUEST, "syntax", "name: %s", why);
 	else if (b.ttl > PUSH_TTL_MAX)
 		http_error(req, HTTP_BADREQUEST, "syntax", "ttl: 0-%d",
 		    PUSH_TTL_MAX);
@@ -483,10 +477,10 @@ api_push(struct evhttp_request *req, const char *rest)
 		evcon = evhttp_request_get_connection(req);
 		evhttp_connection_set_closecb(evcon, api_push_gone_cb, p);
 		if (push_submit(b.name, b.ttl, b.message, b.messagelen,
-		    api_push_answer, p, &full) == -1) {
+		    api_push_answer, p, &why) == -1) {
 			evhttp_connection_set_closecb(evcon, NULL, NULL);
 			free(p);
-			http_error(req, 507, "full", "%s", full);
+			http_error(req, 507, "full", "%s", why);
 		}
 	}
 	http_body_free(&b);

@@ -25,7 +25,7 @@ void	 http_session(struct evhttp_request *);
 /* http_api.c */
 void	 api_dispatch(struct evhttp_request *, const char *);
 int	 http_body_read(struct evhttp_request *, enum http_body_kind,
-	    struct http_body *, const char **, char *);
+	    struct http_body *);
 
 /* http_sse.c */
 void	 sse_open(struct evhttp_request *, const char *);

@@ -1,6 +1,6 @@
 /*
- * GET /metrics in the Prometheus text format, from the same table as
- * STATS; http.c routes the requests here.
+ * The body of GET /metrics in the Prometheus text format, from the same
+ * table as STATS; http.c serves it.
  */
 
 #include <sys/types.h>
@@ -11,59 +11,20 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
-#include "log.h"
 #include "deadline.h"
 #include "metrics.h"
 #include "stats.h"
 
-#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
-
-static void	 metrics_render(struct evbuffer *);
 static void	 metrics_histogram(struct evbuffer *, const char *,
 		    const char *, const double *, size_t, const uint64_t *,
 		    double);
-
-/* GET /metrics and HEAD; 405 for other methods. */
-void
-metrics_serve(struct evhttp_request *req)
-{
-	struct evkeyvalq	*headers = evhttp_request_get_output_headers(req);
-	struct evbuffer		*body;
-	char			 length[32];
-
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_HEAD:
-		break;
-	default:
-		evhttp_add_header(headers, "Allow", "GET, HEAD");
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
-		return;
-	}
-	if ((body = evbuffer_new()) == NULL)
-		fatalx("%s: evbuffer_new", __func__);
-	metrics_render(body);
-	evhttp_add_header(headers, "Content-Type", METRICS_CONTENT_TYPE);
-	/* evhttp would send a HEAD body; the length alone is the answer. */
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		snprintf(length, sizeof(length), "%zu",
-		    evbuffer_get_length(body));
-		evhttp_add_header(headers, "Content-Length", length);
-		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
-	} else
-		evhttp_send_reply(req, HTTP_OK, "OK", body);
-	evbuffer_free(body);
-}
 
 /*
  * The cumulative STATS keys as counters heartbeatd_<key>_total, clients,
  * clients_peak and uptime as gauges, and the session histogram.
  */
-static void
+void
 metrics_render(struct evbuffer *out)
 {
 	struct stat_value	 v[STATS_MAX];

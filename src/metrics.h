@@ -1,8 +1,10 @@
 #ifndef METRICS_H
 #define METRICS_H
 
-struct evhttp_request;
+struct evbuffer;
 
-void	 metrics_serve(struct evhttp_request *);
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+void	 metrics_render(struct evbuffer *);
 
 #endif /* METRICS_H */

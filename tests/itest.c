@@ -1047,6 +1047,20 @@ hbc_watch(struct hbd *d)
 	return (w);
 }
 
+struct hbc *
+hbc_named(struct hbd *d, int id, const char *name)
+{
+	struct hbc	*c;
+	char		 buf[96];
+
+	c = hbc_connect(d->port);
+	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
+	hbc_send(c, buf);
+	snprintf(buf, sizeof(buf), "OK #%d", id);
+	hbc_expect(c, buf, WAIT_MS);
+	return (c);
+}
+
 void
 hbc_close(struct hbc *c)
 {

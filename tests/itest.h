@@ -149,6 +149,8 @@ struct hbc	*hbc_admin(struct hbd *d);
 /* An admin session that watches every event from the first on (WATCH
  * FROM 0), its "OK seq=" line read. */
 struct hbc	*hbc_watch(struct hbd *d);
+/* A client of d that says HELLO name and is answered "OK #<id>". */
+struct hbc	*hbc_named(struct hbd *d, int id, const char *name);
 void		 hbc_close(struct hbc *c);
 /* The local port of c, which the daemon logs in addr=. */
 int		 hbc_local_port(struct hbc *c);
