@@ -315,6 +315,15 @@ class DashboardTest(unittest.TestCase):
         b.wait(f"{text_of('send-result')} === 'sent to 1 client'",
                "the send's answer")
 
+        b.js(f"{by_id('send-mode')}.value = 'push'; {by_id('send-mode')}"
+             ".dispatchEvent(new Event('change'))")
+        b.fill("send-msg", "firmware 2")
+        b.submit("send-form")
+        m = re.fullmatch(r"MSG (\d+) firmware 2", one.line())
+        self.assertIsNotNone(m)
+        b.wait(f"{text_of('send-result')} === 'push {m.group(1)} stored "
+               "for dash-test-1'", "the push's answer")
+
         two.say("QUIT")
         self.assertEqual(two.line(), "BYE quit")
         b.js("refresh(false)")
