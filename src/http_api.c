@@ -56,9 +56,9 @@ struct api_push {
 	struct evhttp_request	*req;
 };
 
-/* The query string's parameters, and the page of rows asked for. */
+/* What a list's query string asks for: a selection and a page of it. */
 struct api_query {
-	struct evkeyvalq	 kv;
+	struct selector		 sel;
 	uint64_t		 offset;
 	uint64_t		 limit;
 };
@@ -75,6 +75,9 @@ static void	 api_stats(struct evhttp_request *, const char *);
 static void	 api_history(struct evhttp_request *, const char *);
 static void	 api_seen(struct evhttp_request *, const char *);
 static void	 api_seen_one(struct evhttp_request *, const char *);
+static void	 api_act(struct evhttp_request *, enum http_body_kind);
+static void	 api_result(struct evhttp_request *, enum ops_result,
+		    const char *, uint64_t);
 static void	 api_send(struct evhttp_request *, const char *);
 static void	 api_kick(struct evhttp_request *, const char *);
 static void	 api_push(struct evhttp_request *, const char *);
@@ -144,38 +147,39 @@ http_body_read(struct evhttp_request *req, enum http_body_kind kind,
 }
 
 /*
- * Parses the query string, with offset (default 0) and limit (default
- * PAGE_DEFAULT, at most PAGE_MAX). Returns 0, or -1 once it has answered
- * 400; on 0 the caller clears q->kv.
+ * Parses the query string of a list: select (none: all), offset (default
+ * 0) and limit (default PAGE_DEFAULT, at most PAGE_MAX). Returns 0, or
+ * -1 once it has answered 400.
  */
 static int
 api_query(struct evhttp_request *req, struct api_query *q)
 {
-	const char	*query, *v, *why;
+	struct evkeyvalq	 kv;
+	const char		*query, *v, *why;
+	int			 rc = -1;
 
 	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	TAILQ_INIT(&q->kv);
-	if (query != NULL && evhttp_parse_query_str(query, &q->kv) == -1) {
+	TAILQ_INIT(&kv);
+	if (query != NULL && evhttp_parse_query_str(query, &kv) == -1) {
 		http_error(req, HTTP_BADREQUEST, "syntax", "bad query string");
 		return (-1);
 	}
 	q->offset = 0;
 	q->limit = PAGE_DEFAULT;
-	if ((v = evhttp_find_header(&q->kv, "offset")) != NULL &&
-	    parse_u64(v, 0, UINT64_MAX, &q->offset, &why) == -1) {
+	if ((v = evhttp_find_header(&kv, "offset")) != NULL &&
+	    parse_u64(v, 0, UINT64_MAX, &q->offset, &why) == -1)
 		http_error(req, HTTP_BADREQUEST, "syntax", "offset: %s", why);
-		goto fail;
-	}
-	if ((v = evhttp_find_header(&q->kv, "limit")) != NULL &&
-	    parse_u64(v, 0, PAGE_MAX, &q->limit, &why) == -1) {
+	else if ((v = evhttp_find_header(&kv, "limit")) != NULL &&
+	    parse_u64(v, 0, PAGE_MAX, &q->limit, &why) == -1)
 		http_error(req, HTTP_BADREQUEST, "syntax", "limit: %s (0-%d)",
 		    why, PAGE_MAX);
-		goto fail;
+	else {
+		v = evhttp_find_header(&kv, "select");
+		rc = api_selector(req, v, v != NULL ? strlen(v) : 0, &q->sel,
+		    0);
 	}
-	return (0);
-fail:
-	evhttp_clear_headers(&q->kv);
-	return (-1);
+	evhttp_clear_headers(&kv);
+	return (rc);
 }
 
 /*
@@ -250,22 +254,15 @@ static void
 api_clients(struct evhttp_request *req, const char *rest)
 {
 	struct api_query	 q;
-	struct selector		 sel;
 	struct client		*c;
-	const char		*s;
 	json_t			*rows;
 	uint64_t		 total = 0, now = mono_ns();
 
 	if (api_query(req, &q) == -1)
 		return;
-	s = evhttp_find_header(&q.kv, "select");
-	if (api_selector(req, s, s != NULL ? strlen(s) : 0, &sel, 0) == -1) {
-		evhttp_clear_headers(&q.kv);
-		return;
-	}
 	rows = json_array();
 	TAILQ_FOREACH(c, registry_list(), entry) {
-		if (!ops_matches(c, &sel, now))
+		if (!ops_matches(c, &q.sel, now))
 			continue;
 		if (total >= q.offset && total - q.offset < q.limit)
 			json_array_append_new(rows, api_client(c, now));
@@ -274,7 +271,6 @@ api_clients(struct evhttp_request *req, const char *rest)
 	http_json(req, HTTP_OK, json_pack("{s:I, s:I, s:I, s:o}",
 	    "seq", (json_int_t)stats.seq, "total", (json_int_t)total,
 	    "offset", (json_int_t)q.offset, "clients", rows));
-	evhttp_clear_headers(&q.kv);
 }
 
 /*
@@ -345,8 +341,6 @@ api_seen(struct evhttp_request *req, const char *rest)
 {
 	struct seen_entry	**v;
 	struct api_query	  q;
-	struct selector		  sel;
-	const char		 *s;
 	json_t			 *rows;
 	int64_t			  now = time(NULL);
 	size_t			  i, n;
@@ -357,19 +351,13 @@ api_seen(struct evhttp_request *req, const char *rest)
 	}
 	if (api_query(req, &q) == -1)
 		return;
-	s = evhttp_find_header(&q.kv, "select");
-	if (api_selector(req, s, s != NULL ? strlen(s) : 0, &sel, 0) == -1) {
-		evhttp_clear_headers(&q.kv);
-		return;
-	}
-	n = seen_select(ops_seen_match, &sel, now, &v);
+	n = seen_select(ops_seen_match, &q.sel, now, &v);
 	rows = json_array();
 	for (i = q.offset; i < n && i - q.offset < q.limit; i++)
 		json_array_append_new(rows, api_seen_entry(v[i], now));
 	free(v);
 	http_json(req, HTTP_OK, json_pack("{s:I, s:I, s:o}", "total",
 	    (json_int_t)n, "offset", (json_int_t)q.offset, "seen", rows));
-	evhttp_clear_headers(&q.kv);
 }
 
 static void
@@ -394,27 +382,43 @@ api_seen_one(struct evhttp_request *req, const char *encoded)
 }
 
 /*
- * POST send {"target", "message"}: as SEND, to a target or any selector:
- * {"sent": n}; 404 when a single target is not connected, 409 when it
- * was dropped for overflow.
+ * POST send {"target", "message"} and POST kick {"select"}: as SEND (to
+ * a target or any selector) and KICK, answered by api_result().
  */
 static void
-api_send(struct evhttp_request *req, const char *rest)
+api_act(struct evhttp_request *req, enum http_body_kind kind)
 {
 	struct http_body	 b;
 	struct selector		 sel;
+	enum ops_result		 rv;
 	uint64_t		 n;
 
-	if (http_body_read(req, BODY_SEND, &b) == -1)
+	if (http_body_read(req, kind, &b) == -1)
 		return;
-	if (api_message(req, b.message, b.messagelen) == -1 ||
-	    api_selector(req, b.target, b.targetlen, &sel, 1) == -1) {
-		http_body_free(&b);
-		return;
+	if (kind == BODY_KICK) {
+		if (api_selector(req, b.select, b.selectlen, &sel, 1) == 0) {
+			rv = ops_kick(&sel, &n);
+			api_result(req, rv, "kicked", n);
+		}
+	} else if (api_selector(req, b.target, b.targetlen, &sel, 1) == 0 &&
+	    api_message(req, b.message, b.messagelen) == 0) {
+		rv = ops_send(&sel, b.message, b.messagelen, &n);
+		api_result(req, rv, "sent", n);
 	}
-	switch (ops_send(&sel, b.message, b.messagelen, &n)) {
+	http_body_free(&b);
+}
+
+/*
+ * Answers what ops did: {key: n}, 404 when a single target is not
+ * connected, 409 when it was dropped for overflow.
+ */
+static void
+api_result(struct evhttp_request *req, enum ops_result rv, const char *key,
+    uint64_t n)
+{
+	switch (rv) {
 	case OPS_OK:
-		http_json(req, HTTP_OK, json_pack("{s:I}", "sent",
+		http_json(req, HTTP_OK, json_pack("{s:I}", key,
 		    (json_int_t)n));
 		break;
 	case OPS_NOTFOUND:
@@ -424,31 +428,18 @@ api_send(struct evhttp_request *req, const char *rest)
 		http_error(req, 409, "overflow", "client dropped");
 		break;
 	}
-	http_body_free(&b);
 }
 
-/*
- * POST kick {"select"}: as KICK: {"kicked": n}; 404 when a single target
- * is not connected.
- */
+static void
+api_send(struct evhttp_request *req, const char *rest)
+{
+	api_act(req, BODY_SEND);
+}
+
 static void
 api_kick(struct evhttp_request *req, const char *rest)
 {
-	struct http_body	 b;
-	struct selector		 sel;
-	uint64_t		 n;
-
-	if (http_body_read(req, BODY_KICK, &b) == -1)
-		return;
-	if (api_selector(req, b.select, b.selectlen, &sel, 1) == 0) {
-		if (ops_kick(&sel, &n) == OPS_NOTFOUND)
-			http_error(req, HTTP_NOTFOUND, "notfound",
-			    "no such client");
-		else
-			http_json(req, HTTP_OK, json_pack("{s:I}", "kicked",
-			    (json_int_t)n));
-	}
-	http_body_free(&b);
+	api_act(req, BODY_KICK);
 }
 
 /*

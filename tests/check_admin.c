@@ -80,7 +80,8 @@ static const char *stat_keys[] = {
 	"rejected", "disconnects", "timeouts", "kicked", "replaced",
 	"overflows", "pings", "data_lines", "messages_sent", "bytes_in",
 	"bytes_out", "log_dropped", "seq", "accept_pauses", "auth_failures",
-	"handshake_failures", "proxy_failures", "flapping"
+	"handshake_failures", "proxy_failures", "flapping", "pushes_queued",
+	"pushes_acked", "pushes_expired", "pushes_pending"
 };
 #define NSTATS	NITEMS(stat_keys)
 

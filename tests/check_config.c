@@ -974,9 +974,9 @@ START_TEST(test_config_shipped)
 	check_changed(cfg, "server.listen,server.heartbeat_timeout,"
 	    "server.tls_listen,http.listen,tls.cert,tls.key", 6);
 	ck_assert_str_eq(addrs_str(&cfg->listen), "127.0.0.1:7000");
+	ck_assert_str_eq(addrs_str(&cfg->http_listen), "127.0.0.1:9477");
 	ck_assert(cfg->heartbeat_timeout == 30);
 	ck_assert_str_eq(addrs_str(&cfg->admin_listen), "127.0.0.1:7001");
-	ck_assert_str_eq(addrs_str(&cfg->http_listen), "127.0.0.1:9477");
 	ck_assert_ptr_null(cfg->admin_socket);
 	config_free(cfg);
 }

@@ -8,7 +8,9 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,7 @@ static struct hbc	*events(int, const char *, const char *);
 static void		 expect_event(struct hbc *, unsigned long long,
 			    const char *, const char *);
 static void		 rewrite_conf(struct hbd *, const char *);
+static char		*curl_in(struct hbd *, const char *, const char *);
 
 /*
  * Starts the daemon with extra [server] and [admin] lines and more
@@ -754,6 +757,97 @@ START_TEST(test_http_loopback)
 END_TEST
 
 /*
+ * What curl, in the network namespace of d, gets for url with the extra
+ * arguments: "<status> <body>". Its source address is the URL's own.
+ */
+static char *
+curl_in(struct hbd *d, const char *extra, const char *url)
+{
+	char	 netns[64], *out, *argv[16];
+	int	 fd[2], n = 0, rc;
+	size_t	 len = 0;
+	ssize_t	 got;
+	pid_t	 pid;
+
+	snprintf(netns, sizeof(netns), "--net=/proc/%d/ns/net", (int)d->pid);
+	argv[n++] = "nsenter";
+	argv[n++] = netns;
+	argv[n++] = "curl";
+	argv[n++] = "-s";
+	argv[n++] = "-w";
+	argv[n++] = "%{http_code} ";
+	argv[n++] = "-H";
+	argv[n++] = (char *)extra;
+	argv[n++] = (char *)url;
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = hb_spawn(argv, fd[1], fd[1]);
+	close(fd[1]);
+	out = calloc(1, 4096);
+	ck_assert_ptr_nonnull(out);
+	while (len < 4095 && (got = read(fd[0], out + len, 4095 - len)) > 0)
+		len += got;
+	close(fd[0]);
+	rc = hb_reap(pid, TMO);
+	ck_assert_msg(rc == 0, "curl: exit %d: %s", rc, out);
+	return (out);
+}
+
+/*
+ * A peer off loopback, in a network namespace of the test's own where
+ * 192.0.2.1 (TEST-NET-1) is an address of lo: without a token it is
+ * refused 403, and a loopback peer there is served; with a token it is
+ * served with the token. Needs root (unshare, nsenter) and curl.
+ */
+START_TEST(test_http_not_loopback)
+{
+	static const char	 wrap[] = "#!/bin/sh\n"
+	    "ip link set lo up && ip addr add 192.0.2.1/32 dev lo && "
+	    "exec \"$@\"\n";
+	static const char	 off[] = "http://192.0.2.1:9477/api/v1/stats";
+	static const char	 on[] = "http://127.0.0.1:9477/api/v1/stats";
+	struct hbd		*d;
+	char			 env[PATH_MAX + 32], conf[512], *script, *out;
+	int			 token;
+
+	if (geteuid() != 0 || getenv("HEARTBEATD_WRAPPER") != NULL ||
+	    system("unshare -n true 2>/dev/null && command -v curl "
+	    ">/dev/null") != 0)
+		return;
+	script = hb_write_file("netns.sh", wrap);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(env, sizeof(env), "unshare -n %s", script);
+	for (token = 0; token < 2; token++) {
+		snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:0\n"
+		    "[admin]\nlisten = 127.0.0.1:0\n%s[http]\n"
+		    "listen = 192.0.2.1:9477 127.0.0.1:9477\n[log]\n"
+		    "syslog = no\n", token ? "token = " TOKEN "\n" : "");
+		setenv("HEARTBEATD_WRAPPER", env, 1);
+		d = hbd_start(conf);
+		unsetenv("HEARTBEATD_WRAPPER");
+		if (!token) {
+			out = curl_in(d, "X-Peer: off", off);
+			hb_assert_match(out, "^\\{\"error\":\"auth\",\"message\":"
+			    "\"without \\[admin\\] token only loopback is "
+			    "served, by a loopback name\"\\}\n403 $");
+			free(out);
+			out = curl_in(d, "X-Peer: on", on);
+			hb_assert_match(out, "^\\{\"version\".*\n200 $");
+		} else {
+			out = curl_in(d, "X-Peer: off", off);
+			hb_assert_match(out, "^\\{\"error\":\"auth\".*\n401 $");
+			free(out);
+			out = curl_in(d, "Authorization: Bearer " TOKEN, off);
+			hb_assert_match(out, "^\\{\"version\".*\n200 $");
+		}
+		free(out);
+		hbd_finish(d, NULL);
+	}
+	free(script);
+}
+END_TEST
+
+/*
  * GET events: every event as it happens, "id: <seq>", "event: <verb>"
  * and WATCH's text; ?verbs= keeps to those kinds.
  */
@@ -914,6 +1008,7 @@ test_suite(void)
 	HB_TCASE(s, "too_large", test_http_too_large, 1);
 	HB_TCASE(s, "token", test_http_token, 1);
 	HB_TCASE(s, "loopback", test_http_loopback, 1);
+	HB_TCASE(s, "not_loopback", test_http_not_loopback, 1);
 	HB_TCASE(s, "events", test_http_events, 1);
 	HB_TCASE(s, "events_resume", test_http_events_resume, 1);
 	HB_TCASE(s, "events_slow", test_http_events_slow, 1);

@@ -50,7 +50,6 @@ static const char	*field(const char *, const char *);
 static const char	*sql_cli(const char *, const char *);
 static void		 sql_wait(const char *, const char *, const char *);
 static void		 refused(struct hbd *, const char *);
-static struct hbc	*named(struct hbd *, int, const char *);
 static void		 expect_seen(struct hbc *, const char *,
 			    const char *, const char *);
 static void		 expect_list(struct hbc *, const char *,
@@ -166,21 +165,6 @@ sql_wait(const char *name, const char *sql, const char *want)
 	}
 }
 
-/* Connects client #id and names it. */
-static struct hbc *
-named(struct hbd *d, int id, const char *name)
-{
-	struct hbc	*c;
-	char		 buf[96];
-
-	c = hbc_connect(d->port);
-	snprintf(buf, sizeof(buf), "HELLO %s\n", name);
-	hbc_send(c, buf);
-	snprintf(buf, sizeof(buf), "OK #%d", id);
-	hbc_expect(c, buf, TMO);
-	return (c);
-}
-
 /*
  * Asserts that "SEEN name" answers the line of that name in state, with
  * the rest matching the regular expression tail.
@@ -239,12 +223,12 @@ START_TEST(test_state_seen)
 	    "SEEN <selector>", TMO);
 	hbc_expect_cmd(a, "SEEN for>x", "ERR syntax bad number: for>x", TMO);
 	expect_list(a, "online", NULL, 0);
-	c1 = named(d, 1, "dev-a");
+	c1 = hbc_named(d, 1, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=- sessions=1");
 	hbc_send(c1, "HELLO dev-b\n");
 	hbc_expect(c1, "OK #1", TMO);
 	expect_seen(a, "dev-a", "offline", "reason=renamed sessions=1");
-	c2 = named(d, 2, "dev-c");
+	c2 = hbc_named(d, 2, "dev-c");
 	expect_list(a, "online", all + 1, 2);
 	expect_list(a, "offline", all, 1);
 	expect_list(a, "for<100000", all, 3);
@@ -265,7 +249,7 @@ START_TEST(test_state_seen)
 	hbc_expect_closed(c2, TMO);
 	hbc_close(c2);
 	expect_seen(a, "dev-c", "offline", "reason=kicked sessions=1");
-	c3 = named(d, 3, "dev-a");
+	c3 = hbc_named(d, 3, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=renamed sessions=2");
 	hbd_finish(d, a, c1, c3, NULL);
 }
@@ -286,8 +270,8 @@ START_TEST(test_state_restart)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c1 = named(d, 1, "dev-a");
-	c2 = named(d, 2, "dev-b");
+	c1 = hbc_named(d, 1, "dev-a");
+	c2 = hbc_named(d, 2, "dev-b");
 	hbc_close(c2);
 	hbd_expect_disconnect(d, 2, "dev-b", "closed");
 	strlcpy(before, seen_line(a, "dev-b"), sizeof(before));
@@ -311,7 +295,7 @@ START_TEST(test_state_restart)
 	ck_assert_str_eq(field(seen_line(a, "dev-b"), "addr"),
 	    field(before, "addr"));
 	expect_seen(a, "dev-a", "offline", "reason=shutdown sessions=1");
-	c1 = named(d, 1, "dev-a");
+	c1 = hbc_named(d, 1, "dev-a");
 	expect_seen(a, "dev-a", "online", "reason=shutdown sessions=2");
 	hbd_finish(d, a, c1, NULL);
 	state_rm();
@@ -333,7 +317,7 @@ START_TEST(test_state_kill)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-k");
+	c = hbc_named(d, 1, "dev-k");
 	online = atoll(field(seen_line(a, "dev-k"), "for"));
 	t = time(NULL);
 	sql_wait("state.db", "SELECT state FROM seen", "online\n");
@@ -426,7 +410,7 @@ START_TEST(test_state_reload)
 
 	d = start("", state_conf("state.db", ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-r");
+	c = hbc_named(d, 1, "dev-r");
 	snprintf(conf, sizeof(conf), CONF_FMT, "", state_conf("other.db", ""));
 	ck_assert_ptr_nonnull(f = fopen(d->conf, "w"));
 	fputs(conf, f);
@@ -481,7 +465,7 @@ START_TEST(test_state_flapping)
 	d = start("flap_limit = 3\n", "");
 	a = hbc_admin(d);
 	for (i = 0; i < 3; i++) {
-		c[i] = named(d, i + 1, "shared");
+		c[i] = hbc_named(d, i + 1, "shared");
 		if (i > 0) {
 			hbc_expect(c[i - 1], "BYE replaced", TMO);
 			hbc_close(c[i - 1]);
@@ -510,7 +494,7 @@ START_TEST(test_state_flapping)
 	hbc_expect_cmd(a, "RELEASE nobody", "ERR notfound not held", TMO);
 	hbc_expect_cmd(a, "RELEASE", "ERR syntax usage: RELEASE <name>", TMO);
 	expect_seen(a, "shared", "offline", "reason=flapping sessions=3");
-	c[0] = named(d, 6, "shared");
+	c[0] = hbc_named(d, 6, "shared");
 	expect_seen(a, "shared", "online", "reason=flapping sessions=4");
 	hbc_expect_silence(w, 100);
 	hbd_finish(d, a, w, c[0], NULL);
@@ -526,14 +510,14 @@ START_TEST(test_state_flapping_ends)
 	d = start("flap_limit = 1\nflap_hold = 1\n", state_conf("state.db",
 	    ""));
 	a = hbc_admin(d);
-	c = named(d, 1, "dev-f");
+	c = hbc_named(d, 1, "dev-f");
 	hbc_close(c);
 	hbd_expect_disconnect(d, 1, "dev-f", "closed");
 	refused(d, "dev-f");
 	expect_seen(a, "dev-f", "held", "reason=flapping sessions=1");
 	sql_wait("state.db", ROWS, "dev-f|offline|flapping|1\n");
 	expect_seen(a, "dev-f", "offline", "reason=flapping sessions=1");
-	c = named(d, 3, "dev-f");
+	c = hbc_named(d, 3, "dev-f");
 	hbd_finish(d, a, c, NULL);
 	state_rm();
 }
