@@ -21,7 +21,9 @@
  *            node's admin port (a fleet, SPEC 14)
  *
  * -P takes several ports, comma separated: the connections are spread
- * over them in turn, as over the nodes of a fleet.
+ * over them in turn, as over the nodes of a fleet. Connection i says
+ * HELLO hb<i + FIRST> (-o FIRST), so that several hbbench processes can
+ * hold distinct names in one fleet.
  * One epoll loop, level-triggered, non-blocking sockets, one recv per
  * event. Times are CLOCK_MONOTONIC; a reply is stamped with the time
  * epoll_wait returned, the earliest moment the generator could know of
@@ -91,6 +93,7 @@
 #define LIVE_EVERY	(10 * MS)	/* silence: the live client's pace */
 #define ROUND_GAP	(50 * MS)	/* fanout: quiet time between rounds */
 #define WAIT_MAX	(30 * NS)	/* fanout, push: give up on a round */
+#define STEP_MAX	(300 * NS)	/* fanout --lockstep: on its first line */
 #define PORTS_MAX	16		/* client ports of -P */
 
 #define EXIT_MEASURED	0
@@ -166,6 +169,8 @@ static struct {
 	int			 quiet;
 	int			 tls;
 	int			 awake;		/* --awake */
+	int			 lockstep;	/* fanout: --lockstep */
+	int			 first;		/* -o: hb<first> names slot 0 */
 	int			 kinds;		/* silence: distinct timeouts */
 } opt = {
 	.conns = 100, .duration = 5, .interval = 5, .timeout = 0,
@@ -196,7 +201,8 @@ static struct {
 	char		 token[32];
 	size_t		 toklen;
 	uint64_t	 got;		/* fanout: conns that have the token */
-	uint64_t	 last_got;	/* ns */
+	uint64_t	 first_got;	/* ns, the first of them */
+	uint64_t	 last_got;	/* ns, the last */
 	struct hist	 lat;
 	uint64_t	 t0;		/* storm: when it began */
 	struct hist	 named;		/* storm: when each was in, from t0;
@@ -312,6 +318,9 @@ static int	run_hold(void);
 static int	run_silence(void);
 static int	silence_start(struct conn *, int, uint64_t);
 static int	run_fanout(void);
+static void	fanout_token(int);
+static int	fanout_receive(void);
+static int	await_go(void);
 static int	run_push(void);
 static int	run_acked(void);
 static void	acked_wait(const uint64_t *, uint64_t, uint64_t);
@@ -336,6 +345,8 @@ usage(void)
 	    "       hbbench hold    -c N -i INTERVAL -d SECONDS -p PID\n"
 	    "       hbbench silence -c N -t TIMEOUT [-k KINDS] [-p PID]\n"
 	    "       hbbench fanout  -c N -a ADMINPORT [-r ROUNDS] [-p PID]\n"
+	    "       hbbench fanout  --lockstep -c N [-a ADMINPORT] "
+	    "[-r ROUNDS] [-p PID]\n"
 	    "       hbbench push    -c N -n COUNT -a ADMINPORT [-p PID]\n"
 	    "       hbbench acked   -c N -n COUNT -a ADMINPORT [-r PROBES] "
 	    "[-p PID]\n"
@@ -349,7 +360,7 @@ usage(void)
 	    "       hbbench route   -c N -d SECONDS -a ADMINPORT [-w WARMUP] "
 	    "[-p PID]\n"
 	    "common: [-h 127.0.0.1] [-P PORT[,PORT...]] [-C CPU] "
-	    "[-W INFLIGHT]\n"
+	    "[-W INFLIGHT] [-o FIRST]\n"
 	    "        [-T PATIENCE] [-G | -H] [-q] [--tls] [--awake]\n"
 	    "  -h HOST    a loopback IPv4 address (default 127.0.0.1)\n"
 	    "  -P PORTS   client ports, connections spread over them "
@@ -360,6 +371,7 @@ usage(void)
 	    "  -r N       fanout: rounds (10); churn: cycles a second (1000);\n"
 	    "             acked: single pushes timed, one at a time (1000)\n"
 	    "  -n N       churn: names churn-<k> cycle over (default 5000)\n"
+	    "  -o FIRST   the first connection is hb<FIRST> (default 0)\n"
 	    "  -W N       connects in flight at once (default 256)\n"
 	    "  -T SEC     give up connecting after SEC without progress "
 	    "(default 10)\n"
@@ -372,7 +384,13 @@ usage(void)
 	    "  --tls      TLS 1.3 client connections (admin stays plain)\n"
 	    "  --awake    keep hbbench's CPU from idling, with a child "
 	    "spinning at\n"
-	    "             SCHED_IDLE\n");
+	    "             SCHED_IDLE\n"
+	    "  --lockstep fanout over several hbbench processes: READY once "
+	    "connected,\n"
+	    "             a ROUND line of monotonic ns stamps a round; with -a "
+	    "each\n"
+	    "             BROADCAST waits for a line on stdin, without -a only "
+	    "receive\n");
 	exit(EXIT_USAGE);
 }
 
@@ -902,7 +920,8 @@ conn_greet(struct conn *c)
 		n = snprintf(hello, sizeof(hello), "HELLO storm-%d\n",
 		    id - storm_first);
 	else
-		n = snprintf(hello, sizeof(hello), "HELLO hb%d\n", id);
+		n = snprintf(hello, sizeof(hello), "HELLO hb%d\n",
+		    id + opt.first);
 	c->last_send = mono_ns();
 	if (conn_write(c, hello, n) == -1)
 		conn_fail(c);
@@ -1187,7 +1206,8 @@ conn_line(struct conn *c, const char *line, size_t len)
 		if (run.toklen > 0 && c->round != run.round &&
 		    len == run.toklen && memcmp(line, run.token, len) == 0) {
 			c->round = run.round;
-			run.got++;
+			if (run.got++ == 0)
+				run.first_got = now;
 			run.last_got = now;
 		}
 		break;
@@ -1358,7 +1378,10 @@ settle(uint64_t d)
 		poll_once(end - now < 10 * MS ? end - now : 10 * MS);
 }
 
-/* fanout and push: named clients (unless -G), and the admin session. */
+/*
+ * fanout and push: named clients (unless -G), and the admin session; none
+ * for a fanout --lockstep without -a, which only receives.
+ */
 static void
 connect_named(void)
 {
@@ -1367,6 +1390,8 @@ connect_named(void)
 	connect_all(opt.conns, 2 * NS);
 	if (nready == 0)
 		fatalx("no connection could be made");
+	if (opt.lockstep && !opt.have_admin)
+		return;
 	adm.line = admin_line;
 	admin_open(&adm);
 }
@@ -1778,6 +1803,15 @@ run_silence(void)
  * Rounds of BROADCAST: each round's figure is the time from sending the
  * command until the last client has the line; the time until the admin's
  * "OK n" is the server's own share of it.
+ *
+ * With --lockstep the clients may be spread over several hbbench
+ * processes, as a fleet's are when they are more than one process may
+ * open: each prints "READY" once its clients are in and a "ROUND" line of
+ * CLOCK_MONOTONIC stamps, which are the same clock in every process, once
+ * its clients have a round's line. The one with -a sends each BROADCAST
+ * only after a line on its stdin, which its caller writes once every
+ * process has reported the round before: the rounds never overlap, and
+ * the caller takes the last client over all processes.
  */
 static int
 run_fanout(void)
@@ -1789,17 +1823,20 @@ run_fanout(void)
 	int		 r, nr = 0, len, partial = 0, cpu_ok;
 
 	connect_named();
+	if (opt.lockstep)
+		printf("READY conns=%d ready=%d\n", opt.conns, nready);
+	if (adm.fd == -1)
+		return (fanout_receive());
 	if ((all = calloc(opt.rounds, sizeof(*all))) == NULL ||
 	    (ok = calloc(opt.rounds, sizeof(*ok))) == NULL)
 		fatal("calloc");
 	cpu_ok = proc_cpu(opt.pid, &c0) == 0;
 	for (r = 1; r <= opt.rounds && !stop; r++) {
+		if (opt.lockstep && await_go() == -1)
+			break;
 		settle(ROUND_GAP);
 		expect = nready - nclosed;
-		run.round = r;
-		run.toklen = snprintf(run.token, sizeof(run.token),
-		    "fanout-%d", r);
-		run.got = 0;
+		fanout_token(r);
 		oks = adm.oks;
 		len = snprintf(cmd, sizeof(cmd), "BROADCAST %s\n", run.token);
 		t0 = now = mono_ns();
@@ -1807,6 +1844,17 @@ run_fanout(void)
 		while (!stop && (run.got < expect || adm.oks == oks) &&
 		    now - t0 < WAIT_MAX)
 			poll_once(10 * MS);
+		if (opt.lockstep) {
+			printf("ROUND %d got=%llu of=%llu last_ns=%llu "
+			    "sent_ns=%llu ok_ns=%llu ok=%lld\n", r,
+			    (unsigned long long)run.got,
+			    (unsigned long long)expect,
+			    (unsigned long long)run.last_got,
+			    (unsigned long long)t0,
+			    (unsigned long long)(adm.oks == oks ? 0 :
+			    adm.last_ok), adm.oks == oks ? -1 : adm.ok_value);
+			fflush(stdout);
+		}
 		if (run.got < expect || adm.oks == oks) {
 			say("fanout: round %d: %llu of %llu clients had the "
 			    "line after %.0f s\n", r,
@@ -1815,7 +1863,7 @@ run_fanout(void)
 			partial = 1;
 			break;
 		}
-		if (adm.ok_value != (long long)expect)
+		if (adm.ok_value != (long long)expect && !opt.lockstep)
 			say("fanout: round %d: the server queued %lld, %llu "
 			    "connected\n", r, adm.ok_value,
 			    (unsigned long long)expect);
@@ -1842,7 +1890,65 @@ run_fanout(void)
 	    pct_i64(ok, nr, 0.5) / 1e6, fig(cpu_ms, cpu_ok, "%.2f"));
 	free(all);
 	free(ok);
-	return (partial || nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
+	return (partial || nready < opt.conns || nr < opt.rounds ?
+	    EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/*
+ * fanout --lockstep without -a: for each round, the moment the last of
+ * this process's clients had its line. The first line of a round may be
+ * long in coming (the other processes connecting, their caller, the
+ * round's gap): STEP_MAX; the rest follow within WAIT_MAX of it.
+ */
+static int
+fanout_receive(void)
+{
+	uint64_t	 t0, expect;
+	int		 r, nr = 0;
+
+	fflush(stdout);
+	for (r = 1; r <= opt.rounds && !stop; r++) {
+		expect = nready - nclosed;
+		fanout_token(r);
+		t0 = now = mono_ns();
+		while (!stop && run.got < expect && (run.got == 0 ?
+		    now - t0 < STEP_MAX : now - run.first_got < WAIT_MAX))
+			poll_once(10 * MS);
+		printf("ROUND %d got=%llu of=%llu last_ns=%llu\n", r,
+		    (unsigned long long)run.got, (unsigned long long)expect,
+		    (unsigned long long)run.last_got);
+		fflush(stdout);
+		if (run.got < expect)
+			break;
+		nr++;
+	}
+	printf("RESULT mode=fanout conns=%d ready=%d rounds=%d\n", opt.conns,
+	    nready, nr);
+	return (nr == 0 ? EXIT_FAILED : nr < opt.rounds ||
+	    nready < opt.conns ? EXIT_PARTIAL : EXIT_MEASURED);
+}
+
+/* Round r's line is fanout-<r>: no client has it yet. */
+static void
+fanout_token(int r)
+{
+	run.round = r;
+	run.toklen = snprintf(run.token, sizeof(run.token), "fanout-%d", r);
+	run.got = 0;
+}
+
+/*
+ * fanout --lockstep with -a: waits for the caller's go (a line on stdin)
+ * before a round, what it printed flushed; -1 when stdin ends, the
+ * caller's way to stop.
+ */
+static int
+await_go(void)
+{
+	char	 line[64];
+
+	fflush(stdout);
+	return (fgets(line, sizeof(line), stdin) == NULL ? -1 : 0);
 }
 
 /*
@@ -2042,7 +2148,10 @@ run_acked(void)
 	    lat->n < (uint64_t)opt.rounds ? EXIT_PARTIAL : EXIT_MEASURED);
 }
 
-/* The slots of the connections ready, into *to (malloc'd): how many. */
+/*
+ * The names (the n of hb<n>) of the connections ready, into *to
+ * (malloc'd): how many.
+ */
 static int
 ready_slots(int **to)
 {
@@ -2052,7 +2161,7 @@ ready_slots(int **to)
 		fatal("calloc");
 	for (i = 0; i < nconns; i++) {
 		if (conns[i].state == C_READY)
-			(*to)[n++] = i;
+			(*to)[n++] = i + opt.first;
 	}
 	return (n);
 }
@@ -2499,6 +2608,7 @@ num_opt(int ch, const char *arg)
 		{ 'i', 0.01, 86400, &opt.interval, NULL },
 		{ 'k', 1, 100, NULL, &opt.kinds },
 		{ 'n', 1, 100000000, NULL, &opt.count },
+		{ 'o', 0, 100000000, NULL, &opt.first },
 		{ 'p', 1, INT_MAX, NULL, &opt.pid },
 		{ 'r', 1, 100000, NULL, &opt.rounds },
 		{ 'T', 0.1, 3600, &opt.patience, NULL },
@@ -2559,6 +2669,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "tls", no_argument, &opt.tls, 1 },
 		{ "awake", no_argument, &opt.awake, 1 },
+		{ "lockstep", no_argument, &opt.lockstep, 1 },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char		*host = "127.0.0.1", *port = "7000";
@@ -2578,7 +2689,7 @@ main(int argc, char *argv[])
 	opt.mode_name = modes[i].name;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "a:C:c:d:GHh:i:k:n:P:p:qr:T:t:W:w:",
+	while ((ch = getopt_long(argc, argv, "a:C:c:d:GHh:i:k:n:o:P:p:qr:T:t:W:w:",
 	    longopts, NULL)) != -1) {
 		if (num_opt(ch, optarg) == 0)
 			continue;
@@ -2607,7 +2718,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (opt.lockstep && opt.mode != M_FANOUT))
 		usage();
 	if (opt.count == 0)
 		opt.count = opt.mode == M_STORM ? 10000 :
