@@ -75,7 +75,8 @@ linebuf_hold(struct linebuf *lb, const char *data, size_t len)
 		lb->buf = xreallocarray(lb->buf, 1, len);
 		lb->cap = len;
 	}
-	memmove(lb->buf, data, len);
+	if (len > 0)
+		memmove(lb->buf, data, len);
 	lb->len = len;
 	return (LINE_PAUSED);
 }

@@ -207,7 +207,8 @@ START_TEST(test_push_crash)
 {
 	struct hbd	*d;
 	struct hbc	*a, *dev[NDEV];
-	const char	*path, *line;
+	const char	*line;
+	char		*path;
 	char		 name[32];
 	uint64_t	 before;
 	int		 next = 0, j;
@@ -248,6 +249,7 @@ START_TEST(test_push_crash)
 	for (j = 0; j < NDEV; j++)
 		hbc_close(dev[j]);
 	hbd_finish(d, a, NULL);
+	free(path);
 }
 END_TEST
 
@@ -271,7 +273,8 @@ START_TEST(test_push_acked_restart)
 {
 	struct hbd	*d;
 	struct hbc	*a, *c;
-	const char	*path, *line;
+	const char	*line;
+	char		*path;
 	uint64_t	 id[NACKED];
 	char		 cmd[64];
 	int		 k;
@@ -317,6 +320,7 @@ START_TEST(test_push_acked_restart)
 	ck_assert_uint_gt(answer_id(hbc_cmd(a, "PUSH dev-a 0 new", TMO)),
 	    id[NACKED - 1]);
 	hbd_finish(d, a, c, NULL);
+	free(path);
 }
 END_TEST
 
