@@ -440,6 +440,18 @@ dashboard_render(struct evbuffer *out)
 	    NULL);
 }
 
+/*
+ * Lets go of req, whose connection is going away before its reply ended.
+ * When the connection failed (the peer gone, a stall), evhttp has taken
+ * req off it and leaves it to us to free; otherwise req goes with it.
+ */
+void
+http_abandon(struct evhttp_request *req)
+{
+	if (evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+}
+
 /* Answers req with status code and the JSON value v, which it takes. */
 void
 http_json(struct evhttp_request *req, int code, json_t *v)

@@ -501,6 +501,7 @@ api_push_gone_cb(struct evhttp_connection *evcon, void *arg)
 {
 	struct api_push	*p = arg;
 
+	http_abandon(p->req);
 	p->req = NULL;
 }
 

@@ -21,6 +21,7 @@ void	 http_json(struct evhttp_request *, int, json_t *);
 void	 http_error(struct evhttp_request *, int, const char *,
 	    const char *, ...) __attribute__((__format__(printf, 4, 5)));
 void	 http_session(struct evhttp_request *);
+void	 http_abandon(struct evhttp_request *);
 
 /* http_api.c */
 void	 api_dispatch(struct evhttp_request *, const char *);

@@ -227,11 +227,14 @@ sse_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		sse_send(r, ": keepalive\n\n");
 }
 
-/* The reader's connection is going away: forget it. */
+/* The reader's connection is going away: forget it and its reply. */
 static void
 sse_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
-	sse_forget(arg);
+	struct sse_reader	*r = arg;
+
+	http_abandon(r->req);
+	sse_forget(r);
 }
 
 /* Frees r; the feed and the timer stop with the last reader. */

@@ -131,6 +131,7 @@ static struct hbd	*start(const char *, const char *, const char *,
 			    int *);
 static json_t		*answer(const struct http *, int);
 static json_t		*get(int, const char *, int);
+static void		 expect_json(const char *, json_t *, json_t *);
 static void		 expect_error(const struct http *, int, const char *,
 			    const char *);
 static void		 expect_body(int, const char *, const char *,
@@ -190,6 +191,17 @@ get(int port, const char *path, int status)
 	v = answer(&r, status);
 	free(r.body);
 	return (v);
+}
+
+/* Asserts that v (what, for the message) equals want, which it takes. */
+static void
+expect_json(const char *what, json_t *v, json_t *want)
+{
+	int	 same;
+
+	same = json_equal(v, want);
+	json_decref(want);
+	ck_assert_msg(same, "%s: %s", what, json_dumps(v, JSON_ENCODE_ANY));
 }
 
 /* Asserts {"error": error, "message": message (NULL: any string)}. */
@@ -363,7 +375,7 @@ START_TEST(test_http_stats)
 	};
 	struct hbd	*d;
 	struct hbc	*c, *k, *a;
-	json_t		*v, *by;
+	json_t		*v;
 	const char	*key;
 	json_t		*val;
 	size_t		 i;
@@ -396,10 +408,9 @@ START_TEST(test_http_stats)
 			ck_assert_int_eq(json_integer_value(val),
 			    hbc_stat(a, key));
 	}
-	by = json_object_get(v, "disconnects_by_reason");
-	ck_assert_msg(json_equal(by, json_pack("{s:i, s:i}", "quit", 1,
-	    "kicked", 1)), "disconnects_by_reason: %s",
-	    json_dumps(by, 0));
+	expect_json("disconnects_by_reason", json_object_get(v,
+	    "disconnects_by_reason"), json_pack("{s:i, s:i}", "quit", 1,
+	    "kicked", 1));
 	json_decref(v);
 	expect_body(port, "GET", "/api/v1/history", NULL, 200,
 	    "{\"interval\":10,\"clients\":[0]}\n");
@@ -437,9 +448,9 @@ START_TEST(test_http_seen)
 	json_object_del(v, "last_seen");
 	json_object_del(v, "for");
 	json_object_del(v, "addr");
-	ck_assert_msg(json_equal(v, json_pack("{s:s, s:s, s:s, s:i}", "name",
-	    "sensor-7", "state", "offline", "reason", "closed", "sessions",
-	    1)), "%s", json_dumps(v, 0));
+	expect_json("seen/sensor-7", v, json_pack("{s:s, s:s, s:s, s:i}",
+	    "name", "sensor-7", "state", "offline", "reason", "closed",
+	    "sessions", 1));
 	json_decref(v);
 	v = get(port, "/api/v1/seen?select=offline", 200);
 	ck_assert_int_eq(json_unpack(v, "{s:I}", "total", &total), 0);
@@ -447,9 +458,8 @@ START_TEST(test_http_seen)
 	json_decref(v);
 	v = get(port, "/api/v1/seen?select=online", 200);
 	snprintf(want, sizeof(want), "127.0.0.1:%d", hbc_local_port(o));
-	ck_assert_msg(json_equal(json_object_get(json_array_get(
-	    json_object_get(v, "seen"), 0), "addr"), json_string(want)),
-	    "%s", json_dumps(v, 0));
+	expect_json("addr", json_object_get(json_array_get(
+	    json_object_get(v, "seen"), 0), "addr"), json_string(want));
 	ck_assert_msg(json_is_null(json_object_get(json_array_get(
 	    json_object_get(v, "seen"), 0), "reason")), "reason not null");
 	json_decref(v);
