@@ -66,11 +66,16 @@ linebuf_keep(struct linebuf *lb, const char *data, size_t len, size_t max)
 
 /*
  * Keeps the bytes after a line whose callback paused, whatever their
- * length: they are checked when linebuf_resume() frames them.
+ * length: they are checked when linebuf_resume() frames them. None keeps
+ * no buffer (and passes memmove() no NULL one).
  */
 static int
 linebuf_hold(struct linebuf *lb, const char *data, size_t len)
 {
+	if (len == 0) {
+		linebuf_clear(lb);
+		return (LINE_PAUSED);
+	}
 	if (len > lb->cap) {
 		lb->buf = xreallocarray(lb->buf, 1, len);
 		lb->cap = len;
@@ -111,6 +116,9 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t max,
 	size_t		 n;
 	int		 rv;
 
+	/* Nothing to frame, from a resume that held nothing: data is NULL. */
+	if (len == 0)
+		return (LINE_OK);
 	if (lb->len > 0) {
 		if ((nl = memchr(data, '\n', len)) == NULL)
 			return (linebuf_keep(lb, data, len, max));

@@ -27,7 +27,6 @@
 #include "check_main.h"
 #include "itest.h"
 
-#define T		2000	/* ms for an answer that is due */
 #define NNODES		3
 #define NOSUCH		"ERR notfound no such client"
 #define DEAD_MS		10000	/* FLEET_DEAD_MS */
@@ -43,6 +42,7 @@ struct fleet {
 	struct hbc	*a[NNODES];
 };
 
+static int	 tmo(void);
 static void	 redis_start(struct fleet *, const char *);
 static redisContext *redis_connect(const struct fleet *);
 static redisReply *rq(const struct fleet *, const char *, ...);
@@ -61,6 +61,13 @@ static void	 idle(struct fleet *);
 static unsigned long long push(struct fleet *, int, const char *,
 		    const char *);
 static void	 expect_msg(struct hbc *, unsigned long long, const char *);
+
+/* ms for an answer that is due, scaled for slow builds. */
+static int
+tmo(void)
+{
+	return ((int)(2000 * hb_slow_factor()));
+}
 
 /*
  * Starts redis-server with no persistence, on f->sock, or on a loopback
@@ -278,12 +285,15 @@ named(struct fleet *f, int i, const char *name)
 {
 	struct hbc	*c = hbc_connect(f->n[i]->port);
 	char		 hello[128], node[16];
+	const char	*line;
 	redisReply	*r;
 	long long	 deadline = hb_now_ms() + 5000 * hb_slow_factor();
 	int		 known = 0;
 
 	snprintf(hello, sizeof(hello), "HELLO %s", name);
-	hb_assert_match(hbc_cmd(c, hello, T), "^OK #[0-9]+$");
+	line = hbc_cmd(c, hello, tmo());
+	ck_assert_msg(line != NULL, "%s on n%d: no answer", hello, i + 1);
+	hb_assert_match(line, "^OK #[0-9]+$");
 	snprintf(node, sizeof(node), "n%d ", i + 1);
 	while (!known) {
 		ck_assert_msg(hb_now_ms() < deadline, "%s not in Redis", name);
@@ -316,7 +326,7 @@ expect_unavailable(struct hbc *a, const char *cmd, const char *re, int ms)
 	long long	 start = hb_now_ms(), took;
 	const char	*line;
 
-	line = hbc_cmd(a, cmd, ms * hb_slow_factor() + T);
+	line = hbc_cmd(a, cmd, ms * hb_slow_factor() + tmo());
 	took = hb_now_ms() - start;
 	ck_assert_msg(line != NULL, "%s: no answer", cmd);
 	hb_assert_match(line, re);
@@ -333,7 +343,7 @@ wait_routed(struct fleet *f, int i, const char *name)
 	const char	*line;
 
 	snprintf(cmd, sizeof(cmd), "SEND %s ping", name);
-	while ((line = hbc_cmd(f->a[i], cmd, T)) == NULL ||
+	while ((line = hbc_cmd(f->a[i], cmd, tmo())) == NULL ||
 	    strcmp(line, "OK 1") != 0) {
 		ck_assert_msg(hb_now_ms() < deadline, "%s: %s", cmd, line);
 		idle(f);
@@ -383,23 +393,23 @@ START_TEST(test_fleet_route)
 	fleet_up(&f, NULL, NULL);
 	c1 = named(&f, 1, "dev-a");
 	c3 = named(&f, 2, "dev-b");
-	hbc_expect_cmd(f.a[0], "SEND dev-a hello there", "OK 1", T);
-	hbc_expect(c1, "hello there", T);
-	hbc_expect_cmd(f.a[2], "SEND dev-a again", "OK 1", T);
-	hbc_expect(c1, "again", T);
-	hbc_expect_cmd(f.a[0], "SEND dev-b x", "OK 1", T);
-	hbc_expect(c3, "x", T);
-	hbc_expect_cmd(f.a[0], "SEND nobody x", NOSUCH, T);
-	hbc_expect_cmd(f.a[0], "SEND #1 x", NOSUCH, T);
-	hbc_expect_cmd(f.a[1], "SEND #1 local", "OK 1", T);
-	hbc_expect(c1, "local", T);
+	hbc_expect_cmd(f.a[0], "SEND dev-a hello there", "OK 1", tmo());
+	hbc_expect(c1, "hello there", tmo());
+	hbc_expect_cmd(f.a[2], "SEND dev-a again", "OK 1", tmo());
+	hbc_expect(c1, "again", tmo());
+	hbc_expect_cmd(f.a[0], "SEND dev-b x", "OK 1", tmo());
+	hbc_expect(c3, "x", tmo());
+	hbc_expect_cmd(f.a[0], "SEND nobody x", NOSUCH, tmo());
+	hbc_expect_cmd(f.a[0], "SEND #1 x", NOSUCH, tmo());
+	hbc_expect_cmd(f.a[1], "SEND #1 local", "OK 1", tmo());
+	hbc_expect(c1, "local", tmo());
 	hbc_expect_cmd(f.a[0], "SEND dev-a", "ERR syntax usage: SEND "
-	    "<target> <message>", T);
-	hbc_expect_cmd(f.a[2], "KICK dev-a", "OK", T);
-	hbc_expect_bye(c1, "kicked", T);
-	hbd_expect_log(f.n[1], "reason=kicked", T);
-	hbc_expect_cmd(f.a[2], "KICK dev-a", NOSUCH, T);
-	hbc_expect_cmd(f.a[0], "SEND dev-a x", NOSUCH, T);
+	    "<target> <message>", tmo());
+	hbc_expect_cmd(f.a[2], "KICK dev-a", "OK", tmo());
+	hbc_expect_bye(c1, "kicked", tmo());
+	hbd_expect_log(f.n[1], "reason=kicked", tmo());
+	hbc_expect_cmd(f.a[2], "KICK dev-a", NOSUCH, tmo());
+	hbc_expect_cmd(f.a[0], "SEND dev-a x", NOSUCH, tmo());
 	ck_assert_int_eq(hbc_stat(f.a[1], "kicked"), 1);
 	ck_assert_int_eq(hbc_stat(f.a[0], "fleet_errors"), 0);
 	hbc_close(c1);
@@ -422,21 +432,21 @@ START_TEST(test_fleet_pipeline)
 	far_near(&f, &c1, &c2);
 	hbc_send(f.a[0], "SEND far 1\nSEND near 2\nSEND nobody 3\n"
 	    "STATS\n");
-	hbc_expect(f.a[0], "OK 1", T);
-	hbc_expect(f.a[0], "OK 1", T);
-	hbc_expect(f.a[0], NOSUCH, T);
-	hbc_expect(f.a[0], "STAT version " PACKAGE_VERSION, T);
-	hbc_expect_prefix(f.a[0], "END", T);
+	hbc_expect(f.a[0], "OK 1", tmo());
+	hbc_expect(f.a[0], "OK 1", tmo());
+	hbc_expect(f.a[0], NOSUCH, tmo());
+	hbc_expect(f.a[0], "STAT version " PACKAGE_VERSION, tmo());
+	hbc_expect_prefix(f.a[0], "END", tmo());
 	for (i = 0; i < 200; i++) {
 		snprintf(cmd, sizeof(cmd), "SEND far m%d\n", i);
 		hbc_send(f.a[0], cmd);
 	}
 	for (i = 0; i < 200; i++) {
-		hbc_expect(f.a[0], "OK 1", T);
+		hbc_expect(f.a[0], "OK 1", tmo());
 		snprintf(want, sizeof(want), "m%d", i);
 		if (i == 0)
-			hbc_expect(c1, "1", T);
-		hbc_expect(c1, want, T);
+			hbc_expect(c1, "1", tmo());
+		hbc_expect(c1, want, tmo());
 	}
 	hbc_close(c1);
 	hbc_close(c2);
@@ -461,28 +471,28 @@ START_TEST(test_fleet_broadcast)
 	c[1] = named(&f, 0, "s-2");
 	c[2] = named(&f, 1, "p-1");
 	c[3] = hbc_connect(f.n[2]->port);
-	hbc_expect_cmd(c[3], "PING", "PONG", T);
-	hbc_expect_cmd(f.a[2], "BROADCAST to all", "OK 4", T);
+	hbc_expect_cmd(c[3], "PING", "PONG", tmo());
+	hbc_expect_cmd(f.a[2], "BROADCAST to all", "OK 4", tmo());
 	for (i = 0; i < 4; i++)
-		hbc_expect(c[i], "to all", T);
-	hbc_expect_cmd(f.a[1], "SEND fleet hi", "OK 4", T);
+		hbc_expect(c[i], "to all", tmo());
+	hbc_expect_cmd(f.a[1], "SEND fleet hi", "OK 4", tmo());
 	for (i = 0; i < 4; i++)
-		hbc_expect(c[i], "hi", T);
-	hbc_expect_cmd(f.a[1], "SEND s-* local", "OK 0", T);
-	hbc_expect_cmd(f.a[2], "KICK s-*", "OK 0", T);
-	hbc_expect_cmd(f.a[2], "KICK fleet s-*", "OK 2", T);
-	hbc_expect_bye(c[0], "kicked", T);
-	hbc_expect_bye(c[1], "kicked", T);
-	hbc_expect_cmd(f.a[2], "KICK fleet nothing-*", "OK 0", T);
+		hbc_expect(c[i], "hi", tmo());
+	hbc_expect_cmd(f.a[1], "SEND s-* local", "OK 0", tmo());
+	hbc_expect_cmd(f.a[2], "KICK s-*", "OK 0", tmo());
+	hbc_expect_cmd(f.a[2], "KICK fleet s-*", "OK 2", tmo());
+	hbc_expect_bye(c[0], "kicked", tmo());
+	hbc_expect_bye(c[1], "kicked", tmo());
+	hbc_expect_cmd(f.a[2], "KICK fleet nothing-*", "OK 0", tmo());
 	hbc_expect_cmd(f.a[0], "BROADCAST", "ERR syntax usage: BROADCAST "
-	    "<message>", T);
-	line = hbc_cmd(f.a[0], "LIST fleet", T);
+	    "<message>", tmo());
+	line = hbc_cmd(f.a[0], "LIST fleet", tmo());
 	hb_assert_match(line, "^CLIENT #[0-9]+ name=(p-1|-) addr=127\\.0\\.0"
 	    "\\.1:[0-9]+ age=[0-9.]+ idle=[0-9.]+ in=[0-9]+ out=[0-9]+ "
 	    "timeout=30 gap_max=[0-9.]+ near=0 node=n[23]$");
-	line = hbc_readline(f.a[0], T);
+	line = hbc_readline(f.a[0], tmo());
 	hb_assert_match(line, "^CLIENT #[0-9]+ name=(p-1|-) .* node=n[23]$");
-	hbc_expect(f.a[0], "END nodes=3/3", T);
+	hbc_expect(f.a[0], "END nodes=3/3", tmo());
 	for (i = 0; i < 4; i++)
 		hbc_close(c[i]);
 	fleet_down(&f);
@@ -503,19 +513,19 @@ START_TEST(test_fleet_list)
 	c[0] = named(&f, 0, "a-1");
 	c[1] = named(&f, 1, "a-2");
 	c[2] = named(&f, 2, "b-1");
-	line = hbc_cmd(f.a[1], "LIST fleet b-1", T);
+	line = hbc_cmd(f.a[1], "LIST fleet b-1", tmo());
 	hb_assert_match(line, "^CLIENT #1 name=b-1 addr=127\\.0\\.0\\.1:"
 	    "[0-9]+ .* node=n3$");
-	hbc_expect(f.a[1], "END nodes=3/3", T);
-	hbc_expect_cmd(f.a[1], "LIST fleet nothing", "END nodes=3/3", T);
-	line = hbc_cmd(f.a[1], "LIST", T);
+	hbc_expect(f.a[1], "END nodes=3/3", tmo());
+	hbc_expect_cmd(f.a[1], "LIST fleet nothing", "END nodes=3/3", tmo());
+	line = hbc_cmd(f.a[1], "LIST", tmo());
 	hb_assert_match(line, "^CLIENT #1 name=a-2 .* near=0$");
-	hb_assert_match(hbc_readline(f.a[1], T), "^END seq=[0-9]+$");
-	line = hbc_cmd(f.a[0], "LIST a-* fleet", T);
+	hb_assert_match(hbc_readline(f.a[1], tmo()), "^END seq=[0-9]+$");
+	line = hbc_cmd(f.a[0], "LIST a-* fleet", tmo());
 	hb_assert_match(line, "^CLIENT #1 name=a-[12] .* node=n[12]$");
-	hb_assert_match(hbc_readline(f.a[0], T),
+	hb_assert_match(hbc_readline(f.a[0], tmo()),
 	    "^CLIENT #1 name=a-[12] .* node=n[12]$");
-	hbc_expect(f.a[0], "END nodes=3/3", T);
+	hbc_expect(f.a[0], "END nodes=3/3", tmo());
 	hbc_close(c[0]);
 	hbc_close(c[1]);
 	hbc_close(c[2]);
@@ -536,12 +546,12 @@ START_TEST(test_fleet_replace)
 	fleet_up(&f, NULL, NULL);
 	old = named(&f, 0, "dup");
 	new = named(&f, 1, "dup");
-	hbc_expect_bye(old, "replaced", T);
-	hbd_expect_log(f.n[0], "name=dup reason=replaced", T);
-	hbc_expect_cmd(f.a[2], "SEND dup to-new", "OK 1", T);
-	hbc_expect(new, "to-new", T);
-	hbc_expect_cmd(f.a[0], "SEND dup from-old-node", "OK 1", T);
-	hbc_expect(new, "from-old-node", T);
+	hbc_expect_bye(old, "replaced", tmo());
+	hbd_expect_log(f.n[0], "name=dup reason=replaced", tmo());
+	hbc_expect_cmd(f.a[2], "SEND dup to-new", "OK 1", tmo());
+	hbc_expect(new, "to-new", tmo());
+	hbc_expect_cmd(f.a[0], "SEND dup from-old-node", "OK 1", tmo());
+	hbc_expect(new, "from-old-node", tmo());
 	ck_assert_int_eq(hbc_stat(f.a[0], "replaced"), 1);
 	hbc_close(old);
 	hbc_close(new);
@@ -565,24 +575,26 @@ START_TEST(test_fleet_reject)
 	holder = named(&f, 0, "dup");
 	c = hbc_connect(f.n[1]->port);
 	hbc_send(c, "HELLO dup\nPING after\nHELLO other\n");
-	hbc_expect(c, "ERR taken name in use", T);
-	hbc_expect(c, "PONG after", T);
-	hbc_expect(c, "OK #1", T);
-	hbc_expect_cmd(c, "HELLO dup timeout=5", "ERR taken name in use", T);
-	hbc_expect_cmd(holder, "PING", "PONG", T);
-	hbc_expect_cmd(f.a[2], "SEND dup still", "OK 1", T);
-	hbc_expect(holder, "still", T);
-	hbc_expect_cmd(holder, "QUIT", "BYE quit", T);
-	hbd_expect_log(f.n[0], "reason=quit", T);
+	hbc_expect(c, "ERR taken name in use", tmo());
+	hbc_expect(c, "PONG after", tmo());
+	hbc_expect(c, "OK #1", tmo());
+	hbc_expect_cmd(c, "HELLO dup timeout=5", "ERR taken name in use",
+	    tmo());
+	hbc_expect_cmd(holder, "PING", "PONG", tmo());
+	hbc_expect_cmd(f.a[2], "SEND dup still", "OK 1", tmo());
+	hbc_expect(holder, "still", tmo());
+	hbc_expect_cmd(holder, "QUIT", "BYE quit", tmo());
+	hbd_expect_log(f.n[0], "reason=quit", tmo());
 	/* n1 tells Redis after its log line: the name is free soon after. */
 	deadline = hb_now_ms() + 5000 * hb_slow_factor();
-	while (strcmp(line = hbc_cmd(c, "HELLO dup", T), "OK #1") != 0) {
+	while ((line = hbc_cmd(c, "HELLO dup", tmo())) == NULL ||
+	    strcmp(line, "OK #1") != 0) {
 		ck_assert_str_eq(line, "ERR taken name in use");
 		ck_assert(hb_now_ms() < deadline);
 		idle(&f);
 	}
-	hbc_expect_cmd(f.a[0], "SEND dup moved", "OK 1", T);
-	hbc_expect(c, "moved", T);
+	hbc_expect_cmd(f.a[0], "SEND dup moved", "OK 1", tmo());
+	hbc_expect(c, "moved", tmo());
 	ck_assert_int_eq(hbc_stat(f.a[0], "replaced"), 0);
 	hbc_close(holder);
 	hbc_close(c);
@@ -605,8 +617,8 @@ START_TEST(test_fleet_stream)
 	fleet_up(&f, NULL, NULL);
 	c = named(&f, 1, "streamer");
 	hbc_send(c, "data line\n");
-	hbc_expect_cmd(c, "QUIT", "BYE quit", T);
-	hbd_expect_log(f.n[1], "reason=quit", T);
+	hbc_expect_cmd(c, "QUIT", "BYE quit", tmo());
+	hbd_expect_log(f.n[1], "reason=quit", tmo());
 	snprintf(want[0], sizeof(want[0]), "hello #1 name=streamer");
 	snprintf(want[1], sizeof(want[1]), "data #1 data line");
 	snprintf(want[2], sizeof(want[2]), "disconnect #1 addr=127.0.0.1:%d "
@@ -654,7 +666,7 @@ START_TEST(test_fleet_stream_trim)
 	c = named(&f, 0, "chatty");
 	for (i = 0; i < 500; i++)
 		hbc_send(c, "data\n");
-	hbc_expect_cmd(c, "PING", "PONG", T);
+	hbc_expect_cmd(c, "PING", "PONG", tmo());
 	wait_streamed(&f, 0);
 	n = rnum(&f, "XLEN hb:events");
 	ck_assert_msg(n >= 100 && n <= 110, "%lld entries", n);
@@ -678,20 +690,20 @@ START_TEST(test_fleet_redis_killed)
 	int		 i;
 
 	far_near(&f, &far, &near);
-	hbc_expect_cmd(f.a[0], "SEND far x", "OK 1", T);
-	hbc_expect(far, "x", T);
+	hbc_expect_cmd(f.a[0], "SEND far x", "OK 1", tmo());
+	hbc_expect(far, "x", tmo());
 	kill(f.redis, SIGKILL);
 	ck_assert_int_eq(hb_reap(f.redis, 5000), 128 + SIGKILL);
-	hbd_expect_log(f.n[0], "redis ", T);
+	hbd_expect_log(f.n[0], "redis ", tmo());
 	for (i = 0; i < (int)nitems(cmds); i++)
 		expect_unavailable(f.a[0], cmds[i], "^ERR unavailable redis: "
 		    ".+", 1000);
 	for (i = 0; i < 3; i++) {
-		hbc_expect_cmd(near, "PING a", "PONG a", T);
-		hbc_expect_cmd(far, "PING b", "PONG b", T);
+		hbc_expect_cmd(near, "PING a", "PONG a", tmo());
+		hbc_expect_cmd(far, "PING b", "PONG b", tmo());
 	}
-	hbc_expect_cmd(f.a[0], "SEND near local", "OK 1", T);
-	hbc_expect(near, "local", T);
+	hbc_expect_cmd(f.a[0], "SEND near local", "OK 1", tmo());
+	hbc_expect(near, "local", tmo());
 	ck_assert_int_eq(hbc_stat(f.a[0], "fleet_nodes"), 0);
 	ck_assert_int_ge(hbc_stat(f.a[0], "fleet_errors"), nitems(cmds));
 
@@ -699,9 +711,9 @@ START_TEST(test_fleet_redis_killed)
 	for (i = 0; i < NNODES; i++)
 		node_link(&f, i);
 	wait_routed(&f, 0, "far");
-	hbc_expect(far, "ping", T);
+	hbc_expect(far, "ping", tmo());
 	wait_routed(&f, 1, "near");
-	hbc_expect(near, "ping", T);
+	hbc_expect(near, "ping", tmo());
 	ck_assert_int_eq(rnum(&f, "HLEN hb:names"), 2);
 	hbc_close(far);
 	hbc_close(near);
@@ -722,12 +734,12 @@ START_TEST(test_fleet_redis_stuck)
 	far_near(&f, &far, &near);
 	kill(f.redis, SIGSTOP);
 	hbc_send(f.a[0], "SEND far x\nSEND near y\n");
-	line = hbc_readline(f.a[0], 1000 * hb_slow_factor() + T);
+	line = hbc_readline(f.a[0], 1000 * hb_slow_factor() + tmo());
 	ck_assert_ptr_nonnull(line);
 	hb_assert_match(line, "^ERR unavailable ");
-	hbc_expect(f.a[0], "OK 1", 300);
-	hbc_expect(near, "y", T);
-	hbc_expect_cmd(near, "PING", "PONG", T);
+	hbc_expect(f.a[0], "OK 1", 300 * hb_slow_factor());
+	hbc_expect(near, "y", tmo());
+	hbc_expect_cmd(near, "PING", "PONG", tmo());
 	expect_unavailable(f.a[2], "LIST fleet", "^ERR unavailable .+", 1000);
 	expect_unavailable(f.a[1], "BROADCAST x", "^ERR unavailable .+",
 	    1000);
@@ -750,7 +762,7 @@ START_TEST(test_fleet_script_flush)
 	r = rq(&f, "SCRIPT FLUSH");
 	freeReplyObject(r);
 	wait_routed(&f, 0, "far");
-	hbc_expect(far, "ping", T);
+	hbc_expect(far, "ping", tmo());
 	hbc_close(far);
 	hbc_close(near);
 	fleet_down(&f);
@@ -785,10 +797,10 @@ START_TEST(test_fleet_node_killed)
 	ck_assert_int_ge(hb_now_ms() - start, DEAD_MS - 1000);
 	ck_assert_int_eq(rnum(&f, "EXISTS hb:node:n2"), 0);
 	ck_assert_int_eq(rnum(&f, "HEXISTS hb:names survivor"), 1);
-	hbc_expect_cmd(f.a[0], "SEND doomed x", NOSUCH, T);
-	hbc_expect_cmd(f.a[0], "LIST fleet doomed", "END nodes=2/2", T);
+	hbc_expect_cmd(f.a[0], "SEND doomed x", NOSUCH, tmo());
+	hbc_expect_cmd(f.a[0], "LIST fleet doomed", "END nodes=2/2", tmo());
 	while (hbc_stat(f.a[0], "fleet_nodes") != 2) {
-		ck_assert(hb_now_ms() < deadline + 2000);
+		ck_assert(hb_now_ms() < deadline + tmo());
 		idle(&f);
 	}
 	hbc_close(c);
@@ -805,14 +817,14 @@ START_TEST(test_fleet_node_stopped)
 
 	fleet_up(&f, NULL, NULL);
 	c = named(&f, 1, "leaver");
-	hbc_expect_cmd(f.a[0], "SEND leaver x", "OK 1", T);
+	hbc_expect_cmd(f.a[0], "SEND leaver x", "OK 1", tmo());
 	hbc_close(f.a[1]);
 	f.a[1] = NULL;
 	ck_assert_int_eq(hbd_stop(f.n[1], SIGTERM), 0);
 	f.n[1] = NULL;
 	ck_assert_int_eq(rnum(&f, "HEXISTS hb:names leaver"), 0);
 	ck_assert_int_eq(rnum(&f, "ZCARD hb:nodes"), 2);
-	hbc_expect_cmd(f.a[0], "SEND leaver x", NOSUCH, T);
+	hbc_expect_cmd(f.a[0], "SEND leaver x", NOSUCH, tmo());
 	hbc_close(c);
 	fleet_down(&f);
 }
@@ -837,16 +849,16 @@ START_TEST(test_fleet_password)
 	fleet_up(&f, "--requirepass sesame --user hb on >sesame ~* &* +@all",
 	    NULL);
 	c = named(&f, 2, "secret");
-	hbc_expect_cmd(f.a[0], "SEND secret x", "OK 1", T);
-	hbc_expect(c, "x", T);
+	hbc_expect_cmd(f.a[0], "SEND secret x", "OK 1", tmo());
+	hbc_expect(c, "x", tmo());
 	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:0\n"
 	    "[admin]\nlisten = 127.0.0.1:0\n[log]\nsyslog = no\n"
 	    "[cluster]\nredis = 127.0.0.1:%d\nnode = bad\n"
 	    "password = hb:wrong\n", f.redis_port);
 	bad = hbd_start(conf);
-	hbd_expect_log(bad, "WRONGPASS", 5000);
+	hbd_expect_log(bad, "WRONGPASS", 5000 * hb_slow_factor());
 	a = hbc_admin(bad);
-	hb_assert_match(hbc_cmd(a, "SEND secret x", T),
+	hb_assert_match(hbc_cmd(a, "SEND secret x", tmo()),
 	    "^ERR unavailable redis: WRONGPASS ");
 	hbc_close(a);
 	ck_assert_int_eq(hbd_stop(bad, SIGTERM), 0);
@@ -863,7 +875,7 @@ push(struct fleet *f, int i, const char *name, const char *msg)
 	const char	*line;
 
 	snprintf(cmd, sizeof(cmd), "PUSH %s 0 %s", name, msg);
-	line = hbc_cmd(f->a[i], cmd, T);
+	line = hbc_cmd(f->a[i], cmd, tmo());
 	hb_assert_match(line, "^OK [0-9]+$");
 	return (strtoull(line + 3, NULL, 10));
 }
@@ -875,7 +887,7 @@ expect_msg(struct hbc *c, unsigned long long id, const char *msg)
 	char	 want[256];
 
 	snprintf(want, sizeof(want), "MSG %llu %s", id, msg);
-	hbc_expect(c, want, T);
+	hbc_expect(c, want, tmo());
 }
 
 /*
@@ -897,25 +909,26 @@ START_TEST(test_fleet_push_moves)
 	id2 = push(&f, 2, "dev", "second");
 	ck_assert_uint_gt(id2, 0);
 	ck_assert_uint_ne(id1, id2);
-	hb_assert_match(hbc_cmd(f.a[1], "PUSHES dev", T), "^PUSH id=[0-9]+ "
+	hb_assert_match(hbc_cmd(f.a[1], "PUSHES dev", tmo()), "^PUSH id=[0-9]+ "
 	    "age=[0-9.]+ ttl=86400\\.0 tries=0 first$");
-	hb_assert_match(hbc_readline(f.a[1], T), "^PUSH id=[0-9]+ .* second$");
-	hbc_expect(f.a[1], "END", T);
+	hb_assert_match(hbc_readline(f.a[1], tmo()),
+	    "^PUSH id=[0-9]+ .* second$");
+	hbc_expect(f.a[1], "END", tmo());
 	c = hbc_connect(f.n[1]->port);
-	hbc_expect_cmd(c, "HELLO dev", "OK #1", T);
+	hbc_expect_cmd(c, "HELLO dev", "OK #1", tmo());
 	expect_msg(c, id1, "first");
 	expect_msg(c, id2, "second");
 	hbc_close(c);
-	hbd_expect_log(f.n[1], "name=dev reason=closed", T);
+	hbd_expect_log(f.n[1], "name=dev reason=closed", tmo());
 
 	c = hbc_connect(f.n[2]->port);
-	hbc_expect_cmd(c, "HELLO dev", "OK #1", T);
+	hbc_expect_cmd(c, "HELLO dev", "OK #1", tmo());
 	expect_msg(c, id1, "first");
 	expect_msg(c, id2, "second");
 	snprintf(key, sizeof(key), "ACK %llu\nACK %llu\n", id1, id2);
 	hbc_send(c, key);
-	hbc_expect_cmd(c, "PING", "PONG", T);
-	hbc_expect_cmd(f.a[0], "PUSHES dev", "END", T);
+	hbc_expect_cmd(c, "PING", "PONG", tmo());
+	hbc_expect_cmd(f.a[0], "PUSHES dev", "END", tmo());
 	deadline = hb_now_ms() + 5000 * hb_slow_factor();
 	while (rnum(&f, "EXISTS hb:pushq:dev") != 0) {
 		ck_assert(hb_now_ms() < deadline);
@@ -950,7 +963,7 @@ START_TEST(test_fleet_push_holder_killed)
 	ck_assert_int_eq(hbd_stop(f.n[0], SIGKILL), 128 + SIGKILL);
 	f.n[0] = NULL;
 	c = hbc_connect(f.n[1]->port);
-	hbc_expect_cmd(c, "HELLO lone", "OK #1", T);
+	hbc_expect_cmd(c, "HELLO lone", "OK #1", tmo());
 	expect_msg(c, id, "kept in redis");
 	hbc_close(c);
 	fleet_down(&f);
@@ -974,20 +987,20 @@ START_TEST(test_fleet_seen)
 	snprintf(re, sizeof(re), "^SEEN seen-a state=online addr=127\\.0\\.0"
 	    "\\.1:%d since=[0-9T:Z-]+ for=[0-9]+ last_seen=[0-9T:Z-]+ "
 	    "reason=- sessions=1$", hbc_local_port(c));
-	hb_assert_match(hbc_cmd(f.a[0], "SEEN seen-a", T), re);
+	hb_assert_match(hbc_cmd(f.a[0], "SEEN seen-a", tmo()), re);
 	snprintf(re, sizeof(re), "^SEEN seen-a state=offline addr=127\\.0\\.0"
 	    "\\.1:%d since=[0-9T:Z-]+ for=[0-9]+ last_seen=[0-9T:Z-]+ "
 	    "reason=closed sessions=1$", hbc_local_port(c));
 	hbc_close(c);
-	hbd_expect_log(f.n[1], "name=seen-a reason=closed", T);
+	hbd_expect_log(f.n[1], "name=seen-a reason=closed", tmo());
 	deadline = hb_now_ms() + 5000 * hb_slow_factor();
-	while ((line = hbc_cmd(f.a[2], "SEEN seen-a", T)) != NULL &&
+	while ((line = hbc_cmd(f.a[2], "SEEN seen-a", tmo())) != NULL &&
 	    strstr(line, "state=online") != NULL) {
 		ck_assert(hb_now_ms() < deadline);
 		idle(&f);
 	}
 	hb_assert_match(line, re);
-	hbc_expect_cmd(f.a[2], "SEEN nobody", "ERR notfound never seen", T);
+	hbc_expect_cmd(f.a[2], "SEEN nobody", "ERR notfound never seen", tmo());
 	fleet_down(&f);
 }
 END_TEST
@@ -1002,12 +1015,13 @@ START_TEST(test_fleet_reload)
 	ck_assert_ptr_nonnull(fp = fopen(f.n[0]->conf, "a"));
 	fprintf(fp, "events_max = 5\n");
 	fclose(fp);
-	hbc_expect_cmd(f.a[0], "RELOAD", "OK changed=cluster.events_max", T);
+	hbc_expect_cmd(f.a[0], "RELOAD", "OK changed=cluster.events_max",
+	    tmo());
 	ck_assert_ptr_nonnull(fp = fopen(f.n[0]->conf, "a"));
 	fprintf(fp, "prefix = other:\n");
 	fclose(fp);
 	hbc_expect_cmd(f.a[0], "RELOAD", "ERR config cluster.prefix cannot "
-	    "change on reload", T);
+	    "change on reload", tmo());
 	fleet_down(&f);
 }
 END_TEST

@@ -575,6 +575,26 @@ START_TEST(test_proto_linebuf_pause)
 	ck_assert_int_eq(linebuf_resume(&lb, MAX, collect_cb, &col),
 	    LINE_TOOLONG);
 	linebuf_clear(&lb);
+
+	/*
+	 * A pause on the last line, whole or the end of a partial one, holds
+	 * nothing and keeps no buffer; the resume frames nothing.
+	 */
+	memset(&col, 0, sizeof(col));
+	col.pause = 1;
+	ck_assert_int_eq(linebuf_feed(&lb, "a\n", 2, MAX, collect_cb, &col),
+	    LINE_PAUSED);
+	ck_assert_ptr_null(lb.buf);
+	ck_assert_int_eq(linebuf_resume(&lb, MAX, collect_cb, &col), LINE_OK);
+	ck_assert_int_eq(linebuf_feed(&lb, "b", 1, MAX, collect_cb, &col),
+	    LINE_OK);
+	ck_assert_int_eq(linebuf_feed(&lb, "\n", 1, MAX, collect_cb, &col),
+	    LINE_PAUSED);
+	ck_assert_ptr_null(lb.buf);
+	ck_assert_uint_eq(lb.len, 0);
+	ck_assert_int_eq(linebuf_resume(&lb, MAX, collect_cb, &col), LINE_OK);
+	ck_assert_uint_eq(col.n, 2);
+	assert_line(&col, 1, "b", 1);
 }
 END_TEST
 

@@ -230,7 +230,10 @@ void		 hb_state_rm(void);
 void		 hb_scratch_dir(char *dir);
 /* The contents of the file at path (malloc'd, NUL-terminated). */
 char		*hb_read_file(const char *path);
-/* Asserts that s matches the POSIX extended regular expression re. */
+/*
+ * Asserts that s matches the POSIX extended regular expression re; s NULL
+ * (a read that timed out) fails the test.
+ */
 void		 hb_assert_match(const char *s, const char *re);
 /*
  * Binds a non-blocking, close-on-exec AF_UNIX datagram socket at path
