@@ -80,8 +80,7 @@ linebuf_hold(struct linebuf *lb, const char *data, size_t len)
 		lb->buf = xreallocarray(lb->buf, 1, len);
 		lb->cap = len;
 	}
-	if (len > 0)
-		memmove(lb->buf, data, len);
+	memmove(lb->buf, data, len);
 	lb->len = len;
 	return (LINE_PAUSED);
 }
