@@ -1,11 +1,11 @@
 /*
- * The admin port: its listeners (TCP, TLS and a Unix socket), its sessions,
- * AUTH and WATCH; the other commands are in admin_cmd.c, and answer
- * through admin_reply(). Commands are answered in order; a session may
- * pipeline as many as it likes, but stops being read while its unread
- * answers exceed send_buffer_limit, so it can never make the daemon hold
- * more than that for it. A TLS connection, once through its handshake in
- * pending.c, is relayed (relay.c) to a session like any other, over a
+ * The admin port: its listeners (TCP, TLS and a Unix socket), its sessions
+ * and AUTH; WATCH is in admin_watch.c, the other commands in admin_cmd.c,
+ * and all answer through admin_reply(). Commands are answered in order; a
+ * session may pipeline as many as it likes, but stops being read while its
+ * unread answers exceed send_buffer_limit, so it can never make the daemon
+ * hold more than that for it. A TLS connection, once through its handshake
+ * in pending.c, is relayed (relay.c) to a session like any other, over a
  * socketpair.
  */
 
@@ -32,13 +32,11 @@
 #include "admin_session.h"
 #include "conn.h"
 #include "daemon.h"
-#include "events.h"
 #include "listener.h"
 #include "log.h"
 #include "pending.h"
 #include "proto.h"
 #include "relay.h"
-#include "stats.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -70,10 +68,8 @@ struct admin_session {
 #define ADMIN_UNIX			 0x2
 #define ADMIN_CLOSING			 0x4	/* close once output is out */
 #define ADMIN_DISCARD			 0x8	/* skip an over-long line */
-#define ADMIN_WATCHING			 0x10	/* streams events */
-#define ADMIN_EXEC			 0x20	/* runs for the fleet */
-	size_t				 replayed;	/* bytes of WATCH FROM */
-	unsigned			 verbs;		/* EVENT_BIT()s */
+#define ADMIN_EXEC			 0x10	/* runs for the fleet */
+	struct admin_watcher		 watch;
 	char				 addr[ADDR_STRLEN];
 	struct admin_holds		 holds;		/* oldest first */
 	size_t				 nholds;
@@ -101,7 +97,6 @@ static void	admin_event_cb(struct bufferevent *, short, void *);
 static int	admin_next_line(struct admin_session *, struct evbuffer *);
 static void	admin_dispatch(struct admin_session *, const char *, size_t);
 static void	admin_free(struct admin_session *);
-static struct evbuffer *admin_out(struct admin_session *);
 static struct evbuffer *admin_output(struct admin_session *);
 static void	admin_exec_end(struct admin_session *);
 static void	admin_flush_holds(struct admin_session *);
@@ -115,12 +110,6 @@ static int	admin_unix_path(const char *, char **);
 static int	admin_unix_socket(const char *, mode_t, char **);
 static void	admin_unix_close(void);
 static int	admin_same_path(const char *, const char *);
-static int	watch_args(struct admin_session *, const char *, size_t,
-		    uint64_t *, unsigned *);
-static void	watch_sink(uint64_t, enum event_kind, const char *, size_t);
-static void	watch_event(void *, uint64_t, enum event_kind, const char *,
-		    size_t);
-static void	watch_stop(struct admin_session *);
 
 static struct admin_sessions	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static struct lset		 tcp = {
@@ -134,7 +123,6 @@ static struct lset		 tls = {
 	"tls:"
 };
 static struct admin_unix	 unix_sock = { NULL, NULL, NULL, -1 };
-static size_t			 nwatchers;
 
 static struct evconnlistener *
 admin_listen(int fd, evconnlistener_cb cb, void *arg)
@@ -456,7 +444,7 @@ admin_session_new(int fd, const char *peer, int on_unix)
 static void
 admin_free(struct admin_session *s)
 {
-	watch_stop(s);
+	watch_stop(&s->watch);
 	admin_drop_holds(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	if (s->done != NULL)
@@ -531,9 +519,29 @@ admin_finish(struct admin_session *s)
 	if (s->bev == NULL)
 		return;
 	bufferevent_disable(s->bev, EV_READ);
-	if (s->nholds == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+	if (s->nholds == 0 && admin_unsent(s) == 0)
 		admin_free(s);
+}
+
+/*
+ * Closes s like admin_finish(), but drops what is left to write once
+ * writing stalls for ADMIN_DRAIN_SEC: for a peer the daemon must never
+ * wait for.
+ */
+void
+admin_finish_soon(struct admin_session *s)
+{
+	struct timeval	 tv = { ADMIN_DRAIN_SEC, 0 };
+
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
+	admin_finish(s);
+}
+
+/* Returns 1 once s reads no more and only writes out what is left. */
+int
+admin_closing(const struct admin_session *s)
+{
+	return ((s->flags & ADMIN_CLOSING) != 0);
 }
 
 /*
@@ -576,7 +584,7 @@ admin_release(struct admin_hold *h, const char *fmt, ...)
 }
 
 /* Where s's next answer goes: behind its last held one, if any. */
-static struct evbuffer *
+struct evbuffer *
 admin_out(struct admin_session *s)
 {
 	struct admin_hold	*last = TAILQ_LAST(&s->holds, admin_holds);
@@ -589,6 +597,20 @@ static struct evbuffer *
 admin_output(struct admin_session *s)
 {
 	return (s->bev != NULL ? bufferevent_get_output(s->bev) : s->answer);
+}
+
+/* The bytes of s's answers still waiting for its peer to take them. */
+size_t
+admin_unsent(const struct admin_session *s)
+{
+	return (evbuffer_get_length(bufferevent_get_output(s->bev)));
+}
+
+/* s's WATCH subscription, which admin_watch.c keeps. */
+struct admin_watcher *
+admin_watcher(struct admin_session *s)
+{
+	return (&s->watch);
 }
 
 /*
@@ -726,7 +748,7 @@ admin_write_cb(struct bufferevent *bev, void *arg)
 			admin_free(s);
 		return;
 	}
-	s->replayed = 0;
+	s->watch.replayed = 0;
 	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		admin_read_cb(bev, s);
@@ -771,7 +793,7 @@ admin_dispatch(struct admin_session *s, const char *line, size_t len)
 	if (len == 0)
 		return;
 	proto_split(line, len, &w);
-	if ((s->flags & ADMIN_WATCHING) && !proto_is(&w, "QUIT"))
+	if (s->watch.s != NULL && !proto_is(&w, "QUIT"))
 		return;
 	if ((cmd = admin_cmd_find(&w)) == NULL)
 		admin_reply(s, "ERR unknown no such command");
@@ -800,131 +822,4 @@ admin_auth(struct admin_session *s, const char *args, size_t len)
 	log_warnx("admin auth failed addr=%s", s->addr);
 	admin_reply(s, "ERR auth bad token");
 	admin_finish(s);
-}
-
-/*
- * Parses WATCH's arguments: *from is the number after FROM (UINT64_MAX
- * without one) and *verbs the kinds named after it (all when none is).
- * Returns 0, or -1 once it has answered ERR syntax.
- */
-static int
-watch_args(struct admin_session *s, const char *args, size_t len,
-    uint64_t *from, unsigned *verbs)
-{
-	struct words	 first, w;
-	char		 num[24];
-	const char	*why;
-	int		 kind;
-
-	*verbs = 0;
-	w.rest = args;
-	w.restlen = len;
-	if (args != NULL) {
-		proto_split(args, len, &first);
-		if (proto_is(&first, "FROM")) {
-			if (first.rest == NULL)
-				goto usage;
-			proto_split(first.rest, first.restlen, &w);
-			if (w.wordlen == 0 || w.wordlen >= sizeof(num))
-				goto usage;
-			memcpy(num, w.word, w.wordlen);
-			num[w.wordlen] = '\0';
-			if (parse_u64(num, 0, UINT64_MAX, from, &why) == -1)
-				goto usage;
-		}
-	}
-	while (w.rest != NULL) {
-		proto_split(w.rest, w.restlen, &w);
-		if (w.wordlen == 0)
-			continue;
-		if ((kind = events_verb(w.word, w.wordlen)) == -1) {
-			admin_reply(s, "ERR syntax unknown verb: %.*s",
-			    (int)(w.wordlen > 64 ? 64 : w.wordlen), w.word);
-			return (-1);
-		}
-		*verbs |= EVENT_BIT(kind);
-	}
-	if (*verbs == 0)
-		*verbs = EVENT_ALL;
-	return (0);
-usage:
-	admin_reply(s, "ERR syntax usage: WATCH [FROM <seq>] [<verb>...]");
-	return (-1);
-}
-
-/*
- * WATCH [FROM <seq>] [<verb>...]: "OK seq=<n>", the kept events after seq
- * up to n, then every event live; with verbs, only events of those kinds,
- * numbered as ever. A gap in the backlog is an error, so a consumer
- * always knows whether it missed something.
- */
-void
-admin_watch(struct admin_session *s, const char *args, size_t len)
-{
-	uint64_t	 from = UINT64_MAX, n = stats.seq, gap;
-	unsigned	 verbs;
-
-	if (watch_args(s, args, len, &from, &verbs) == -1)
-		return;
-	if ((gap = events_gap(from)) != 0) {
-		admin_reply(s, "ERR gap oldest=%llu", (unsigned long long)gap);
-		return;
-	}
-	admin_reply(s, "OK seq=%llu", (unsigned long long)n);
-	s->verbs = verbs;
-	if (from < n) {
-		events_replay(from, watch_event, s);
-		s->replayed = evbuffer_get_length(
-		    bufferevent_get_output(s->bev));
-	}
-	s->flags |= ADMIN_WATCHING;
-	if (nwatchers++ == 0)
-		events_sink_add(watch_sink);
-}
-
-/* Writes an event to a watcher, when it is of a kind the watcher wants. */
-static void
-watch_event(void *arg, uint64_t seq, enum event_kind kind, const char *text,
-    size_t len)
-{
-	struct admin_session	*s = arg;
-
-	if (s->verbs & EVENT_BIT(kind))
-		evbuffer_add_printf(admin_out(s), "EVENT %llu %.*s\n",
-		    (unsigned long long)seq, (int)len, text);
-}
-
-/*
- * The live feed. A watcher more than send_buffer_limit behind (beyond
- * what its WATCH FROM replayed) is told "ERR overflow" after the events it
- * has, so it knows where to resume, and closed once that is out or once
- * writing stalls: the daemon never waits for it.
- */
-static void
-watch_sink(uint64_t seq, enum event_kind kind, const char *text, size_t len)
-{
-	struct admin_session	*s, *next;
-	struct timeval		 tv = { ADMIN_DRAIN_SEC, 0 };
-
-	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
-		if (!(s->flags & ADMIN_WATCHING) || (s->flags & ADMIN_CLOSING))
-			continue;
-		watch_event(s, seq, kind, text, len);
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) <=
-		    hb_conf->send_buffer_limit + s->replayed)
-			continue;
-		admin_reply(s, "ERR overflow");
-		bufferevent_set_timeouts(s->bev, NULL, &tv);
-		admin_finish(s);
-	}
-}
-
-static void
-watch_stop(struct admin_session *s)
-{
-	if (!(s->flags & ADMIN_WATCHING))
-		return;
-	s->flags &= ~ADMIN_WATCHING;
-	if (--nwatchers == 0)
-		events_sink_remove(watch_sink);
 }

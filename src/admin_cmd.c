@@ -1,10 +1,10 @@
 /*
  * The admin commands but AUTH and WATCH, which belong to the session
- * machinery in admin.c: LIST, SEND, BROADCAST, KICK, STATS, RELOAD, TOKEN,
- * SEEN, RELEASE, PUSH, PUSHES, UNPUSH, HELP and QUIT, with the table
- * admin.c dispatches from. A command answers through admin_reply(), or
- * admin_hold() and admin_release() when the answer comes later, and
- * knows nothing else of its session.
+ * machinery (admin.c, admin_watch.c): LIST, SEND, BROADCAST, KICK, STATS,
+ * RELOAD, TOKEN, SEEN, RELEASE, PUSH, PUSHES, UNPUSH, HELP and QUIT, with
+ * the table admin.c dispatches from. A command answers through
+ * admin_reply(), or admin_hold() and admin_release() when the answer comes
+ * later, and knows nothing else of its session.
  */
 
 #include <sys/types.h>
