@@ -158,7 +158,8 @@ static void
 events_record(enum event_kind kind, const char *text, size_t len)
 {
 	struct kept_event	*e;
-	size_t			 i;
+	events_sink_cb		 feeds[EVENTS_SINKS_MAX];
+	size_t			 i, n;
 
 	if (backlog.cap > 0) {
 		if (backlog.n == backlog.cap)
@@ -172,8 +173,16 @@ events_record(enum event_kind kind, const char *text, size_t len)
 		backlog.bytes += len;
 		backlog.n++;
 	}
-	for (i = 0; i < nsinks; i++)
-		sinks[i](stats.seq, kind, text, len);
+	/*
+	 * A sink may remove itself (its last reader dropped as slow) while
+	 * it takes the event: the feeds are those at the event's start, so
+	 * none after it is skipped. One removed may still be called, with
+	 * no reader left to write to.
+	 */
+	n = nsinks;
+	memcpy(feeds, sinks, n * sizeof(feeds[0]));
+	for (i = 0; i < n; i++)
+		feeds[i](stats.seq, kind, text, len);
 	fleet_event(stats.seq, text, len);
 }
 
