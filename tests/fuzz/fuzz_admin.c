@@ -35,7 +35,8 @@
 #define KNOB_SHORT	0x80	/* max_line at its minimum */
 
 #define NCLIENTS	3
-#define FINISH_ROUNDS	64
+#define FINISH_ROUNDS	64	/* rounds without an answer byte */
+#define FINISH_MAX	100000	/* rounds in all */
 
 static const char conf_b[] =
     "[server]\n"
@@ -96,12 +97,15 @@ clients_new(struct fuzz_conn *cl)
 
 /*
  * Reads every answer, so that a session that stopped reading goes on,
- * then closes, after a half-close or not: the session must end.
+ * then closes, after a half-close or not: the session must end. After a
+ * half-close it still owes the answers to what it had not read, which
+ * with a small send_buffer_limit may come one command a round (HELP's
+ * answer alone exceeds 1 KiB): it has as long as it keeps answering.
  */
 static void
 finish(struct fuzz_in *in, struct fuzz_conn *s, struct fuzz_conn *cl)
 {
-	int	 i;
+	int	 i, idle = 0;
 
 	for (i = 0; i < FINISH_ROUNDS; i++) {
 		if (fuzz_drain(s) == 0 && i > 0)
@@ -109,8 +113,9 @@ finish(struct fuzz_in *in, struct fuzz_conn *s, struct fuzz_conn *cl)
 		fuzz_pump(s);
 	}
 	fuzz_close(s, fuzz_in_rand(in) % 4 != 0);
-	for (i = 0; i < FINISH_ROUNDS && fuzz_alive(s); i++) {
-		fuzz_drain(s);
+	for (i = 0; i < FINISH_MAX && idle < FINISH_ROUNDS && fuzz_alive(s);
+	    i++) {
+		idle = fuzz_drain(s) > 0 ? 0 : idle + 1;
 		fuzz_pump(NULL);
 	}
 	if (fuzz_alive(s))
