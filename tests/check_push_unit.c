@@ -555,6 +555,40 @@ START_TEST(test_push_pace)
 END_TEST
 
 /*
+ * A push held back because the client's output queue is full (of SEND
+ * lines here) goes out once that queue drains, with no ACK, PUSH or
+ * HELLO to wake it.
+ */
+START_TEST(test_push_drain)
+{
+	struct peer		*p;
+	struct client		*c;
+	char			 line[1001];
+	unsigned long long	 id;
+	int			 i, n = 0, size = 4096;
+
+	hb_conf->send_buffer_limit = 65536;
+	memset(line, 'd', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	p = peer_named("dev", "OK #1");
+	c = TAILQ_FIRST(registry_list());
+	ck_assert_int_eq(setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size,
+	    sizeof(size)), 0);
+	ck_assert_int_eq(setsockopt(c->conn.fd, SOL_SOCKET, SO_SNDBUF, &size,
+	    sizeof(size)), 0);
+	while (client_queued(c) <= hb_conf->send_buffer_limit / 2) {
+		ck_assert_int_eq(client_send_line(c, line, sizeof(line) - 1),
+		    0);
+		ck_assert_int_lt(++n, 1000);
+	}
+	id = submit("dev", 0, "after the queue");
+	for (i = 0; i < n; i++)
+		expect(p, line);
+	expect(p, check_linef("MSG %llu after the queue", id));
+}
+END_TEST
+
+/*
  * A push whose ttl runs out is deleted, in flight or not, with its event,
  * and is not sent again.
  */
@@ -616,6 +650,7 @@ test_suite(void)
 	tcase_add_test(tc, test_push_redeliver);
 	tcase_add_test(tc, test_push_sessions);
 	tcase_add_test(tc, test_push_pace);
+	tcase_add_test(tc, test_push_drain);
 	tcase_add_test(tc, test_push_expire);
 	suite_add_tcase(s, tc);
 	return (s);
